@@ -1,0 +1,142 @@
+"""Command line: ``zerobyte-mcp [serve]``, ``zerobyte-mcp check`` and ``--demo``.
+
+In stdio mode stdout carries the MCP protocol, so everything human goes to stderr. Heavy modules (the
+simulator, uvicorn) are imported only by the commands that use them, to keep the cold start short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings
+from .logs import setup_logging
+
+__all__ = ["main"]
+
+log = logging.getLogger("zerobyte_mcp")
+
+DEMO_KEY = "zb_demo_key_not_secret"
+
+
+def _parser() -> argparse.ArgumentParser:
+    # SUPPRESS: options given before or after the sub-command both count (argparse would otherwise let
+    # the sub-parser's defaults overwrite what was given before it).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", metavar="PATH", help="TOML settings file (default: ./config.toml, then XDG)")
+    common.add_argument(
+        "--access", choices=["read-only", "operate", "full"], help="which tools exist (default read-only)"
+    )
+    common.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
+    common.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    common.add_argument(
+        "--demo", action="store_true", help="run against a built-in simulated Zerobyte with sample data"
+    )
+    common.add_argument("--transport", choices=["stdio", "http"], help="MCP transport (default stdio)")
+    common.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
+    common.add_argument("--port", type=int, help="HTTP port (default 8765)")
+
+    parser = argparse.ArgumentParser(
+        prog="zerobyte-mcp",
+        description="MCP server for the Zerobyte backup server.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"zerobyte-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", parents=[common], help="run the MCP server (the default)")
+    sub.add_parser("check", parents=[common], help="check settings, reach Zerobyte, verify the key, list tools")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for arg, name in (
+        ("access", "access"),
+        ("log_level", "log_level"),
+        ("log_json", "log_json"),
+        ("host", "http_host"),
+        ("port", "http_port"),
+    ):
+        value = getattr(args, arg, None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+@contextlib.contextmanager
+def _demo_zerobyte(err: TextIO) -> Iterator[tuple[str, str]]:
+    """Start the simulator with sample data on a loopback port; yield (url, key)."""
+    from .simulator import Simulator, SimulatorServer, seed_demo
+
+    sim = Simulator(api_keys=[DEMO_KEY], task_seconds=6.0, progress_interval=0.5)
+    seed_demo(sim)
+    with SimulatorServer(sim) as running:
+        print(
+            f"zerobyte-mcp DEMO: using a SIMULATED Zerobyte at {running.url} with sample data; "
+            "no real backups are touched.",
+            file=err,
+        )
+        yield running.url, DEMO_KEY
+
+
+def _load(args: argparse.Namespace, demo: tuple[str, str] | None) -> Settings:
+    overrides = _overrides(args)
+    env = dict(os.environ)
+    if demo is not None:
+        env["ZEROBYTE_URL"], env["ZEROBYTE_API_KEY"] = demo
+        env.pop("ZEROBYTE_API_KEY_FILE", None)
+    return load_settings(config_path=getattr(args, "config", None), env=env, overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    err = sys.stderr
+    with contextlib.ExitStack() as stack:
+        demo = stack.enter_context(_demo_zerobyte(err)) if getattr(args, "demo", False) else None
+        try:
+            settings = _load(args, demo)
+        except ConfigError as exc:
+            print(f"zerobyte-mcp: configuration error: {exc}", file=err)
+            return 2
+        setup_logging(settings.log_level, json=settings.log_json, secrets=lambda: _secrets(settings))
+        if command == "check":
+            from .check import run_check
+
+            return run_check(settings, out=sys.stdout)
+        return _serve(settings, args, demo=demo is not None)
+    return 0  # pragma: no cover
+
+
+def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
+    from .server import create_server
+
+    server = create_server(settings, demo=demo)
+    transport = getattr(args, "transport", "stdio") or "stdio"
+    log.info("zerobyte-mcp %s serving %s over %s (access: %s)", __version__, settings.url, transport, settings.access)
+    if transport == "http":
+        from .http_app import run_http
+
+        return run_http(server, settings)
+    server.run("stdio")
+    return 0
+
+
+def _secrets(settings: Settings) -> list[str]:
+    out: list[str] = []
+    with contextlib.suppress(ConfigError, OSError):
+        out.append(settings.read_api_key().reveal())
+    token = getattr(settings, "http_token", None)
+    if token is not None:
+        out.append(token.reveal())
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

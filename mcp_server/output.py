@@ -1,0 +1,193 @@
+"""Output shaping shared by every tool: times, sizes, compact text, and small JSON schemas.
+
+Agents read the text content, often with a small context, so results are compact JSON without
+indentation, with null/empty fields dropped, times as ISO 8601 UTC, and byte counts shown in a human
+form in the text (exact bytes stay in the structured content). Schemas published in tools/list are
+compacted here too (no titles, no ``$ref``), because several clients reject ``$ref`` in input schemas
+and every character of tools/list costs the model context.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "SIZE_KEYS",
+    "compact_schema",
+    "drop_empty",
+    "human_bytes",
+    "iso",
+    "iso_from_ms",
+    "render_text",
+    "seconds_from_ms",
+]
+
+# Keys whose integer values are byte counts: shown as "12.3 MiB" in the text rendering.
+SIZE_KEYS = frozenset(
+    {
+        "size",
+        "bytes",
+        "free",
+        "used",
+        "capacity",
+        "total_size",
+        "total_uncompressed_size",
+        "data_added",
+        "data_added_packed",
+        "total_bytes",
+        "bytes_done",
+        "bytes_restored",
+        "bytes_skipped",
+        "total_bytes_processed",
+        "size_bytes",
+        "stored_bytes",
+        "added_bytes",
+        "free_bytes",
+        "used_bytes",
+        "total_capacity_bytes",
+        "source_bytes",
+        "processed_bytes",
+    }
+)
+
+
+def iso_from_ms(value: float | None) -> str | None:
+    """Epoch milliseconds (Zerobyte's usual time) -> ISO 8601 UTC with seconds precision."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def iso(value: datetime | str | float | None) -> str | None:
+    """Any Zerobyte time (epoch ms, ISO string, datetime) -> ISO 8601 UTC with seconds precision."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return iso_from_ms(value)
+    if isinstance(value, str):
+        parsed = parse_time(value)
+        return iso(parsed) if parsed is not None else value
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime | None:
+    """Parse an ISO time as restic/Zerobyte write it (nanoseconds, 'Z' suffix) into an aware datetime."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python accepts at most microseconds: cut restic's nanoseconds.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        tz = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{tz}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def seconds_from_ms(value: float | None) -> float | None:
+    return None if value is None else round(value / 1000, 3)
+
+
+def human_bytes(value: float | None) -> str | None:
+    if value is None:
+        return None
+    n = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def drop_empty(value: Any, *, keep_top_level: bool = True) -> Any:
+    """Recursively drop None, empty strings, empty lists and empty dicts from dicts.
+
+    Top-level keys keep their empty lists (``"items": []`` says "none" more clearly than silence, and
+    the output schema may require them); only None is dropped there.
+    """
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = drop_empty(v, keep_top_level=False)
+            if v is None or (not keep_top_level and (v == "" or v == [] or v == {})):
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [drop_empty(v, keep_top_level=False) for v in value]
+    return value
+
+
+def _humanise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (
+                human_bytes(v)
+                if k in SIZE_KEYS and isinstance(v, int | float) and not isinstance(v, bool)
+                else _humanise(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_humanise(v) for v in value]
+    return value
+
+
+def render_text(data: Any) -> str:
+    """The text an agent reads: compact JSON (no indentation), sizes in human form."""
+    return json.dumps(_humanise(data), separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def compact_schema(schema: dict[str, Any], *, max_depth: int | None = None) -> dict[str, Any]:
+    """Inline ``$ref``s, drop ``$defs`` and titles, collapse ``anyOf [X, null]`` to X.
+
+    With ``max_depth``, objects and arrays nested deeper than that are described by their type alone
+    (used for output schemas, whose full shape is also visible in every result).
+    """
+    defs: dict[str, Any] = dict(schema.get("$defs", {}))
+
+    def walk(node: Any, depth: int) -> Any:
+        if isinstance(node, list):
+            return [walk(n, depth) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target = defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return walk(merged, depth)
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if not (isinstance(o, dict) and o.get("type") == "null")]
+            if len(options) == 1:
+                rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
+                if node.get("default") is not None:
+                    rest["default"] = node["default"]
+                return walk({**options[0], **rest}, depth)
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("title", "$defs"):
+                continue
+            if key == "default" and value is None:
+                continue
+            if key == "additionalProperties" and value is True:
+                continue
+            if key == "properties" and isinstance(value, dict):
+                out[key] = {name: walk(sub, depth + 1) for name, sub in value.items()}
+            elif key == "items":
+                out[key] = walk(value, depth + 1)
+            else:
+                out[key] = walk(value, depth)
+        if max_depth is not None and depth >= max_depth and out.get("type") in ("object", "array"):
+            return {"type": out["type"]}
+        return out
+
+    result: dict[str, Any] = walk(schema, 0)
+    return result

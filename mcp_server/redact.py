@@ -1,0 +1,216 @@
+"""Strip secrets from Zerobyte data and free text before an agent (or a log) sees them.
+
+Zerobyte returns sealed fields as `encv1:` ciphertext, but webhook URLs and headers, backup-hook bodies and REST
+repository URLs come back in plain text (API.md §6). Every byte that leaves this server towards an agent passes
+through here, so the rules live in one module and are property-tested.
+
+Redacted data is for showing only: a tool that edits an object must merge into the raw object it read from
+Zerobyte, never send a redacted copy back (Zerobyte would store "<redacted>" as the new secret).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from typing import Final
+from urllib.parse import urlsplit
+
+__all__ = ["REDACTED", "redact", "redact_text"]
+
+REDACTED: Final = "<redacted>"
+
+# Compared after lower-casing and dropping "_" and "-", so apiKey, api_key, API-KEY and x-api-key all match.
+# knownHosts stays visible: it holds public host keys, and an agent needs it to diagnose SFTP host-key failures.
+_SECRET_KEYS: Final = frozenset(
+    {
+        "password",
+        "custompassword",
+        "secretaccesskey",
+        "accesskeyid",
+        "accountkey",
+        "credentialsjson",
+        "privatekey",
+        "passphrase",
+        "token",
+        "bottoken",
+        "apitoken",
+        "accesstoken",
+        "refreshtoken",
+        "webhookurl",
+        "shoutrrrurl",
+        "cacert",
+        "secret",
+        "clientsecret",
+        "apikey",
+        "xapikey",
+        "authorization",
+        "proxyauthorization",
+        "cookie",
+        "setcookie",
+        "userkey",
+    }
+)
+
+# Header values that describe the payload rather than authenticate it.
+_HARMLESS_HEADERS: Final = frozenset(
+    {"accept", "accept-encoding", "accept-language", "cache-control", "content-length", "content-type", "user-agent"}
+)
+
+_ENCV1: Final = re.compile(r"encv1:[^\s\"']+")
+# Free text: anything shaped like a key. Structured data: only long unbroken runs, because a volume may well be
+# named "zb_homefolder" (Better Auth makes keys of 64 letters after the prefix).
+_ZB_KEY_LOOSE: Final = re.compile(r"zb_[A-Za-z0-9_-]{8,}")
+_ZB_KEY_STRICT: Final = re.compile(r"zb_[A-Za-z0-9]{24,}")
+# Greedy up to the last "@" of the authority, so a password with a raw "@" in it is still covered.
+_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
+_SECRET_QUERY: Final = re.compile(
+    r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"']*)",
+    re.IGNORECASE,
+)
+_SECRET_PAIR: Final = re.compile(
+    r"""\b(password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token)"""
+    r"""(["']?[ \t]*[=:][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s"',;&]+)""",
+    re.IGNORECASE,
+)
+
+# Shorter "secrets" would match all over ordinary text while protecting nothing.
+_MIN_SECRET_LENGTH: Final = 4
+
+
+def redact(value: object, *, secrets: Iterable[str] = ()) -> object:
+    """Return a deep copy of `value` (decoded JSON) with every secret replaced by REDACTED.
+
+    `secrets` are exact strings (the API key, the HTTP token) removed wherever they occur.
+    """
+    return _walk(value, _prepare(secrets), hook=False, generic=False)
+
+
+def redact_text(text: str, extra: Iterable[str] = ()) -> str:
+    """Return free text (an error message, a log line) with secrets replaced by REDACTED.
+
+    Removes the exact strings in `extra`, anything shaped like a Zerobyte API key, `encv1:` blobs,
+    credentials in URLs and secret query parameters, and `password=...`-style pairs.
+    """
+    return _scrub(text, _prepare(extra), _ZB_KEY_LOOSE)
+
+
+def _prepare(secrets: Iterable[str]) -> tuple[str, ...]:
+    unique = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+    return tuple(sorted(unique, key=len, reverse=True))
+
+
+def _scrub(text: str, secrets: tuple[str, ...], zb_key: re.Pattern[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    text = _ENCV1.sub(REDACTED, text)
+    text = zb_key.sub(REDACTED, text)
+    text = _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = _SECRET_QUERY.sub(lambda m: m.group(1) + (REDACTED if m.group(2) else ""), text)
+    return _SECRET_PAIR.sub(_replace_pair, text)
+
+
+def _replace_pair(match: re.Match[str]) -> str:
+    value = match.group(3)
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{match.group(1)}{match.group(2)}{quote}{REDACTED}{quote}"
+
+
+def _redact_string(text: str, secrets: tuple[str, ...]) -> str:
+    if text.startswith("encv1:"):
+        return REDACTED
+    return _scrub(text, secrets, _ZB_KEY_STRICT)
+
+
+def _norm_key(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _walk(value: object, secrets: tuple[str, ...], *, hook: bool, generic: bool) -> object:
+    if isinstance(value, str):
+        return _redact_string(value, secrets)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return _walk_mapping(value, secrets, hook=hook, generic=generic)
+    if isinstance(value, list | tuple):
+        items = [_walk(item, secrets, hook=hook, generic=generic) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return copy.deepcopy(value)
+
+
+def _walk_mapping(
+    mapping: Mapping[object, object], secrets: tuple[str, ...], *, hook: bool, generic: bool
+) -> dict[object, object]:
+    # A generic notification's URL is a capability (IFTTT and friends put the key in the path), and so is a
+    # backup hook's URL (healthchecks.io ping URLs are the secret); API.md §6 says both come back in plain text.
+    generic = generic or mapping.get("type") == "generic"
+    out: dict[object, object] = {}
+    for key, value in mapping.items():
+        name = _norm_key(key) if isinstance(key, str) else ""
+        if name in _SECRET_KEYS:
+            out[key] = value if _is_empty(value) else REDACTED
+        elif name == "headers":
+            out[key] = _redact_headers(value, secrets)
+        elif name == "backupwebhooks":
+            out[key] = _walk(value, secrets, hook=True, generic=generic)
+        elif hook and name == "body":
+            out[key] = value if _is_empty(value) else REDACTED
+        elif (hook or generic) and name == "url" and isinstance(value, str):
+            out[key] = _redact_capability_url(value)
+        else:
+            out[key] = _walk(value, secrets, hook=hook, generic=generic)
+    return out
+
+
+def _redact_headers(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        return _redact_header_line(value, secrets)
+    if isinstance(value, Mapping):
+        return {
+            name: _redact_header_value(name, item, secrets) if isinstance(name, str) else REDACTED
+            for name, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        lines = [_redact_header_line(item, secrets) if isinstance(item, str) else REDACTED for item in value]
+        return lines if isinstance(value, list) else tuple(lines)
+    return value if value is None else REDACTED
+
+
+def _redact_header_line(line: str, secrets: tuple[str, ...]) -> str:
+    name, colon, value = line.partition(":")
+    if not colon:
+        return REDACTED if line.strip() else line
+    shown = _redact_header_value(name.strip(), value.strip(), secrets)
+    return f"{name.strip()}: {shown}"
+
+
+def _redact_header_value(name: str, value: object, secrets: tuple[str, ...]) -> object:
+    if name.strip().lower() in _HARMLESS_HEADERS:
+        return _walk(value, secrets, hook=False, generic=False)
+    return value if _is_empty(value) else REDACTED
+
+
+def _redact_capability_url(url: str) -> str:
+    """Keep scheme, host and port (enough to diagnose "which server is it calling?"), hide the rest."""
+    if not url.strip():
+        return url
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return REDACTED
+    host = parts.hostname
+    if not parts.scheme or not host:
+        return REDACTED
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    if "@" in parts.netloc:
+        netloc = f"{REDACTED}@{netloc}"
+    has_rest = parts.path not in ("", "/") or parts.query or parts.fragment
+    return f"{parts.scheme}://{netloc}/{REDACTED}" if has_rest else f"{parts.scheme}://{netloc}"

@@ -1,0 +1,143 @@
+"""Server assembly: builds the MCPServer for given settings.
+
+``create_server(settings)`` owns the wiring: a lifespan that opens one Zerobyte client for the whole
+process (every session shares its connection pool), the tools allowed by the access level and the
+allow/deny lists, the resources and prompts, and the instructions that teach an agent Zerobyte's model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server import MCPServer
+
+from . import __version__
+from .config import Settings
+from .output import compact_schema
+from .tools import base as tool_base
+from .zerobyte import Capabilities, Timeouts, ZerobyteClient
+
+__all__ = ["INSTRUCTIONS", "AppContext", "create_server", "exposed_tools", "make_client"]
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "Zerobyte backs up *volumes* (sources: directories, NFS, SMB, SFTP...) with *backup jobs* (schedule, "
+    "retention, include/exclude) into *repositories* (encrypted restic destinations); each run makes a "
+    "*snapshot*. Long work (backup, restore, retention, doctor, mirror sync, snapshot delete/tag) runs as a "
+    "*task*. Ids are Zerobyte short ids (e.g. 'dl2FvHvs'); snapshot ids are 8-hex restic ids. Start with "
+    "backup_health for 'is everything OK?'; use list_snapshots/find_file/read_snapshot_file to look into "
+    "backups. Times are ISO 8601 UTC; sizes are bytes."
+)
+DEMO_NOTE = (
+    " THIS IS A DEMO: the Zerobyte behind this server is an in-process simulator with sample data, not real backups."
+)
+
+
+@dataclass
+class AppContext:
+    """What every tool reaches through ``ctx``: settings, the shared client, detected capabilities."""
+
+    settings: Settings
+    client: ZerobyteClient
+    capabilities: Capabilities | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def get_capabilities(self) -> Capabilities:
+        if self.capabilities is None:
+            self.capabilities = await self.client.detect_capabilities()
+        return self.capabilities
+
+
+ClientFactory = Callable[[Settings], ZerobyteClient]
+
+
+def make_client(settings: Settings) -> ZerobyteClient:
+    """The production client: key from settings (re-read from its file after a 401), timeouts, TLS."""
+    key = settings.read_api_key()
+    reload = (lambda: settings.read_api_key().reveal()) if settings.api_key_file is not None else None
+    verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle is not None else settings.verify_tls
+    return ZerobyteClient(
+        settings.url,
+        key.reveal(),
+        reload_key=reload,
+        timeouts=Timeouts(connect=settings.connect_timeout, read=settings.read_timeout, heavy=settings.heavy_timeout),
+        verify=verify,
+    )
+
+
+def exposed_tools(settings: Settings) -> list[tool_base.ToolSpec]:
+    """The tools this configuration registers: access level first, then allow/deny lists."""
+    from . import tools as _tools  # noqa: F401  (importing the package declares every tool)
+
+    levels = tool_base.LEVELS[settings.access]
+    chosen: list[tool_base.ToolSpec] = []
+    for spec in tool_base.REGISTRY.values():
+        if spec.level not in levels:
+            continue
+        if settings.toolsets_allow and spec.toolset not in settings.toolsets_allow:
+            continue
+        if spec.toolset in settings.toolsets_deny:
+            continue
+        if settings.tools_allow and spec.name not in settings.tools_allow:
+            continue
+        if spec.name in settings.tools_deny:
+            continue
+        chosen.append(spec)
+    return chosen
+
+
+def create_server(
+    settings: Settings,
+    *,
+    client_factory: ClientFactory | None = None,
+    demo: bool = False,
+) -> MCPServer[AppContext]:
+    """Build the MCP server for ``settings``; ``client_factory`` lets tests inject a client."""
+    factory = client_factory or make_client
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+        client = factory(settings)
+        try:
+            yield AppContext(settings=settings, client=client)
+        finally:
+            await client.aclose()
+
+    server: MCPServer[AppContext] = MCPServer(
+        "zerobyte",
+        version=__version__,
+        instructions=INSTRUCTIONS + (DEMO_NOTE if demo else ""),
+        lifespan=lifespan,
+        log_level=_sdk_level(settings.log_level),
+    )
+    for spec in exposed_tools(settings):
+        server.add_tool(
+            spec.handler,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
+            structured_output=True,
+        )
+        registered = server._tool_manager.get_tool(spec.name)
+        if registered is not None:
+            # Flat, small schemas: no $ref/$defs (several clients reject them), no titles.
+            registered.parameters = compact_schema(registered.parameters)
+            if registered.fn_metadata.output_schema is not None:
+                registered.fn_metadata.output_schema = compact_schema(registered.fn_metadata.output_schema, max_depth=3)
+    from .prompts import register_prompts
+    from .resources import register_resources
+
+    register_resources(server)
+    register_prompts(server)
+    return server
+
+
+def _sdk_level(level: str) -> Any:
+    upper = level.upper()
+    return upper if upper in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "INFO"

@@ -1,0 +1,166 @@
+"""How a tool is declared, registered and shaped — the one place every tool passes through.
+
+A tool module writes a plain ``async def`` with typed, described arguments and a pydantic return
+model, and decorates it with :func:`tool`. The decorator records the tool's toolset and access level
+(the server decides what to register) and wraps it so that:
+
+- a Zerobyte failure or a refused argument becomes an ``isError`` result whose text is the actionable
+  message (never a bare "Error executing tool");
+- the result is published as structured content (nulls and empties dropped) plus compact JSON text;
+- tools/list carries compact schemas (no ``$ref``/``$defs``/titles) and full annotations.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from ..output import drop_empty, render_text
+from ..zerobyte import ZerobyteClient, ZerobyteError
+
+if TYPE_CHECKING:
+    from ..server import AppContext
+
+__all__ = [
+    "LEVELS",
+    "REGISTRY",
+    "Ctx",
+    "Level",
+    "ToolFailure",
+    "ToolSpec",
+    "app_of",
+    "client_of",
+    "tool",
+]
+
+log = logging.getLogger(__name__)
+
+Level = Literal["read", "operate", "full"]
+LEVELS: dict[str, tuple[Level, ...]] = {
+    "read-only": ("read",),
+    "operate": ("read", "operate"),
+    "full": ("read", "operate", "full"),
+}
+TOOLSETS = ("volumes", "repositories", "snapshots", "backups", "notifications", "tasks", "system", "health")
+
+R = TypeVar("R", bound=BaseModel)
+Ctx = Context[Any, Any]
+
+
+class ToolFailure(ToolError):
+    """A tool-level refusal or failure whose message the agent reads as is."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    toolset: str
+    level: Level
+    title: str
+    description: str
+    annotations: ToolAnnotations
+    handler: Callable[..., Awaitable[CallToolResult]]
+    output_model: type[BaseModel]
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool(
+    *,
+    toolset: str,
+    title: str,
+    level: Level = "read",
+    destructive: bool = False,
+    idempotent: bool | None = None,
+    open_world: bool = False,
+    name: str | None = None,
+) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+    """Declare a tool. Its docstring (first paragraph) is the description agents read."""
+    if toolset not in TOOLSETS:
+        raise ValueError(f"unknown toolset {toolset!r}")
+
+    def decorate(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+        tool_name = name or fn.__name__
+        hints = typing.get_type_hints(fn, include_extras=True)
+        output_model = hints.get("return")
+        if not (isinstance(output_model, type) and issubclass(output_model, BaseModel)):
+            raise TypeError(f"tool {tool_name} must return a pydantic model")
+        description = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip()
+        if not description:
+            raise TypeError(f"tool {tool_name} needs a docstring")
+        read_only = level == "read"
+        annotations = ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=read_only if idempotent is None else idempotent,
+            open_world_hint=open_world,
+        )
+
+        @functools.wraps(fn)
+        async def handler(*args: Any, **kwargs: Any) -> CallToolResult:
+            try:
+                result = await fn(*args, **kwargs)
+            except ZerobyteError as exc:
+                return error_result(str(exc))
+            except ToolError as exc:
+                return error_result(str(exc))
+            except Exception:
+                log.exception("tool %s crashed", tool_name)
+                return error_result(
+                    f"zerobyte-mcp hit an internal error in {tool_name}; the details are in its log (stderr). "
+                    "Retry, or report it with the log lines."
+                )
+            return success_result(result)
+
+        sig = inspect.signature(fn)
+        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
+        ret = Annotated[CallToolResult, output_model]
+        handler.__signature__ = sig.replace(parameters=params, return_annotation=ret)  # type: ignore[attr-defined]
+        handler.__annotations__ = {**{p.name: p.annotation for p in params}, "return": ret}
+        del handler.__wrapped__  # type: ignore[attr-defined]
+
+        if tool_name in REGISTRY:
+            raise ValueError(f"tool {tool_name} declared twice")
+        REGISTRY[tool_name] = ToolSpec(
+            name=tool_name,
+            toolset=toolset,
+            level=level,
+            title=title,
+            description=description,
+            annotations=annotations,
+            handler=handler,
+            output_model=output_model,
+        )
+        return fn
+
+    return decorate
+
+
+def success_result(result: BaseModel) -> CallToolResult:
+    data = drop_empty(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return CallToolResult(content=[TextContent(type="text", text=render_text(data))], structured_content=data)
+
+
+def error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def app_of(ctx: Ctx) -> AppContext:
+    app: AppContext = ctx.request_context.lifespan_context
+    return app
+
+
+def client_of(ctx: Ctx) -> ZerobyteClient:
+    return app_of(ctx).client
