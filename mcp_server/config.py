@@ -155,7 +155,8 @@ def load_settings(
 ) -> Settings:
     """Read defaults, the config file, the environment (`env`, default os.environ) and `overrides`.
 
-    `overrides` are command-line values keyed by Settings field name; None values are ignored. Raises ConfigError.
+    `overrides` are command-line values keyed by Settings field name (None values are ignored); their source reads
+    "command line --<name>", with "http_" dropped (http_port -> --port). Raises ConfigError.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     cwd = Path.cwd()
@@ -330,7 +331,8 @@ def _override_layer(overrides: Mapping[str, object], environ: Mapping[str, str],
     for name, value in overrides.items():
         if value is None:
             continue
-        flag = "--" + name.replace("_", "-")
+        # The CLI spells the HTTP flags without their prefix (--host, --port).
+        flag = "--" + name.removeprefix("http_").replace("_", "-")
         if name not in _SPECS:
             raise ConfigError(f"Unknown setting {flag} (from command line)")
         text = isinstance(value, str)

@@ -11,6 +11,7 @@ Zerobyte, never send a redacted copy back (Zerobyte would store "<redacted>" as 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -57,22 +58,27 @@ _HARMLESS_HEADERS: Final = frozenset(
     {"accept", "accept-encoding", "accept-language", "cache-control", "content-length", "content-type", "user-agent"}
 )
 
-_ENCV1: Final = re.compile(r"encv1:[^\s\"']+")
+# Sealed values are `encv1:<salt>:<iv>:<ciphertext>:<tag>` in hex/base64, so list punctuation ends one.
+_ENCV1: Final = re.compile(r"encv1:[^\s\"',;)\]}>\\]+")
 # Free text: anything shaped like a key. Structured data: only long unbroken runs, because a volume may well be
 # named "zb_homefolder" (Better Auth makes keys of 64 letters after the prefix).
 _ZB_KEY_LOOSE: Final = re.compile(r"zb_[A-Za-z0-9_-]{8,}")
 _ZB_KEY_STRICT: Final = re.compile(r"zb_[A-Za-z0-9]{24,}")
-# Greedy up to the last "@" of the authority, so a password with a raw "@" in it is still covered.
-_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
+# Greedy up to the last "@" of the authority, so a password with a raw "@" in it is still covered. A quote ends
+# it (JSON-escaped \" does not), so redacting a JSON document never swallows its structure.
+_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\s?#\"\\]|\\.)*@")
 _SECRET_QUERY: Final = re.compile(
-    r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"']*)",
+    r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"'\\]*)",
     re.IGNORECASE,
 )
 _SECRET_PAIR: Final = re.compile(
     r"""\b(password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token)"""
-    r"""(["']?[ \t]*[=:][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s"',;&]+)""",
+    r"""(["']?[ \t]*[=:][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&}\]\\]+)""",
     re.IGNORECASE,
 )
+
+# "password: null" says nothing secret, and turning JSON literals into text would break the document.
+_LITERALS: Final = frozenset({"null", "true", "false", "None", "True", "False"})
 
 # Shorter "secrets" would match all over ordinary text while protecting nothing.
 _MIN_SECRET_LENGTH: Final = 4
@@ -97,6 +103,8 @@ def redact_text(text: str, extra: Iterable[str] = ()) -> str:
 
 def _prepare(secrets: Iterable[str]) -> tuple[str, ...]:
     unique = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+    # Also as it appears inside a JSON string, for callers that redact a serialised document.
+    unique |= {json.dumps(s, ensure_ascii=False)[1:-1] for s in unique}
     return tuple(sorted(unique, key=len, reverse=True))
 
 
@@ -111,9 +119,12 @@ def _scrub(text: str, secrets: tuple[str, ...], zb_key: re.Pattern[str]) -> str:
 
 
 def _replace_pair(match: re.Match[str]) -> str:
-    value = match.group(3)
-    quote = value[0] if value[0] in "\"'" else ""
-    return f"{match.group(1)}{match.group(2)}{quote}{REDACTED}{quote}"
+    name, separator, value = match.groups()
+    if value in _LITERALS:
+        return match.group(0)
+    # After a quoted name (JSON), an unquoted value must become a quoted one to keep the document valid.
+    quote = value[0] if value[0] in "\"'" else separator[0] if separator[0] in "\"'" else ""
+    return f"{name}{separator}{quote}{REDACTED}{quote}"
 
 
 def _redact_string(text: str, secrets: tuple[str, ...]) -> str:

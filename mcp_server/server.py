@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server import MCPServer
 
 from . import __version__
-from .config import Settings
+from .audit import AuditLog
+from .config import ConfigError, Settings
 from .output import compact_schema
 from .tools import base as tool_base
 from .zerobyte import Capabilities, Timeouts, ZerobyteClient
@@ -44,6 +45,7 @@ class AppContext:
 
     settings: Settings
     client: ZerobyteClient
+    audit: AuditLog | None = None
     capabilities: Capabilities | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -103,8 +105,9 @@ def create_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         client = factory(settings)
+        audit = AuditLog(settings.audit_log, secrets=tuple(_secrets(settings)))
         try:
-            yield AppContext(settings=settings, client=client)
+            yield AppContext(settings=settings, client=client, audit=audit)
         finally:
             await client.aclose()
 
@@ -136,6 +139,17 @@ def create_server(
     register_resources(server)
     register_prompts(server)
     return server
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Exact secret strings to scrub from audit lines (the key and the HTTP token)."""
+    out: list[str] = []
+    with suppress(ConfigError, OSError):
+        out.append(settings.read_api_key().reveal())
+    token = settings.http_token
+    if token is not None:
+        out.append(token.reveal())
+    return out
 
 
 def _sdk_level(level: str) -> Any:

@@ -37,7 +37,20 @@ TreeSpec = Mapping[str, Union["TreeSpec", bytes, str, int, Symlink]]
 class Node:
     """One immutable file-tree entry. Folders may be lazy (children built on first use)."""
 
-    __slots__ = ("_children", "_content", "_count", "_factory", "_files", "_index", "_size_total", "kind", "mtime_ms", "name", "size", "target")
+    __slots__ = (
+        "_children",
+        "_content",
+        "_count",
+        "_factory",
+        "_files",
+        "_index",
+        "_size_total",
+        "kind",
+        "mtime_ms",
+        "name",
+        "size",
+        "target",
+    )
 
     def __init__(
         self,
@@ -112,7 +125,9 @@ class Node:
     def renamed(self, name: str) -> Node:
         """The same folder under another name (children shared, nothing copied)."""
         if self.kind != "dir":
-            return Node(name, self.kind, mtime_ms=self.mtime_ms, size=self.size, content=self._content, target=self.target)
+            return Node(
+                name, self.kind, mtime_ms=self.mtime_ms, size=self.size, content=self._content, target=self.target
+            )
         return Node(
             name,
             "dir",

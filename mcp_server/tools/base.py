@@ -109,20 +109,29 @@ def tool(
         )
 
         @functools.wraps(fn)
-        async def handler(*args: Any, **kwargs: Any) -> CallToolResult:
+        async def handler(**kwargs: Any) -> CallToolResult:
+            ctx = kwargs.get("ctx")
+            audit = app_of(ctx).audit if level != "read" and isinstance(ctx, Context) else None
+            if audit is None:
+                return await _run(fn, tool_name, kwargs)
+            current, token = audit.begin()
             try:
-                result = await fn(*args, **kwargs)
-            except ZerobyteError as exc:
-                return error_result(str(exc))
-            except ToolError as exc:
-                return error_result(str(exc))
-            except Exception:
-                log.exception("tool %s crashed", tool_name)
-                return error_result(
-                    f"zerobyte-mcp hit an internal error in {tool_name}; the details are in its log (stderr). "
-                    "Retry, or report it with the log lines."
-                )
-            return success_result(result)
+                result = await _run(fn, tool_name, kwargs)
+            except BaseException:  # cancelled mid-call: the action may have started; say so
+                audit.write(tool=tool_name, arguments=_arguments(kwargs), outcome="cancelled", current=current)
+                raise
+            finally:
+                audit.end(token)
+            message = _text(result)
+            outcome = "error" if result.is_error else str((result.structured_content or {}).get("outcome", "ok"))
+            audit.write(
+                tool=tool_name,
+                arguments=_arguments(kwargs),
+                outcome=outcome,
+                message=message if result.is_error else None,
+                current=current,
+            )
+            return result
 
         sig = inspect.signature(fn)
         params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
@@ -146,6 +155,30 @@ def tool(
         return fn
 
     return decorate
+
+
+async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: dict[str, Any]) -> CallToolResult:
+    try:
+        result = await fn(**kwargs)
+    except ZerobyteError as exc:
+        return error_result(str(exc))
+    except ToolError as exc:
+        return error_result(str(exc))
+    except Exception:
+        log.exception("tool %s crashed", tool_name)
+        return error_result(
+            f"zerobyte-mcp hit an internal error in {tool_name}; the details are in its log (stderr). "
+            "Retry, or report it with the log lines."
+        )
+    return success_result(result)
+
+
+def _arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k != "ctx" and not isinstance(v, Context)}
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
 def success_result(result: BaseModel) -> CallToolResult:

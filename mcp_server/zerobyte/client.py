@@ -257,10 +257,11 @@ class ZerobyteClient:
             raise
 
     async def list_volume_files(
-        self, volume_id: str, path: str | None = None, *, offset: int = 0, limit: int = 500
+        self, volume_id: str, path: str | None = None, *, offset: int | None = None, limit: int | None = None
     ) -> VolumeFilesPage:
+        """One directory of a volume (path relative to the volume root), paged (Zerobyte caps at 500)."""
         vid = check_short_id("volume_id", volume_id)
-        params: dict[str, Any] = {"offset": _nonneg("offset", offset), "limit": _limit(limit, 500)}
+        params = _page_params(offset, limit, 500)
         if path is not None and path not in ("", "/"):
             params["path"] = check_absolute_path("path", path if path.startswith("/") else "/" + path)
         return await self._get(
@@ -374,12 +375,18 @@ class ZerobyteClient:
         )
 
     async def list_snapshot_files(
-        self, repository_id: str, snapshot_id: str, path: str | None, *, offset: int = 0, limit: int = 500
+        self,
+        repository_id: str,
+        snapshot_id: str,
+        path: str | None,
+        *,
+        offset: int | None = None,
+        limit: int | None = None,
     ) -> SnapshotFilesPage:
         """Children of ``path`` in a snapshot (no path = recursive walk of everything: avoid)."""
         rid = check_short_id("repository_id", repository_id)
         sid = check_snapshot_id("snapshot_id", snapshot_id)
-        params: dict[str, Any] = {"offset": _nonneg("offset", offset), "limit": _limit(limit, SNAPSHOT_FILES_PAGE_CAP)}
+        params = _page_params(offset, limit, SNAPSHOT_FILES_PAGE_CAP)
         if path is not None:
             params["path"] = check_absolute_path("path", path)
         return await self._get(
@@ -669,10 +676,10 @@ class ZerobyteClient:
         return data.get("status") if isinstance(data, dict) else None
 
     async def task_history(
-        self, *, kind: str | None = None, outcome: str | None = None, page: int = 1
+        self, *, kind: str | None = None, outcome: str | None = None, page: int | None = None
     ) -> TaskHistoryPage:
         """Finished and running tasks, newest first, 25 per page."""
-        if page < 1:
+        if page is not None and (not isinstance(page, int) or page < 1):
             raise InvalidArgument("page", "must be 1 or more")
         return await self._get(
             "/tasks/history", TaskHistoryPage, params={"kind": kind, "outcome": outcome, "page": page}
@@ -791,6 +798,15 @@ def _snapshot_ids(values: Iterable[str]) -> list[str]:
     if len(ids) > 1000:
         raise InvalidArgument("snapshot_ids", "at most 1000 snapshot ids at once")
     return ids
+
+
+def _page_params(offset: int | None, limit: int | None, cap: int) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if offset is not None:
+        params["offset"] = _nonneg("offset", offset)
+    if limit is not None:
+        params["limit"] = _limit(limit, cap)
+    return params
 
 
 def _nonneg(name: str, value: int) -> int:

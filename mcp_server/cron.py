@@ -1,0 +1,587 @@
+"""Zerobyte's schedule language (cron-parser syntax) parsed, evaluated and put into plain words.
+
+Agents read a job's schedule to answer "when does it run?" and "is it overdue?"; both need the cron
+expression understood here rather than guessed: the next and previous runs, the longest gap between
+runs (a job is stale only when it missed more than that), and a short description in words. Pure
+stdlib and UTC (Zerobyte's default server time zone); times of day are computed per day, never by
+stepping through seconds, so even ``* * * * * *`` evaluates instantly.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+__all__ = ["CronError", "CronSchedule", "describe_cron", "parse_cron"]
+
+_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_MONTH_WORDS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAY_WORDS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_ORDINALS = ("", "1st", "2nd", "3rd", "4th", "5th")
+_MAX_EXPRESSION = 256
+# A schedule that can run at all runs within 8 years (29 February skips at most one leap day, e.g. 2100).
+_SEARCH_DAYS = 366 * 8 + 2
+_YEAR = timedelta(days=366)
+
+
+class CronError(ValueError):
+    """A cron expression Zerobyte would refuse (or that never runs); the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    lo: int
+    hi: int
+    names: tuple[str, ...] | None = None
+    name_base: int = 0
+
+
+_SECOND = _Field("second", 0, 59)
+_MINUTE = _Field("minute", 0, 59)
+_HOUR = _Field("hour", 0, 23)
+_DOM = _Field("day of month", 1, 31)
+_MONTH = _Field("month", 1, 12, _MONTH_NAMES, 1)
+_DOW = _Field("day of week", 0, 7, _DAY_NAMES, 0)
+
+
+@dataclass(frozen=True)
+class CronSchedule:
+    """A parsed schedule; every time it takes or returns is an aware datetime (naive ones are read as UTC)."""
+
+    expression: str
+    seconds: tuple[int, ...]
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int]  # days of the month, 1-31
+    last_day: bool  # "L" in day of month
+    months: frozenset[int]  # 1-12
+    weekdays: frozenset[int]  # 0 = Sunday ... 6 = Saturday
+    last_weekdays: frozenset[int]  # "5L": the last Friday of the month
+    nth_weekdays: frozenset[tuple[int, int]]  # "1#2": (Monday, 2nd)
+    dom_restricted: bool
+    dow_restricted: bool
+    raw: tuple[str, str, str, str, str, str]  # second, minute, hour, day of month, month, day of week
+
+    # --- evaluation --------------------------------------------------------------------------------
+
+    def matches(self, dt: datetime) -> bool:
+        """Whether the schedule fires at this exact second."""
+        t = _utc(dt)
+        return (
+            t.microsecond == 0
+            and t.second in self.seconds
+            and t.minute in self.minutes
+            and t.hour in self.hours
+            and self.runs_on(t.date())
+        )
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the schedule fires at some time on this (UTC) day.
+
+        As in cron, when both day of month and day of week are restricted a day matching either runs.
+        """
+        if day.month not in self.months:
+            return False
+        dom = day.day in self.days or (self.last_day and _is_last_day(day))
+        weekday = (day.weekday() + 1) % 7
+        dow = (
+            weekday in self.weekdays
+            or (weekday in self.last_weekdays and (day + timedelta(days=7)).month != day.month)
+            or (weekday, (day.day - 1) // 7 + 1) in self.nth_weekdays
+        )
+        if self.dom_restricted and self.dow_restricted:
+            return dom or dow
+        if self.dom_restricted:
+            return dom
+        if self.dow_restricted:
+            return dow
+        return True
+
+    def next_after(self, dt: datetime) -> datetime:
+        """The first run strictly after ``dt``."""
+        start = _utc(dt).replace(microsecond=0) + timedelta(seconds=1)
+        day = start.date()
+        floor: time | None = start.time()
+        for _ in range(_SEARCH_DAYS):
+            if self.runs_on(day):
+                found = self._first_time(floor or time(0))
+                if found is not None:
+                    return datetime.combine(day, found, UTC)
+            day += timedelta(days=1)
+            floor = None
+        raise CronError(f"cron expression {self.expression!r} never runs")
+
+    def previous_before(self, dt: datetime) -> datetime:
+        """The last run strictly before ``dt``."""
+        t = _utc(dt)
+        end = t.replace(microsecond=0) if t.microsecond else t - timedelta(seconds=1)
+        day = end.date()
+        ceiling: time | None = end.time()
+        for _ in range(_SEARCH_DAYS):
+            if self.runs_on(day):
+                found = self._last_time(ceiling or time(23, 59, 59))
+                if found is not None:
+                    return datetime.combine(day, found, UTC)
+            day -= timedelta(days=1)
+            ceiling = None
+        raise CronError(f"cron expression {self.expression!r} never runs")
+
+    def max_gap(self, now: datetime | None = None) -> timedelta:
+        """The longest interval between two consecutive runs around the year after ``now``.
+
+        A job whose last run is older than this has missed at least one run.
+        """
+        start = _utc(now or datetime.now(UTC)).date()
+        first = self.previous_before(datetime.combine(start + timedelta(days=1), time(0), UTC)).date()
+        last = self.next_after(datetime.combine(start + _YEAR, time(0), UTC)).date()
+        gap = self._intraday_gap()
+        first_tod = _seconds_of_day(self.hours[0], self.minutes[0], self.seconds[0])
+        last_tod = _seconds_of_day(self.hours[-1], self.minutes[-1], self.seconds[-1])
+        overnight = 86400 - last_tod + first_tod
+        previous = first
+        day = first + timedelta(days=1)
+        while day <= last:
+            if self.runs_on(day):
+                gap = max(gap, (day - previous).days * 86400 - 86400 + overnight)
+                previous = day
+            day += timedelta(days=1)
+        return timedelta(seconds=gap)
+
+    def _intraday_gap(self) -> int:
+        gap = 0
+        if len(self.seconds) > 1:
+            gap = max(gap, _max_step(self.seconds))
+        if len(self.minutes) > 1:
+            gap = max(gap, _max_step(self.minutes) * 60 - self.seconds[-1] + self.seconds[0])
+        if len(self.hours) > 1:
+            within_hour_last = self.minutes[-1] * 60 + self.seconds[-1]
+            within_hour_first = self.minutes[0] * 60 + self.seconds[0]
+            gap = max(gap, _max_step(self.hours) * 3600 - within_hour_last + within_hour_first)
+        return gap
+
+    def _first_time(self, floor: time) -> time | None:
+        for hour in self.hours[bisect.bisect_left(self.hours, floor.hour) :]:
+            m0 = floor.minute if hour == floor.hour else 0
+            for minute in self.minutes[bisect.bisect_left(self.minutes, m0) :]:
+                s0 = floor.second if (hour, minute) == (floor.hour, floor.minute) else 0
+                i = bisect.bisect_left(self.seconds, s0)
+                if i < len(self.seconds):
+                    return time(hour, minute, self.seconds[i])
+        return None
+
+    def _last_time(self, ceiling: time) -> time | None:
+        for hour in reversed(self.hours[: bisect.bisect_right(self.hours, ceiling.hour)]):
+            m1 = ceiling.minute if hour == ceiling.hour else 59
+            for minute in reversed(self.minutes[: bisect.bisect_right(self.minutes, m1)]):
+                s1 = ceiling.second if (hour, minute) == (ceiling.hour, ceiling.minute) else 59
+                i = bisect.bisect_right(self.seconds, s1)
+                if i > 0:
+                    return time(hour, minute, self.seconds[i - 1])
+        return None
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_cron(expr: str) -> CronSchedule:
+    """Parse a Zerobyte cron expression: 5 fields (minute hour day-of-month month day-of-week), 6 with
+    leading seconds, or a macro such as ``@daily``. Raises :class:`CronError` naming the problem."""
+    if not isinstance(expr, str):
+        raise CronError(f"cron expression must be a string, got {type(expr).__name__}")
+    shown = _show(expr)
+    text = expr.strip()
+    if not text:
+        raise CronError("cron expression is empty (a disabled job may have no schedule)")
+    if len(text) > _MAX_EXPRESSION:
+        raise CronError(f"cron expression {shown} is too long ({len(text)} characters)")
+    text = _MACROS.get(text.lower(), text)
+    if text.startswith("@"):
+        raise CronError(
+            f"cron expression {shown}: unknown macro {text.split()[0]!r} "
+            "(use @yearly, @monthly, @weekly, @daily or @hourly)"
+        )
+    parts = text.split()
+    if len(parts) == 5:
+        parts = ["0", *parts]
+    elif len(parts) != 6:
+        raise CronError(
+            f"cron expression {shown} has {len(parts)} field(s); expected 5 "
+            "(minute hour day-of-month month day-of-week) or 6 (with leading seconds)"
+        )
+    sec_t, min_t, hour_t, dom_t, month_t, dow_t = parts
+
+    def plain(field: _Field, raw: str) -> tuple[int, ...]:
+        return tuple(sorted(_parse_list(shown, field, raw)))
+
+    seconds = plain(_SECOND, sec_t)
+    minutes = plain(_MINUTE, min_t)
+    hours = plain(_HOUR, hour_t)
+    months = frozenset(plain(_MONTH, month_t))
+
+    days: set[int] = set()
+    last_day = False
+    for item in _items(shown, _DOM, dom_t):
+        if item.upper() == "L":
+            last_day = True
+        else:
+            days |= _parse_item(shown, _DOM, item)
+
+    weekdays: set[int] = set()
+    last_weekdays: set[int] = set()
+    nth: set[tuple[int, int]] = set()
+    for item in _items(shown, _DOW, dow_t):
+        upper = item.upper()
+        if upper.endswith("L") and len(upper) > 1:
+            last_weekdays.add(_single(shown, _DOW, item[:-1]) % 7)
+        elif "#" in item:
+            day_text, _, n_text = item.partition("#")
+            if not n_text.isdigit() or not 1 <= int(n_text) <= 5:
+                raise CronError(f"cron expression {shown}: {item!r} needs an occurrence 1-5 after '#' (e.g. MON#2)")
+            nth.add((_single(shown, _DOW, day_text) % 7, int(n_text)))
+        else:
+            weekdays |= {d % 7 for d in _parse_item(shown, _DOW, item)}
+
+    schedule = CronSchedule(
+        expression=expr.strip(),
+        seconds=seconds,
+        minutes=minutes,
+        hours=hours,
+        days=frozenset(days),
+        last_day=last_day,
+        months=months,
+        weekdays=frozenset(weekdays),
+        last_weekdays=frozenset(last_weekdays),
+        nth_weekdays=frozenset(nth),
+        dom_restricted=dom_t not in ("*", "?"),
+        dow_restricted=dow_t not in ("*", "?"),
+        raw=(sec_t, min_t, hour_t, dom_t, month_t, dow_t),
+    )
+    _check_possible(shown, schedule)
+    return schedule
+
+
+def _items(shown: str, field: _Field, raw: str) -> list[str]:
+    items = raw.split(",")
+    if any(not item for item in items):
+        raise CronError(f"cron expression {shown}: {field.name} {raw!r} has an empty list item")
+    return items
+
+
+def _parse_list(shown: str, field: _Field, raw: str) -> set[int]:
+    values: set[int] = set()
+    for item in _items(shown, field, raw):
+        values |= _parse_item(shown, field, item)
+    return values
+
+
+def _parse_item(shown: str, field: _Field, item: str) -> set[int]:
+    base, slash, step_text = item.partition("/")
+    step = 1
+    if slash:
+        if not step_text.isdigit() or int(step_text) == 0:
+            raise CronError(f"cron expression {shown}: {field.name} step {step_text!r} must be a positive number")
+        step = int(step_text)
+    if base in ("*", "?"):
+        start, end = field.lo, field.hi
+    elif "-" in base:
+        a, _, b = base.partition("-")
+        start, end = _single(shown, field, a), _single(shown, field, b)
+        if start > end:
+            raise CronError(f"cron expression {shown}: {field.name} range {base!r} runs backwards")
+    else:
+        start = _single(shown, field, base)
+        end = field.hi if slash else start
+    if field is _DOW and slash and base in ("*", "?"):
+        end = 6  # "*/2" in day of week is Sun, Tue, Thu, Sat: 7 would repeat Sunday
+    return set(range(start, end + 1, step))
+
+
+def _single(shown: str, field: _Field, text: str) -> int:
+    t = text.strip().lower()
+    if field.names is not None and t in field.names:
+        return field.names.index(t) + field.name_base
+    if not t.isdigit():
+        if field.names is not None:
+            hint = f"a number {field.lo}-{field.hi} or a name like {field.names[1].upper()}"
+        else:
+            hint = f"a number {field.lo}-{field.hi}"
+        if t in ("w", "h") or (t[-1:] in ("w", "h") and t[:-1].isdigit()):
+            hint += f" ({t[-1].upper()!r} is not supported)"
+        raise CronError(f"cron expression {shown}: {field.name} {text!r} is not {hint}")
+    value = int(t)
+    if not field.lo <= value <= field.hi:
+        raise CronError(f"cron expression {shown}: {field.name} {value} is out of range {field.lo}-{field.hi}")
+    return value
+
+
+def _check_possible(shown: str, s: CronSchedule) -> None:
+    if s.dow_restricted or s.last_day:
+        return
+    longest = max(29 if m == 2 else 30 if m in (4, 6, 9, 11) else 31 for m in s.months)
+    if min(s.days) > longest:
+        months = _join([_MONTH_WORDS[m - 1] for m in sorted(s.months)])
+        verb = "has" if len(s.months) == 1 else "have"
+        raise CronError(f"cron expression {shown} never runs: {months} {verb} no day {min(s.days)}")
+
+
+# --- words -------------------------------------------------------------------------------------------
+
+
+def describe_cron(expr: str, tz: str = "UTC") -> str:
+    """A schedule in plain words, e.g. "daily at 02:00 UTC" or "Mondays and Thursdays at 03:30 UTC".
+
+    Raises :class:`CronError` for an expression that does not parse.
+    """
+    s = parse_cron(expr)
+    days = _day_words(s)
+    months = _month_phrase(s)
+    clock = _clock_times(s)
+    if clock is None:
+        phrase = _recurring(s, tz)
+        if days is not None:
+            phrase += " " + days.on
+        return phrase + (f" in {months}" if months else "")
+    at = f"at {_join(clock)} {tz}"
+    if days is None:
+        return f"daily {at}" if months is None else f"every day in {months} {at}"
+    if months is None:
+        return f"{days.lead} {at}"
+    if days.of_month is not None:
+        if len(s.months) == 1 and len(s.days) == 1 and not s.last_day:
+            return f"yearly on {min(s.days)} {months} {at}"
+        return f"on {days.of_month} of {months} {at}"
+    return f"{days.lead} in {months} {at}"
+
+
+@dataclass(frozen=True)
+class _Days:
+    lead: str  # opens a sentence: "weekly on Monday", "monthly on day 1", "weekdays"
+    on: str  # follows a time phrase: "on Mondays", "on day 1 of the month"
+    of_month: str | None = None  # day-of-month only: "day 1", "the last day"
+
+
+def _day_words(s: CronSchedule) -> _Days | None:
+    dom = _dom_words(s) if s.dom_restricted else None
+    dow = _dow_words(s) if s.dow_restricted else None
+    if s.dom_restricted and s.dow_restricted and (dom is None or dow is None):
+        return None  # one side already covers every day, and cron runs on a day matching either
+    if dom is not None and dow is not None:
+        # Cron runs on a day matching either field, not only on days matching both.
+        both = f"{dom.on} or {dow.on}"
+        return _Days(both, both)
+    return dom or dow
+
+
+def _dom_words(s: CronSchedule) -> _Days | None:
+    if len(s.days) == 31:
+        return None
+    parts: list[str] = []
+    ordered = sorted(s.days)
+    step = _arithmetic_step(ordered)
+    if step is not None and not s.last_day:
+        what = f"every {_ordinal(step)} day from day {ordered[0]}"
+        on = f"on every {_ordinal(step)} day of the month from day {ordered[0]}"
+        return _Days(on, on, what)
+    if s.days:
+        parts.append(("day " if len(s.days) == 1 else "days ") + _ranges(ordered))
+    if s.last_day:
+        parts.append("the last day")
+    what = _join(parts)
+    on = f"on {what} of the month"
+    lead = f"monthly on {what}" if len(s.days) + s.last_day == 1 else on
+    return _Days(lead, on, what)
+
+
+def _dow_words(s: CronSchedule) -> _Days | None:
+    plain = _week_order(sorted(s.weekdays))
+    special = [
+        f"the {_ORDINALS[n]} {_DAY_WORDS[weekday]} of the month"
+        for weekday, n in sorted(s.nth_weekdays, key=lambda p: (p[1], (p[0] + 6) % 7))
+    ] + [f"the last {_DAY_WORDS[weekday]} of the month" for weekday in _week_order(sorted(s.last_weekdays))]
+    if len(plain) == 7:
+        return None
+    if len(plain) == 1 and not special:
+        return _Days(f"weekly on {_DAY_WORDS[plain[0]]}", f"on {_DAY_WORDS[plain[0]]}s")
+    span = _weekday_span(plain)
+    if plain == [1, 2, 3, 4, 5]:
+        names = "weekdays"
+    elif plain == [6, 0]:
+        names = "weekends"
+    elif span is not None:
+        names = span
+    else:
+        names = _join([_DAY_WORDS[d] + "s" for d in plain])
+    if not special:
+        return _Days(names, f"from {names}" if span is not None and names == span else f"on {names}")
+    on = "on " + _join(([names] if plain else []) + special)
+    return _Days(on, on)
+
+
+def _month_phrase(s: CronSchedule) -> str | None:
+    if len(s.months) == 12:
+        return None
+    return _join([_MONTH_WORDS[m - 1] for m in sorted(s.months)])
+
+
+def _clock_times(s: CronSchedule) -> list[str] | None:
+    """Up to 6 explicit times of day ("02:00", "14:30:15"); None when the schedule repeats through the day."""
+    if len(s.hours) * len(s.minutes) * len(s.seconds) > 6:
+        return None
+    if len(s.minutes) == 1 and len(s.hours) >= 3 and _every(s.hours, 24):
+        return None  # "every 8 hours" says more than "at 00:00, 08:00 and 16:00"
+    with_seconds = s.seconds != (0,)
+    return [
+        f"{h:02d}:{m:02d}:{sec:02d}" if with_seconds else f"{h:02d}:{m:02d}"
+        for h in s.hours
+        for m in s.minutes
+        for sec in s.seconds
+    ]
+
+
+def _recurring(s: CronSchedule, tz: str) -> str:
+    if s.seconds == (0,):
+        return _recurring_minutes(s, tz)
+    every = _every(s.seconds, 60)
+    if len(s.minutes) == 60 and len(s.hours) == 24:
+        if every:
+            return "every second" if every == 1 else f"every {every} seconds"
+        return f"at second {_ranges(s.seconds)} of every minute"
+    return f"at second {_ranges(s.seconds)} of {_recurring_minutes(s, tz)}"
+
+
+def _recurring_minutes(s: CronSchedule, tz: str) -> str:
+    full_hours = len(s.hours) == 24
+    every_min = _every(s.minutes, 60)
+    every_hour = _every(s.hours, 24)
+    minutes = None if every_min is None else "every minute" if every_min == 1 else f"every {every_min} minutes"
+    if minutes is not None and full_hours:
+        return minutes
+    if len(s.minutes) == 1:
+        minute = s.minutes[0]
+        if full_hours:
+            return f"every hour at :{minute:02d}"
+        if every_hour:
+            return f"every {every_hour} hours" + (f" at :{minute:02d}" if minute else "")
+        return f"at minute {minute} past hours {_ranges(s.hours)} {tz}"
+    if minutes is not None:
+        return f"{minutes} during hours {_ranges(s.hours)} {tz}"
+    if full_hours:
+        return f"every hour at minutes {_ranges(s.minutes)}"
+    return f"at minutes {_ranges(s.minutes)} past hours {_ranges(s.hours)} {tz}"
+
+
+def _week_order(days: list[int]) -> list[int]:
+    return sorted(days, key=lambda d: (d + 6) % 7)  # Monday first, Sunday last
+
+
+def _every(values: tuple[int, ...], size: int) -> int | None:
+    """n when ``values`` is exactly 0, n, 2n... covering the whole cycle evenly; None otherwise."""
+    if not values or values[0] != 0:
+        return None
+    step = values[1] if len(values) > 1 else size
+    if size % step or step == size:
+        return None
+    return step if values == tuple(range(0, size, step)) else None
+
+
+def _weekday_span(days: list[int]) -> str | None:
+    """ "Sunday to Thursday" for 3-6 consecutive days of the week (wrapping over the weekend)."""
+    if not 3 <= len(days) <= 6:
+        return None
+    chosen = set(days)
+    for first in chosen:
+        if (first - 1) % 7 not in chosen:
+            run = [(first + i) % 7 for i in range(len(days))]
+            if set(run) == chosen:
+                return f"{_DAY_WORDS[run[0]]} to {_DAY_WORDS[run[-1]]}"
+            return None
+    return None
+
+
+def _arithmetic_step(ordered: list[int]) -> int | None:
+    """The step of 4+ values evenly spaced by 2 or more (1, 3, 5, 7...); None otherwise."""
+    if len(ordered) < 4:
+        return None
+    step = ordered[1] - ordered[0]
+    if step < 2 or any(b - a != step for a, b in zip(ordered, ordered[1:], strict=False)):
+        return None
+    return step
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _ranges(values: tuple[int, ...] | list[int]) -> str:
+    ordered = sorted(values)
+    step = _arithmetic_step(ordered)
+    if step is not None:
+        return f"{ordered[0]}-{ordered[-1]} every {step}"
+    runs: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            runs.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            runs.extend(str(v) for v in ordered[i : j + 1])
+        i = j + 1
+    return _join(runs)
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+# --- small helpers ------------------------------------------------------------------------------------
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _is_last_day(day: date) -> bool:
+    return (day + timedelta(days=1)).month != day.month
+
+
+def _max_step(values: tuple[int, ...]) -> int:
+    return max(b - a for a, b in zip(values, values[1:], strict=False))
+
+
+def _seconds_of_day(hour: int, minute: int, second: int) -> int:
+    return hour * 3600 + minute * 60 + second
+
+
+def _show(expr: str) -> str:
+    text = expr.strip()
+    return repr(text if len(text) <= 60 else text[:57] + "...")

@@ -1,0 +1,79 @@
+"""Shared fixtures: a Zerobyte simulator on loopback, settings pointing at it, and MCP clients on both eras.
+
+Every test that talks to "Zerobyte" talks to the simulator over real HTTP; every test of a tool goes
+through the SDK's real in-memory ``Client`` on both protocol eras (handshake ``legacy`` and 2026 ``auto``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from mcp_server.config import Secret, Settings
+from mcp_server.server import create_server
+from mcp_server.simulator import Simulator, SimulatorServer
+
+TEST_KEY = "zb_test_key_0123456789"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "zerobyte"
+ERAS = ["legacy", "auto"]
+
+
+def make_settings(url: str, **changes: Any) -> Settings:
+    """Settings for a test: the simulator's URL and key, fast timeouts, anything else overridden."""
+    base = Settings(
+        url=url,
+        api_key=Secret(TEST_KEY),
+        connect_timeout=2.0,
+        read_timeout=10.0,
+        heavy_timeout=10.0,
+        log_level="WARNING",
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    """A fresh, empty simulator with fast tasks (seed it in the test)."""
+    return Simulator(api_keys=[TEST_KEY], task_seconds=0.4, progress_interval=0.05, heartbeat_interval=0.5)
+
+
+@pytest.fixture
+def sim_server(sim: Simulator) -> Iterator[SimulatorServer]:
+    with SimulatorServer(sim) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(sim_server: SimulatorServer) -> Settings:
+    return make_settings(sim_server.url)
+
+
+@pytest.fixture(params=ERAS)
+def era(request: pytest.FixtureRequest) -> str:
+    """The MCP protocol era: 'legacy' (initialize handshake) or 'auto' (2026-07-28, discover)."""
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+async def mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
+    """An MCP client connected in memory to a read-only server over the simulator, on both eras."""
+    async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def shared_dir() -> Path:
+    """The recorded real Zerobyte contract; skips the calling test when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the recorded Zerobyte samples are needed for this contract test")
+    return SHARED

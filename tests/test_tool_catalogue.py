@@ -1,0 +1,81 @@
+"""tools/list is product: every tool is described, annotated, flat, and the catalogue fits its budget.
+
+The budgets are the ones README.md records ("Tool catalogue"); counted as JSON characters / 4.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from mcp_server.server import create_server
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.anyio
+
+# tokens (JSON characters / 4) of the whole tools/list answer, per access level
+BUDGETS = {"read-only": 3500, "operate": 8000, "full": 10000}
+
+
+async def _tools(access: str, era: str = "legacy") -> list[dict[str, Any]]:
+    settings = make_settings("http://127.0.0.1:9", access=access)
+    async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+        listed = await client.list_tools()
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        out.append(node)
+        for value in node.values():
+            out.extend(_walk(value))
+    elif isinstance(node, list):
+        for value in node:
+            out.extend(_walk(value))
+    return out
+
+
+@pytest.mark.parametrize("access", ["read-only", "operate", "full"])
+async def test_every_tool_is_described_annotated_and_flat(access: str) -> None:
+    tools = await _tools(access)
+    assert tools
+    for tool in tools:
+        name = tool["name"]
+        assert re.fullmatch(r"[a-z][a-z0-9_]{2,40}", name), name
+        assert 20 <= len(tool["description"]) <= 300, name
+        notes = tool["annotations"]
+        for hint in ("title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+            assert hint in notes, (name, hint)
+        schema = tool["inputSchema"]
+        text = json.dumps(schema)
+        assert "$ref" not in text and "$defs" not in text, name
+        for prop, spec in schema.get("properties", {}).items():
+            assert spec.get("description"), f"{name}.{prop} has no description"
+            assert spec.get("type") != "object", f"{name}.{prop}: arguments must be flat"
+        assert "$ref" not in json.dumps(tool.get("outputSchema", {})), name
+
+
+async def test_read_only_tools_all_say_read_only_and_write_tools_do_not() -> None:
+    read = {t["name"] for t in await _tools("read-only")}
+    for tool in await _tools("full"):
+        assert tool["annotations"]["readOnlyHint"] is (tool["name"] in read), tool["name"]
+        if tool["annotations"]["destructiveHint"]:
+            assert tool["name"] not in read
+
+
+async def test_access_levels_nest() -> None:
+    read = {t["name"] for t in await _tools("read-only")}
+    operate = {t["name"] for t in await _tools("operate")}
+    full = {t["name"] for t in await _tools("full")}
+    assert read < operate <= full
+
+
+@pytest.mark.parametrize("access", sorted(BUDGETS))
+async def test_tools_list_fits_its_token_budget(access: str) -> None:
+    size = len(json.dumps({"tools": await _tools(access)}, separators=(",", ":")))
+    assert size / 4 <= BUDGETS[access], f"{access}: {size / 4:.0f} tokens > budget {BUDGETS[access]}"
