@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", parents=[common], help="run the MCP server (the default)")
     sub.add_parser("check", parents=[common], help="check settings, reach Zerobyte, verify the key, list tools")
+    snippet = sub.add_parser("snippet", parents=[common], help="print a set-up block for an MCP client")
+    snippet.add_argument("client", choices=["claude-desktop", "claude-code", "cursor", "vscode", "inspector"])
     return parser
 
 
@@ -98,6 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "serve"
     err = sys.stderr
+    if command == "snippet":
+        from .snippets import render_snippet
+
+        snippet = render_snippet(
+            args.client,
+            config_path=getattr(args, "config", None),
+            overrides=_overrides(args),
+            demo=getattr(args, "demo", False),
+        )
+        print(snippet.text)
+        for note in snippet.notes:
+            print(f"# {note}", file=err)
+        return 0
     with contextlib.ExitStack() as stack:
         demo = stack.enter_context(_demo_zerobyte(err)) if getattr(args, "demo", False) else None
         try:
@@ -105,13 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"zerobyte-mcp: configuration error: {exc}", file=err)
             return 2
-        setup_logging(settings.log_level, json=settings.log_json, secrets=lambda: _secrets(settings))
+        secrets = _secrets(settings)
+        setup_logging(settings.log_level, json=settings.log_json, secrets=lambda: secrets)
         if command == "check":
             from .check import run_check
 
             return run_check(settings, out=sys.stdout)
         return _serve(settings, args, demo=demo is not None)
-    return 0  # pragma: no cover
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
@@ -129,13 +144,9 @@ def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    out: list[str] = []
-    with contextlib.suppress(ConfigError, OSError):
-        out.append(settings.read_api_key().reveal())
-    token = getattr(settings, "http_token", None)
-    if token is not None:
-        out.append(token.reveal())
-    return out
+    """The exact secrets the log filter scrubs (read once: the filter runs on every log line, and any
+    zb_… key, a rotated one included, is also caught by its pattern)."""
+    return [s.reveal() for s in (settings.api_key, settings.http_token) if s is not None]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 __all__ = ["CronError", "CronSchedule", "describe_cron", "parse_cron"]
 
@@ -23,6 +24,10 @@ _MACROS = {
     "@daily": "0 0 * * *",
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
+    "@minutely": "* * * * *",
+    "@secondly": "* * * * * *",
+    "@weekdays": "0 0 * * 1-5",
+    "@weekends": "0 0 * * 0,6",
 }
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -223,7 +228,7 @@ def parse_cron(expr: str) -> CronSchedule:
     if text.startswith("@"):
         raise CronError(
             f"cron expression {shown}: unknown macro {text.split()[0]!r} "
-            "(use @yearly, @monthly, @weekly, @daily or @hourly)"
+            "(use @yearly, @monthly, @weekly, @weekdays, @weekends, @daily or @hourly)"
         )
     parts = text.split()
     if len(parts) == 5:
@@ -528,7 +533,7 @@ def _arithmetic_step(ordered: list[int]) -> int | None:
     if len(ordered) < 4:
         return None
     step = ordered[1] - ordered[0]
-    if step < 2 or any(b - a != step for a, b in zip(ordered, ordered[1:], strict=False)):
+    if step < 2 or any(b - a != step for a, b in pairwise(ordered)):
         return None
     return step
 
@@ -575,7 +580,7 @@ def _is_last_day(day: date) -> bool:
 
 
 def _max_step(values: tuple[int, ...]) -> int:
-    return max(b - a for a, b in zip(values, values[1:], strict=False))
+    return max(b - a for a, b in pairwise(values))
 
 
 def _seconds_of_day(hour: int, minute: int, second: int) -> int:

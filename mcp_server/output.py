@@ -49,6 +49,7 @@ SIZE_KEYS = frozenset(
         "total_capacity_bytes",
         "source_bytes",
         "processed_bytes",
+        "uncompressed_bytes",
     }
 )
 
@@ -147,7 +148,9 @@ def render_text(data: Any) -> str:
     return json.dumps(_humanise(data), separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def compact_schema(schema: dict[str, Any], *, max_depth: int | None = None) -> dict[str, Any]:
+def compact_schema(
+    schema: dict[str, Any], *, max_depth: int | None = None, descriptions: bool = True
+) -> dict[str, Any]:
     """Inline ``$ref``s, drop ``$defs`` and titles, collapse ``anyOf [X, null]`` to X.
 
     With ``max_depth``, objects and arrays nested deeper than that are described by their type alone
@@ -173,7 +176,7 @@ def compact_schema(schema: dict[str, Any], *, max_depth: int | None = None) -> d
                 return walk({**options[0], **rest}, depth)
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key in ("title", "$defs"):
+            if key in ("title", "$defs") or (key == "description" and not descriptions):
                 continue
             if key == "default" and value is None:
                 continue

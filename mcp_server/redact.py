@@ -73,7 +73,7 @@ _SECRET_QUERY: Final = re.compile(
 )
 _SECRET_PAIR: Final = re.compile(
     r"""\b(password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token)"""
-    r"""(["']?[ \t]*[=:][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&}\]\\]+)""",
+    r"""(["']?[ \t]*[=:][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&}\]\\\[{][^\s"',;&}\]\\]*)""",
     re.IGNORECASE,
 )
 

@@ -1,13 +1,175 @@
-"""Read-only ``zerobyte://`` resources for clients that attach context (filled in by the read tools)."""
+"""Read-only ``zerobyte://`` resources: the health report and the inventory as attachable JSON context.
+
+Some clients attach resources to a conversation instead of calling tools. Each resource renders
+exactly the compact JSON its read tool returns, by calling the tools' own functions (a tool function
+is a plain coroutine taking the request Context), so an agent sees one vocabulary either way. The SDK
+passes that Context only to template resources; static URIs get it through a thin wrapper below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.resources import Resource
+from pydantic import BaseModel
 
-__all__ = ["register_resources"]
+from .output import drop_empty, render_text
+from .tools import backups, repositories, snapshots, volumes
+from .tools.base import Ctx, client_of
+from .tools.health import gather_health
+from .tools.tasks import gather_active_tasks
+from .zerobyte import InvalidArgument, NotFound, ZerobyteError
+
+__all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "register_resources"]
+
+JSON_MIME = "application/json"
+SNAPSHOTS_CAP = 50
+Produce = Callable[[Ctx], Awaitable[BaseModel]]
+
+
+async def _health(ctx: Ctx) -> BaseModel:
+    return await gather_health(client_of(ctx))
+
+
+async def _active_tasks(ctx: Ctx) -> BaseModel:
+    return await gather_active_tasks(client_of(ctx))
+
+
+def _snapshots(repository_id: str) -> Produce:
+    async def produce(ctx: Ctx) -> BaseModel:
+        # The tool's first page: newest first, capped, with next_cursor for list_snapshots to go on.
+        return await snapshots.list_snapshots(ctx, repository_id=repository_id, limit=SNAPSHOTS_CAP)
+
+    return produce
+
+
+def _backup_job(job_id: str) -> Produce:
+    async def produce(ctx: Ctx) -> BaseModel:
+        return backups.job_summary(await client_of(ctx).get_backup_job(job_id))
+
+    return produce
+
+
+async def _render(ctx: Ctx, produce: Produce) -> str:
+    """The tool-shaped compact JSON, with Zerobyte failures as resource errors agents can read."""
+    try:
+        model = await produce(ctx)
+    except InvalidArgument as exc:
+        raise ResourceNotFoundError(str(exc)) from None
+    except NotFound as exc:
+        if exc.route_missing:
+            raise ResourceError(str(exc)) from None
+        raise ResourceNotFoundError(str(exc)) from None
+    except (ZerobyteError, ToolError) as exc:
+        raise ResourceError(str(exc)) from None
+    return render_text(drop_empty(model.model_dump(mode="json", by_alias=True, exclude_none=True)))
+
+
+@dataclass(frozen=True)
+class _Static:
+    uri: str
+    name: str
+    title: str
+    description: str
+    produce: Produce
+
+
+STATIC: tuple[_Static, ...] = (
+    _Static(
+        "zerobyte://health",
+        "health",
+        "Backup health",
+        "One verdict (ok/warning/critical) for all backups, with problems and next steps (= backup_health).",
+        _health,
+    ),
+    _Static(
+        "zerobyte://backup-jobs",
+        "backup-jobs",
+        "Backup jobs",
+        "Every backup job: volume, repository, schedule, last run and status, next run.",
+        backups.list_backup_jobs,
+    ),
+    _Static(
+        "zerobyte://volumes",
+        "volumes",
+        "Volumes",
+        "Every volume (backup source): backend, source, mount status, last error.",
+        volumes.list_volumes,
+    ),
+    _Static(
+        "zerobyte://repositories",
+        "repositories",
+        "Repositories",
+        "Every repository (restic destination): backend, location, status, stored size.",
+        repositories.list_repositories,
+    ),
+    _Static(
+        "zerobyte://tasks/active",
+        "active-tasks",
+        "Active tasks",
+        "Queued, running and cancelling tasks with progress.",
+        _active_tasks,
+    ),
+)
+
+
+class _ContextResource(Resource):
+    """A listed static resource whose content needs the request context (rendered by the wrapper)."""
+
+    async def read(self) -> str:
+        raise ResourceError(f"{self.uri} can only be read through an MCP request")
+
+
+def _install_context_reader(server: MCPServer[Any], statics: Iterable[_Static]) -> None:
+    """Route reads of our static URIs to a renderer that gets the request Context.
+
+    MCPServer passes Context only to template resources and refuses it on static ones, but its
+    ``read_resource`` receives the request's Context: wrapping it is the smallest way to give
+    ``zerobyte://health`` and friends the shared Zerobyte client.
+    """
+    by_uri = {s.uri: s for s in statics}
+    original = server.read_resource
+
+    async def read_resource(uri: Any, context: Context[Any, Any] | None = None) -> Any:
+        entry = by_uri.get(str(uri))
+        if entry is None or context is None:
+            return await original(uri, context)
+        text = await _render(context, entry.produce)
+        return [ReadResourceContents(content=text, mime_type=JSON_MIME)]
+
+    server.read_resource = read_resource  # type: ignore[method-assign]
 
 
 def register_resources(server: MCPServer[Any]) -> None:
     """Register the zerobyte:// resources on ``server``."""
+    for s in STATIC:
+        server.add_resource(
+            _ContextResource(uri=s.uri, name=s.name, title=s.title, description=s.description, mime_type=JSON_MIME)
+        )
+    _install_context_reader(server, STATIC)
+
+    @server.resource(
+        "zerobyte://backup-jobs/{job_id}",
+        name="backup-job",
+        title="Backup job",
+        description="One backup job by short id: schedule, volume, repository, last run and status.",
+        mime_type=JSON_MIME,
+    )
+    async def backup_job(job_id: str, ctx: Ctx) -> str:
+        return await _render(ctx, _backup_job(job_id))
+
+    @server.resource(
+        "zerobyte://repositories/{repository_id}/snapshots",
+        name="repository-snapshots",
+        title="Repository snapshots",
+        description=f"Snapshots of a repository, newest first (at most {SNAPSHOTS_CAP}).",
+        mime_type=JSON_MIME,
+    )
+    async def repository_snapshots(repository_id: str, ctx: Ctx) -> str:
+        return await _render(ctx, _snapshots(repository_id))

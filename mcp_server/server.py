@@ -119,10 +119,10 @@ def create_server(
         log_level=_sdk_level(settings.log_level),
     )
     for spec in exposed_tools(settings):
+        # The title travels in the annotations only: a second top-level copy would cost every listing.
         server.add_tool(
             spec.handler,
             name=spec.name,
-            title=spec.title,
             description=spec.description,
             annotations=spec.annotations,
             structured_output=True,
@@ -132,7 +132,11 @@ def create_server(
             # Flat, small schemas: no $ref/$defs (several clients reject them), no titles.
             registered.parameters = compact_schema(registered.parameters)
             if registered.fn_metadata.output_schema is not None:
-                registered.fn_metadata.output_schema = compact_schema(registered.fn_metadata.output_schema, max_depth=3)
+                # Output schemas name the top-level fields and their types; the nested shape is visible in
+                # every result, so spelling it out here would only cost context (tools/list budget).
+                registered.fn_metadata.output_schema = compact_schema(
+                    registered.fn_metadata.output_schema, max_depth=1, descriptions=False
+                )
     from .prompts import register_prompts
     from .resources import register_resources
 

@@ -327,3 +327,52 @@ def planted_text(draw: st.DrawFn) -> tuple[str, str, list[str]]:
 def test_planted_secrets_never_survive_in_text(case: tuple[str, str, list[str]]) -> None:
     text, secret, extra = case
     assert secret not in redact_text(text, extra)
+
+
+# --- serialised JSON (the audit log redacts whole JSON lines) -------------------------------------------------
+
+
+def test_redact_text_keeps_json_valid() -> None:
+    document = '{"password":123,"token":null,"pass":"a\\"b","url":"https://h","email":"a@b","x":"https://u:p@h/"}'
+    assert json.loads(redact_text(document)) == {
+        "password": REDACTED,
+        "token": None,
+        "pass": REDACTED,
+        "url": "https://h",
+        "email": "a@b",
+        "x": f"https://{REDACTED}@h/",
+    }
+
+
+def test_exact_secrets_are_found_in_their_json_escaped_form() -> None:
+    secret = 'tok"en\\with-quote'
+    assert secret not in json.loads(redact_text(json.dumps({"v": f"x {secret} y"}), extra=[secret]))["v"]
+
+
+JSON_KEYS = st.sampled_from(["password", "pass", "token", "secret", "api_key", "url", "name", "headers", "body"])
+ANY_TEXT = st.text(alphabet=string.printable, max_size=40)
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | ANY_TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(JSON_KEYS | ANY_TEXT, children, max_size=4),
+    max_leaves=15,
+)
+
+
+@given(ANY_JSON, st.booleans())
+def test_redacting_serialised_json_keeps_it_parseable(data: object, compact: bool) -> None:
+    document = json.dumps(data, separators=(",", ":") if compact else None)
+    json.loads(redact_text(document))
+
+
+@given(SAFE_DATA)
+def test_serialised_ordinary_data_is_kept_unchanged(data: object) -> None:
+    document = json.dumps(data)
+    assert redact_text(document) == document
+
+
+@given(planted())
+def test_serialised_redacted_data_stays_parseable_and_secret_free(case: tuple[object, str]) -> None:
+    data, secret = case
+    line = redact_text(json.dumps(redact(data), separators=(",", ":")))
+    json.loads(line)
+    assert secret not in line

@@ -45,8 +45,7 @@ DEFAULT_LOCK_ERROR = (
     "the `unlock` command can be used to remove stale locks"
 )
 DEFAULT_WARNING_DETAILS = (
-    "error: open /srv/data/private/.cache: permission denied\n"
-    "Warning: at least one source file could not be read"
+    "error: open /srv/data/private/.cache: permission denied\nWarning: at least one source file could not be read"
 )
 CANCEL_MESSAGES = {
     "backup": "Task was cancelled by the user",
@@ -93,6 +92,7 @@ class RecordedRequest:
     body: Any
     time: float
     client: str = ""
+    raw_body: bytes = b""
 
     @property
     def is_write(self) -> bool:
@@ -694,18 +694,18 @@ class Simulator:
             if config is None:
                 config = {"backend": "directory", "path": path} if backend == "directory" else {"backend": backend}
             config = seal_config(self._box, config, VOLUME_SECRET_FIELDS.get(str(config.get("backend")), ()))
-            return self.volume_row(
-                self._insert_volume(
-                    name,
-                    config,
-                    status=status,
-                    last_error=last_error,
-                    auto_remount=auto_remount,
-                    created_at=created_at,
-                    files=files,
-                ),
-                with_path=True,
+            row = self._insert_volume(
+                name,
+                config,
+                status=status,
+                last_error=last_error,
+                auto_remount=auto_remount,
+                created_at=created_at,
+                files=files,
             )
+            if status != "unmounted":
+                row["lastHealthCheck"] = row["updatedAt"] = self.now_ms()
+            return self.volume_row(row, with_path=True)
 
     def _insert_volume(
         self,
@@ -720,7 +720,7 @@ class Simulator:
         tree: Node | None = None,
     ) -> Json:
         now = self.now_ms()
-        created = created_at if created_at is not None else now // 1000 * 1000
+        created = (created_at if created_at is not None else now) // 1000 * 1000
         vid = self._next("volume")
         row: Json = {
             "id": vid,
@@ -780,9 +780,9 @@ class Simulator:
         self, name: str, config: Json, *, compression_mode: str = "auto", created_at: int | None = None
     ) -> Json:
         now = self.now_ms()
-        created = created_at if created_at is not None else now // 1000 * 1000
+        created = (created_at if created_at is not None else now) // 1000 * 1000
         row: Json = {
-            "id": self._ids.uuid7(now),
+            "id": self._ids.uuid7(created),
             "shortId": self._ids.short_id(),
             "provisioningId": None,
             "name": name.strip(),
@@ -872,7 +872,7 @@ class Simulator:
 
     def _insert_schedule(self, body: Json, vol: Json, repo: Json, *, created_at: int | None = None) -> Json:
         now = self.now_ms()
-        created = created_at if created_at is not None else now // 1000 * 1000
+        created = (created_at if created_at is not None else now) // 1000 * 1000
         sid = self._next("schedule")
         expr = str(body.get("cronExpression") or "")
         row: Json = {
@@ -1098,7 +1098,9 @@ class Simulator:
         """Record a finished (or stale/failed/cancelled) task, e.g. to seed history. Returns its TaskDTO."""
         with self.lock:
             created = created_at if created_at is not None else self.now_ms()
-            task = self._new_task(kind, job=job, repository=repository, snapshot_id=snapshot_id, manual=manual, created_at=created)
+            task = self._new_task(
+                kind, job=job, repository=repository, snapshot_id=snapshot_id, manual=manual, created_at=created
+            )
             task.status = status
             task.started_at = created + 40
             task.finished_at = created + 40 + duration_ms if status in TERMINAL_STATUSES else None
@@ -1144,7 +1146,9 @@ class Simulator:
             for i in range(count):
                 created = start + i * every_ms
                 if failure_every and i % failure_every == failure_every - 1:
-                    dto = self.add_task("backup", job=schedule["shortId"], status="failed", created_at=created, error=DEFAULT_LOCK_ERROR)
+                    dto = self.add_task(
+                        "backup", job=schedule["shortId"], status="failed", created_at=created, error=DEFAULT_LOCK_ERROR
+                    )
                 elif warning_every and i % warning_every == warning_every - 1:
                     dto = self.add_task(
                         "backup",
@@ -1185,7 +1189,14 @@ class Simulator:
         if task.kind == "restore":
             return {
                 "kind": "restore",
-                "result": {"message_type": "summary", "total_files": 3, "files_restored": 3, "files_skipped": 0, "total_bytes": 60, "bytes_restored": 60},
+                "result": {
+                    "message_type": "summary",
+                    "total_files": 3,
+                    "files_restored": 3,
+                    "files_skipped": 0,
+                    "total_bytes": 60,
+                    "bytes_restored": 60,
+                },
             }
         if task.kind == "deleteSnapshots":
             return {"kind": "deleteSnapshots", "deletedSnapshotIds": list(task.input.get("snapshotIds", []))}
@@ -1225,7 +1236,12 @@ class Simulator:
             agent: str | None = vol["agentId"] if vol and kind == "backup" else None
             op_key: str | None = None
             if kind == "backup":
-                inp: Json = {"kind": "backup", "scheduleId": schedule["id"], "scheduleShortId": schedule["shortId"], "manual": manual}
+                inp: Json = {
+                    "kind": "backup",
+                    "scheduleId": schedule["id"],
+                    "scheduleShortId": schedule["shortId"],
+                    "manual": manual,
+                }
             elif kind == "forget":
                 assert repo is not None
                 op_key = repo["shortId"]
@@ -1568,7 +1584,12 @@ class Simulator:
         self._finish(
             task,
             "succeeded",
-            result={"kind": "backup", "exitCode": 3 if warning else 0, "result": result_summary, "warningDetails": warning},
+            result={
+                "kind": "backup",
+                "exitCode": 3 if warning else 0,
+                "result": result_summary,
+                "warningDetails": warning,
+            },
         )
         if schedule.get("retentionPolicy"):
             self.start_forget(schedule, trigger="postBackup")
@@ -1609,7 +1630,9 @@ class Simulator:
         policy = policy if policy is not None else schedule.get("retentionPolicy")
         tag = schedule["shortId"]
         snaps = [s for s in self.snapshots_of(repo) if tag in s.tags]
-        keep = apply_policy([PolicyItem(s.id, s.time_ms, (s.hostname, tuple(s.paths), tuple(sorted(s.tags)))) for s in snaps], policy)
+        keep = apply_policy(
+            [PolicyItem(s.id, s.time_ms, (s.hostname, tuple(s.paths), tuple(sorted(s.tags)))) for s in snaps], policy
+        )
         removed = [s.id for s in snaps if s.id not in keep]
         if removed:
             self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if s.id not in removed]
@@ -1697,7 +1720,9 @@ class Simulator:
     def _restore_plan(self, snapshot: Snapshot, body: Json) -> list[tuple[str, str, Node]]:
         """(source abs path, destination abs path, node) for every file the restore writes."""
         view = snapshot.view()
-        includes = [posixpath.normpath(p) for p in (body.get("include") or [snapshot.paths[0] if snapshot.paths else "/"])]
+        includes = [
+            posixpath.normpath(p) for p in (body.get("include") or [snapshot.paths[0] if snapshot.paths else "/"])
+        ]
         excludes = list(body.get("exclude") or [])
         target = body.get("targetPath") or "/"
         custom = target not in ("", "/")
@@ -1714,7 +1739,11 @@ class Simulator:
             node = view.resolve(inc)
             if node is None:
                 continue
-            files = [(inc, node)] if node.kind != "dir" else [(f"{inc.rstrip('/')}{rel}", n) for rel, n in node.iter_files()]
+            files = (
+                [(inc, node)]
+                if node.kind != "dir"
+                else [(f"{inc.rstrip('/')}{rel}", n) for rel, n in node.iter_files()]
+            )
             for src, n in files:
                 if any(fnmatch.fnmatch(posixpath.basename(src), pat) or fnmatch.fnmatch(src, pat) for pat in excludes):
                     continue
@@ -1722,7 +1751,9 @@ class Simulator:
                 out.append((src, dest, n))
         return out
 
-    def _run_restore(self, task: Task, repo: Json, snapshot: Snapshot, body: Json, plan: list[tuple[str, str, Node]]) -> None:
+    def _run_restore(
+        self, task: Task, repo: Json, snapshot: Snapshot, body: Json, plan: list[tuple[str, str, Node]]
+    ) -> None:
         total_files = len(plan)
         total_bytes = sum(n.size for _, _, n in plan)
         started = time.monotonic()
@@ -1763,7 +1794,12 @@ class Simulator:
                     "files": [dest for _, dest, _ in plan],
                 }
             )
-            summary: Json = {"message_type": "summary", "total_files": total_files, "files_restored": restored, "files_skipped": skipped}
+            summary: Json = {
+                "message_type": "summary",
+                "total_files": total_files,
+                "files_restored": restored,
+                "files_skipped": skipped,
+            }
             if total_files:
                 summary["total_bytes"] = total_bytes
                 summary["bytes_restored"] = sum(n.size for _, _, n in plan[:restored]) if skipped else total_bytes
@@ -1853,7 +1889,9 @@ class Simulator:
             self._finish(task, "succeeded", result=result)
 
     def start_delete_snapshots(self, repo: Json, snapshot_ids: list[str]) -> Task:
-        task = self._new_task("deleteSnapshots", repository=repo["shortId"], input_extra={"snapshotIds": list(snapshot_ids)})
+        task = self._new_task(
+            "deleteSnapshots", repository=repo["shortId"], input_extra={"snapshotIds": list(snapshot_ids)}
+        )
         task.locks = [(repo["id"], True)]
         self._launch(task, self._run_delete)
         return task
@@ -1994,6 +2032,10 @@ def graft(root: Node, parts: list[str], node: Node) -> Node:
         kids[head] = node if node.name == head else node.renamed(head)
     else:
         existing = kids.get(head)
-        base = existing if existing is not None and existing.kind == "dir" else Node(head, "dir", mtime_ms=node.mtime_ms, children=[])
+        base = (
+            existing
+            if existing is not None and existing.kind == "dir"
+            else Node(head, "dir", mtime_ms=node.mtime_ms, children=[])
+        )
         kids[head] = graft(base, parts[1:], node)
     return Node(root.name, "dir", mtime_ms=root.mtime_ms, children=list(kids.values()))

@@ -1,5 +1,15 @@
 """Tool modules, one per Zerobyte domain; importing this package declares every tool in the registry."""
 
-from . import backups, repositories, volumes
+from . import backups, configure, health, notifications, repositories, snapshots, system, tasks, volumes
 
-__all__ = ["backups", "repositories", "volumes"]
+__all__ = [
+    "backups",
+    "configure",
+    "health",
+    "notifications",
+    "repositories",
+    "snapshots",
+    "system",
+    "tasks",
+    "volumes",
+]

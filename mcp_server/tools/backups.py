@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import BaseModel, Field
 
+from ..cron import CronError, describe_cron
 from ..output import iso_from_ms
-from ..zerobyte.models import BackupJob
-from .base import Ctx, client_of, tool
+from ..redact import REDACTED, redact, redact_text
+from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
+from .base import Ctx, client_of, gather, tool
 
-__all__ = ["BackupJobList", "BackupJobSummary", "job_summary", "list_backup_jobs"]
+__all__ = [
+    "BackupJobDetail",
+    "BackupJobList",
+    "BackupJobSummary",
+    "get_backup_job",
+    "job_summary",
+    "list_backup_jobs",
+    "schedule_words",
+]
 
 
 class BackupJobSummary(BaseModel):
@@ -18,6 +30,7 @@ class BackupJobSummary(BaseModel):
     volume: str | None = Field(None, description="Volume name (id)")
     repository: str | None = Field(None, description="Repository name (id)")
     cron: str | None = None
+    schedule: str | None = Field(None, description="The cron in words")
     last_run: str | None = None
     last_status: str | None = Field(None, description="success, warning, error or in_progress")
     last_error: str | None = None
@@ -29,6 +42,16 @@ class BackupJobList(BaseModel):
     total: int
 
 
+def schedule_words(cron: str | None) -> str | None:
+    """The cron expression in words ("daily at 02:00 UTC"); "manual only" without one."""
+    if not cron or not cron.strip():
+        return "manual only"
+    try:
+        return describe_cron(cron)
+    except CronError:
+        return None  # the raw cron stays visible beside it
+
+
 def job_summary(j: BackupJob) -> BackupJobSummary:
     return BackupJobSummary(
         id=j.shortId,
@@ -37,9 +60,10 @@ def job_summary(j: BackupJob) -> BackupJobSummary:
         volume=f"{j.volume.name} ({j.volume.shortId})" if j.volume else None,
         repository=f"{j.repository.name} ({j.repository.shortId})" if j.repository else None,
         cron=j.cronExpression or None,
+        schedule=schedule_words(j.cronExpression),
         last_run=iso_from_ms(j.lastBackupAt),
         last_status=j.lastBackupStatus,
-        last_error=j.lastBackupError,
+        last_error=redact_text(j.lastBackupError) if j.lastBackupError else None,
         next_run=iso_from_ms(j.nextBackupAt),
     )
 
@@ -49,3 +73,136 @@ async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
     """List every backup job with its volume, repository, schedule, last run (status, error) and next run."""
     jobs = await client_of(ctx).list_backup_jobs()
     return BackupJobList(jobs=[job_summary(j) for j in jobs], total=len(jobs))
+
+
+# --- detail ----------------------------------------------------------------------------------------
+
+
+class Retention(BaseModel):
+    keep_last: int | None = None
+    keep_hourly: int | None = None
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
+    keep_monthly: int | None = None
+    keep_yearly: int | None = None
+    keep_within: str | None = Field(None, description="restic duration, e.g. '30d'")
+
+
+class Hook(BaseModel):
+    url: str | None = None
+    headers: list[str] = []
+    body: str | None = None
+    insecure_tls: bool | None = None
+
+
+class MirrorInfo(BaseModel):
+    repository: str = Field(description="Repository name (id)")
+    enabled: bool
+    last_sync_status: str | None = None
+    last_sync: str | None = None
+    last_sync_error: str | None = None
+
+
+class NotificationRoute(BaseModel):
+    destination: str = Field(description="Destination name (id)")
+    type: str | None = None
+    events: list[str] = Field([], description="start, success, warning, failure")
+
+
+class BackupJobDetail(BackupJobSummary):
+    retention: Retention | None = None
+    include_paths: list[str] = []
+    include_patterns: list[str] = []
+    exclude_patterns: list[str] = []
+    exclude_if_present: list[str] = []
+    one_file_system: bool | None = None
+    compression: str | None = None
+    max_retries: int | None = None
+    retry_delay_minutes: float | None = None
+    pre_hook: Hook | None = None
+    post_hook: Hook | None = None
+    mirrors: list[MirrorInfo] = []
+    notifications: list[NotificationRoute] = []
+
+
+@tool(toolset="backups", title="Get backup job")
+async def get_backup_job(
+    ctx: Ctx,
+    job_id: Annotated[str, Field(description="Backup job short id (or numeric id)")],
+) -> BackupJobDetail:
+    """One backup job in full: schedule, last/next run, retention, include/exclude rules, retries, webhooks (redacted),
+    mirrors with last sync, and notification routing."""
+    client = client_of(ctx)
+    job, mirrors, routes = await gather(
+        client.get_backup_job(job_id), client.get_job_mirrors(job_id), client.get_job_notifications(job_id)
+    )
+    policy = job.retentionPolicy
+    hooks: dict[str, Any] = redact({"backupWebhooks": job.backupWebhooks or {}})["backupWebhooks"]  # type: ignore[index]
+    return BackupJobDetail(
+        **job_summary(job).model_dump(),
+        retention=Retention(
+            keep_last=policy.keepLast,
+            keep_hourly=policy.keepHourly,
+            keep_daily=policy.keepDaily,
+            keep_weekly=policy.keepWeekly,
+            keep_monthly=policy.keepMonthly,
+            keep_yearly=policy.keepYearly,
+            keep_within=policy.keepWithinDuration or None,
+        )
+        if policy is not None
+        else None,
+        include_paths=job.includePaths or [],
+        include_patterns=job.includePatterns or [],
+        exclude_patterns=job.excludePatterns or [],
+        exclude_if_present=job.excludeIfPresent or [],
+        one_file_system=job.oneFileSystem,
+        compression=job.compressionMode,
+        max_retries=job.maxRetries,
+        retry_delay_minutes=job.retryDelay,
+        pre_hook=_hook(hooks.get("pre")),
+        post_hook=_hook(hooks.get("post")),
+        mirrors=[_mirror(m) for m in mirrors],
+        notifications=[_route(r) for r in routes],
+    )
+
+
+def _hook(value: Any) -> Hook | None:
+    """A backup hook as already passed through redact(): URL reduced to its host, headers and body hidden."""
+    if not isinstance(value, dict) or not value.get("url"):
+        return None
+    headers = value.get("headers")
+    return Hook(
+        url=str(value["url"]),
+        headers=[str(h) for h in headers] if isinstance(headers, list) else [],
+        body=REDACTED if value.get("body") else None,
+        insecure_tls=value.get("insecureTls") or None,
+    )
+
+
+def _mirror(m: Mirror) -> MirrorInfo:
+    sync = m.lastSyncTask or {}
+    name = m.repository.name if m.repository else "?"
+    error = sync.get("error")
+    return MirrorInfo(
+        repository=f"{name} ({m.repositoryId})",
+        enabled=m.enabled,
+        last_sync_status=sync.get("status"),
+        last_sync=iso_from_ms(sync["finishedAt"]) if isinstance(sync.get("finishedAt"), int | float) else None,
+        last_sync_error=redact_text(str(error)) if error else None,
+    )
+
+
+def _route(a: DestinationAssignment) -> NotificationRoute:
+    dest = a.destination
+    name = dest.name if dest else "?"
+    events = [
+        event
+        for event, on in (
+            ("start", a.notifyOnStart),
+            ("success", a.notifyOnSuccess),
+            ("warning", a.notifyOnWarning),
+            ("failure", a.notifyOnFailure),
+        )
+        if on
+    ]
+    return NotificationRoute(destination=f"{name} ({a.destinationId})", type=dest.type if dest else None, events=events)

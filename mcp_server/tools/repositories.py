@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from ..output import iso_from_ms
-from ..redact import redact
-from ..zerobyte.models import Repository
-from .base import Ctx, client_of, tool
+from ..redact import redact, redact_text
+from ..zerobyte.models import BackupJob, Repository, ResticStats
+from .base import Ctx, client_of, gather, tool
 
-__all__ = ["RepositoryList", "RepositorySummary", "list_repositories", "repository_summary"]
+__all__ = [
+    "RepositoryDetail",
+    "RepositoryList",
+    "RepositorySummary",
+    "get_repository",
+    "list_repositories",
+    "repository_summary",
+]
 
 
 class RepositorySummary(BaseModel):
@@ -42,7 +49,7 @@ def repository_summary(r: Repository) -> RepositorySummary:
         status=r.status,
         location=_location(config),
         last_checked=iso_from_ms(r.lastChecked),
-        last_error=r.lastError,
+        last_error=redact_text(r.lastError) if r.lastError else None,
         compression=r.compressionMode,
         stored_bytes=int(stats.total_size) if stats and stats.total_size else None,
         snapshots_count=stats.snapshots_count if stats else None,
@@ -70,3 +77,144 @@ async def list_repositories(ctx: Ctx) -> RepositoryList:
     """List every repository (restic destination) with backend, location, status, last error and stored size."""
     repositories = await client_of(ctx).list_repositories()
     return RepositoryList(repositories=[repository_summary(r) for r in repositories], total=len(repositories))
+
+
+# --- detail ----------------------------------------------------------------------------------------
+
+# Mirrors are only listed per backup job; beyond this many jobs the per-job lookups cost too many requests.
+MAX_MIRROR_LOOKUPS = 40
+
+
+class RepositoryStats(BaseModel):
+    stored_bytes: int | None = None
+    uncompressed_bytes: int | None = None
+    compression_ratio: float | None = None
+    snapshots_count: int | None = None
+    updated: str | None = Field(None, description="When Zerobyte last computed these stats")
+
+
+class DoctorStep(BaseModel):
+    step: str
+    success: bool | None = None
+    error: str | None = None
+
+
+class DoctorSummary(BaseModel):
+    success: bool | None = None
+    completed: str | None = None
+    steps: list[DoctorStep] = []
+
+
+class JobUse(BaseModel):
+    id: str
+    name: str
+    role: str = Field(description="primary or mirror")
+    enabled: bool | None = None
+    last_status: str | None = None
+    last_time: str | None = None
+
+
+class RepositoryDetail(RepositorySummary):
+    stats: RepositoryStats | None = None
+    doctor: DoctorSummary | None = Field(None, description="Last doctor run")
+    backup_jobs: list[JobUse] = []
+    note: str | None = None
+
+
+@tool(toolset="repositories", title="Get repository")
+async def get_repository(
+    ctx: Ctx,
+    repository_id: Annotated[str, Field(description="Repository short id, e.g. 'J_-9phlm'")],
+) -> RepositoryDetail:
+    """One repository: status, last error and check, stored size and compression, snapshot count, last doctor result,
+    and the backup jobs writing or mirroring to it."""
+    client = client_of(ctx)
+    repo, stats, jobs = await gather(
+        client.get_repository(repository_id),
+        client.get_repository_stats(repository_id),
+        client.list_backup_jobs(),
+    )
+    primary = [j for j in jobs if _writes_to(j, repo)]
+    uses = [
+        JobUse(
+            id=j.shortId,
+            name=j.name,
+            role="primary",
+            enabled=j.enabled,
+            last_status=j.lastBackupStatus,
+            last_time=iso_from_ms(j.lastBackupAt),
+        )
+        for j in primary
+    ]
+    note = None
+    others = [j for j in jobs if j not in primary]
+    if len(others) > MAX_MIRROR_LOOKUPS:
+        note = f"Mirrors not checked: {len(others)} other backup jobs (see get_backup_job for a job's mirrors)."
+    elif others:
+        mirror_lists = await gather(*(client.get_job_mirrors(j.shortId) for j in others))
+        for job, mirrors in zip(others, mirror_lists, strict=True):
+            for m in mirrors:
+                if m.repositoryId == repo.shortId or (m.repository and m.repository.shortId == repo.shortId):
+                    sync = m.lastSyncTask or {}
+                    uses.append(
+                        JobUse(
+                            id=job.shortId,
+                            name=job.name,
+                            role="mirror",
+                            enabled=m.enabled,
+                            last_status=sync.get("status"),
+                            last_time=iso_from_ms(sync.get("finishedAt")),
+                        )
+                    )
+    summary = repository_summary(repo)
+    detail = RepositoryDetail(
+        **summary.model_dump(exclude={"stored_bytes", "snapshots_count"}),
+        stats=_stats(stats, repo),
+        doctor=_doctor(repo.doctorResult),
+        backup_jobs=uses,
+        note=note,
+    )
+    return detail
+
+
+def _writes_to(job: BackupJob, repo: Repository) -> bool:
+    if job.repository is not None:
+        return job.repository.shortId == repo.shortId
+    return job.repositoryId is not None and job.repositoryId in (repo.id, repo.shortId)
+
+
+def _stats(stats: ResticStats, repo: Repository) -> RepositoryStats | None:
+    # GET stats answers all zeros when restic stats never ran; that is "unknown", not "empty".
+    if not stats.snapshots_count and not stats.total_size and repo.statsUpdatedAt is None:
+        return None
+    return RepositoryStats(
+        stored_bytes=int(stats.total_size) if stats.total_size is not None else None,
+        uncompressed_bytes=int(stats.total_uncompressed_size) if stats.total_uncompressed_size is not None else None,
+        compression_ratio=round(stats.compression_ratio, 2) if stats.compression_ratio else None,
+        snapshots_count=stats.snapshots_count,
+        updated=iso_from_ms(repo.statsUpdatedAt),
+    )
+
+
+def _doctor(result: dict[str, Any] | None) -> DoctorSummary | None:
+    if not result:
+        return None
+    steps = result.get("steps")
+    completed = result.get("completedAt")
+    return DoctorSummary(
+        success=result.get("success") if isinstance(result.get("success"), bool) else None,
+        completed=iso_from_ms(completed) if isinstance(completed, int | float) else None,
+        steps=[
+            DoctorStep(
+                step=str(s.get("step", "?")),
+                success=s.get("success") if isinstance(s.get("success"), bool) else None,
+                error=_short(redact_text(str(s["error"]))) if s.get("error") else None,
+            )
+            for s in (steps if isinstance(steps, list) else [])
+            if isinstance(s, dict)
+        ],
+    )
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

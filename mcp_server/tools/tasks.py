@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..output import iso_from_ms, seconds_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
@@ -20,6 +20,8 @@ from ..zerobyte.models import ACTIVE_TASK_STATUSES, Task, TaskHistoryItem
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
 __all__ = [
+    "ARRAY",
+    "OBJECT",
     "ActiveTask",
     "ActiveTaskList",
     "DoctorStep",
@@ -48,6 +50,10 @@ __all__ = [
 TaskKind = Literal["backup", "restore", "forget", "doctor", "mirrorSync", "deleteSnapshots", "tagSnapshots"]
 Outcome = Literal["running", "success", "warning", "error", "cancelled", "stale"]
 HISTORY_PAGE_SIZE = 25  # fixed by Zerobyte (API.md §3.6)
+# Nested parts are published as bare object/array in outputSchema: every result shows their shape, and
+# tools/list has a token budget.
+OBJECT = WithJsonSchema({"type": "object"})
+ARRAY = WithJsonSchema({"type": "array"})
 
 
 class TaskProgress(BaseModel):
@@ -70,7 +76,7 @@ class ActiveTask(BaseModel):
 
 
 class ActiveTaskList(BaseModel):
-    tasks: list[ActiveTask]
+    tasks: Annotated[list[ActiveTask], ARRAY]
     total: int
 
 
@@ -107,8 +113,8 @@ class TaskView(BaseModel):
     started: str | None = None
     finished: str | None = None
     duration_s: float | None = None
-    progress: TaskProgress | None = None
-    result: TaskResultSummary | None = None
+    progress: Annotated[TaskProgress | None, OBJECT] = None
+    result: Annotated[TaskResultSummary | None, OBJECT] = None
     warnings: str | None = None
     error: str | None = None
     next_step: str | None = None
@@ -126,7 +132,7 @@ class HistoryItem(BaseModel):
 
 
 class TaskHistory(BaseModel):
-    items: list[HistoryItem]
+    items: Annotated[list[HistoryItem], ARRAY]
     page: int
     total: int
     total_pages: int
@@ -166,7 +172,9 @@ def task_message(task: Task, outcome: str | None = None) -> str | None:
     if task.error:
         return task.error
     if outcome == "warning" and task.kind == "backup":
-        return result.get("warningDetails") or _exit_code_text(result.get("exitCode")) or "Backup completed with warnings."
+        return (
+            result.get("warningDetails") or _exit_code_text(result.get("exitCode")) or "Backup completed with warnings."
+        )
     if outcome == "error":
         if task.kind == "doctor":
             if result.get("lastError"):
@@ -221,7 +229,14 @@ _NEXT_STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
         "no repository at the configured location: check the path/bucket, or re-create/re-connect it",
     ),
     (
-        ("access denied", "accessdenied", "invalidaccesskeyid", "signaturedoesnotmatch", "403 forbidden", "unauthorized"),
+        (
+            "access denied",
+            "accessdenied",
+            "invalidaccesskeyid",
+            "signaturedoesnotmatch",
+            "403 forbidden",
+            "unauthorized",
+        ),
         "the storage backend refused the credentials: update the repository's credentials",
     ),
     (
@@ -251,7 +266,7 @@ def next_step_for(message: str | None, *, exit_code: int | None = None) -> str |
 def task_progress(task: Task) -> TaskProgress | None:
     """Progress of a running task (backup/restore counters, mirror-sync phase); None when absent."""
     raw = task.progress or {}
-    inner = raw.get("progress") if isinstance(raw.get("progress"), dict) else {}
+    inner = _dict(raw.get("progress"))
     if not inner and not raw.get("phase"):
         return None
     percent = inner.get("percent_done")
@@ -279,7 +294,9 @@ def task_target(task: Task, names: Mapping[str, str] | None = None) -> str | Non
     data = task.input or {}
     rid = task.resourceId
     if task.resourceType == "backup_schedule" and rid:
-        label = f"backup job {_named(rid, names)}"
+        # v0.41 put the schedule's numeric id in resourceId; the input always carries the short id.
+        job = data.get("scheduleShortId")
+        label = f"backup job {_named(job if isinstance(job, str) and job else rid, names)}"
         mirror = data.get("mirrorRepositoryId")
         if task.kind == "mirrorSync" and isinstance(mirror, str):
             label += f" -> mirror {_named(mirror, names)}"
@@ -307,7 +324,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
         return None
     kind = result.get("kind", task.kind)
     if kind == "backup":
-        summary = result.get("result") if isinstance(result.get("result"), dict) else {}
+        summary = _dict(result.get("result"))
         return TaskResultSummary(
             snapshot_id=summary.get("snapshot_id"),
             exit_code=_int(result.get("exitCode")),
@@ -318,7 +335,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
             duration_s=_round(summary.get("total_duration")),
         )
     if kind == "restore":
-        summary = result.get("result") if isinstance(result.get("result"), dict) else {}
+        summary = _dict(result.get("result"))
         return TaskResultSummary(
             files_restored=_int(summary.get("files_restored")),
             files_skipped=_int(summary.get("files_skipped")),
@@ -333,7 +350,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
             note="tagging gives snapshots new ids: these are the old ids; list the snapshots again for the new ones",
         )
     if kind == "doctor":
-        doctor = result.get("doctorResult") if isinstance(result.get("doctorResult"), dict) else {}
+        doctor = _dict(result.get("doctorResult"))
         steps = [
             DoctorStep(step=str(s.get("step")), success=s.get("success"), error=s.get("error"))
             for s in doctor.get("steps") or []
@@ -471,11 +488,11 @@ async def gather_task_history(
 @tool(toolset="tasks", title="List active tasks")
 async def list_active_tasks(
     ctx: Ctx,
-    kind: Annotated[TaskKind | None, Field(description="Only this task kind")] = None,
-    backup_job_id: Annotated[str | None, Field(description="Only tasks of this backup job (short id)")] = None,
-    repository_id: Annotated[str | None, Field(description="Only tasks of this repository (short id)")] = None,
+    kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,
+    backup_job_id: Annotated[str | None, Field(description="Backup job short id")] = None,
+    repository_id: Annotated[str | None, Field(description="Repository short id")] = None,
 ) -> ActiveTaskList:
-    """What Zerobyte is doing now: queued, running and cancelling tasks with progress (percent, bytes, files, ETA)."""
+    """What Zerobyte is doing now: queued, running, cancelling tasks with progress (percent, bytes, files, ETA)."""
     caps = await app_of(ctx).get_capabilities()
     if not caps.tasks_api:
         raise ToolFailure(
@@ -492,16 +509,16 @@ async def get_task(
     ctx: Ctx,
     task_id: Annotated[str, Field(description="Task id (UUID)")],
 ) -> TaskView:
-    """One task: status, true outcome (a succeeded backup may be a warning), progress, result summary, error, next step."""
+    """One task: status, real outcome (a succeeded backup may be a warning), progress, result, error, next step."""
     return task_view(await client_of(ctx).get_task(task_id))
 
 
 @tool(toolset="tasks", title="Task history")
 async def task_history(
     ctx: Ctx,
-    kind: Annotated[TaskKind | None, Field(description="Only this task kind")] = None,
-    outcome: Annotated[Outcome | None, Field(description="Only this outcome")] = None,
-    page: Annotated[int, Field(description="Page (25 per page, newest first)", ge=1)] = 1,
+    kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,
+    outcome: Annotated[Outcome | None, Field(description="Outcome")] = None,
+    page: Annotated[int, Field(description="Page number", ge=1)] = 1,
 ) -> TaskHistory:
     """Finished and running tasks, newest first, 25 per page: kind, outcome, target, times, message."""
     caps = await app_of(ctx).get_capabilities()
@@ -514,6 +531,10 @@ async def task_history(
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:

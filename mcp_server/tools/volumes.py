@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from ..output import iso_from_ms
-from ..redact import redact
-from ..zerobyte.models import Volume
-from .base import Ctx, client_of, tool
+from ..redact import redact, redact_text
+from ..zerobyte.models import BackupJob, Volume
+from .base import Ctx, client_of, gather, tool
 
-__all__ = ["VolumeList", "VolumeSummary", "list_volumes", "volume_summary"]
+__all__ = [
+    "VolumeDetail",
+    "VolumeList",
+    "VolumeSummary",
+    "browse_server_filesystem",
+    "browse_volume_files",
+    "get_volume",
+    "list_volumes",
+    "volume_summary",
+]
 
 
 class VolumeSummary(BaseModel):
@@ -39,7 +48,7 @@ def volume_summary(v: Volume) -> VolumeSummary:
         backend=config.get("backend") or v.type,
         status=v.status,
         source=_source(config) or v.path,
-        last_error=v.lastError,
+        last_error=redact_text(v.lastError) if v.lastError else None,
         last_health_check=iso_from_ms(v.lastHealthCheck),
         auto_remount=v.autoRemount,
         read_only=config.get("readOnly") or None,
@@ -66,3 +75,139 @@ async def list_volumes(ctx: Ctx) -> VolumeList:
     """List every volume (backup source) with backend, source path, mount status and last error."""
     volumes = await client_of(ctx).list_volumes()
     return VolumeList(volumes=[volume_summary(v) for v in volumes], total=len(volumes))
+
+
+# --- detail and browsing ---------------------------------------------------------------------------
+
+
+class Capacity(BaseModel):
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+
+
+class JobRef(BaseModel):
+    id: str
+    name: str
+    enabled: bool
+    last_status: str | None = None
+    last_run: str | None = None
+
+
+class VolumeDetail(VolumeSummary):
+    capacity: Capacity | None = Field(None, description="Filesystem of the mounted volume")
+    backup_jobs: list[JobRef] = []
+    created: str | None = None
+
+
+@tool(toolset="volumes", title="Get volume")
+async def get_volume(
+    ctx: Ctx,
+    volume_id: Annotated[str, Field(description="Volume short id, e.g. 'crjZKYGr'")],
+) -> VolumeDetail:
+    """One volume: source, mount status, last error, disk capacity (total/used/free bytes) and the backup jobs reading
+    it."""
+    client = client_of(ctx)
+    detail, jobs = await gather(client.get_volume(volume_id), client.list_backup_jobs())
+    volume = detail.volume
+    statfs = detail.statfs
+    # Zerobyte reports statfs as zeros while the volume is not mounted (API.md §2.1): no capacity known.
+    capacity = (
+        Capacity(total_bytes=int(statfs.total), used_bytes=int(statfs.used), free_bytes=int(statfs.free))
+        if statfs is not None and statfs.total > 0
+        else None
+    )
+    using = [j for j in jobs if _job_reads(j, volume)]
+    return VolumeDetail(
+        **volume_summary(volume).model_dump(),
+        capacity=capacity,
+        created=iso_from_ms(volume.createdAt),
+        backup_jobs=[
+            JobRef(
+                id=j.shortId,
+                name=j.name,
+                enabled=j.enabled,
+                last_status=j.lastBackupStatus,
+                last_run=iso_from_ms(j.lastBackupAt),
+            )
+            for j in using
+        ],
+    )
+
+
+def _job_reads(job: BackupJob, volume: Volume) -> bool:
+    if job.volume is not None:
+        return job.volume.shortId == volume.shortId
+    return job.volumeId is not None and str(job.volumeId) in (str(volume.id), volume.shortId)
+
+
+class VolumeEntry(BaseModel):
+    name: str
+    type: str = Field(description="file or directory")
+    size: int | None = None
+    modified: str | None = None
+
+
+class VolumeFiles(BaseModel):
+    volume_id: str
+    path: str
+    entries: list[VolumeEntry]
+    total: int
+    next_offset: int | None = Field(None, description="Pass as offset for the next page")
+
+
+@tool(toolset="volumes", title="Browse volume files")
+async def browse_volume_files(
+    ctx: Ctx,
+    volume_id: Annotated[str, Field(description="Volume short id")],
+    path: Annotated[str, Field(description="Folder inside the volume, e.g. '/docs'")] = "/",
+    offset: Annotated[int, Field(description="Entries to skip (paging)", ge=0)] = 0,
+    limit: Annotated[int, Field(description="Max entries (1-500)", ge=1, le=500)] = 100,
+) -> VolumeFiles:
+    """List one folder of a volume's live files (not a snapshot) with size and modified time, paged. The volume must be
+    mounted."""
+    page = await client_of(ctx).list_volume_files(volume_id, path, offset=offset, limit=limit)
+    total = page.total if page.total is not None else offset + len(page.files)
+    end = offset + len(page.files)
+    return VolumeFiles(
+        volume_id=volume_id,
+        path=page.path or path,
+        entries=[
+            VolumeEntry(name=f.name, type=f.type, size=f.size, modified=iso_from_ms(f.modifiedAt)) for f in page.files
+        ],
+        total=total,
+        next_offset=end if (page.hasMore or end < total) and page.files else None,
+    )
+
+
+class ServerDirectory(BaseModel):
+    name: str
+    path: str
+
+
+class ServerDirectories(BaseModel):
+    path: str
+    directories: list[ServerDirectory]
+    total: int
+    next_offset: int | None = None
+
+
+@tool(toolset="volumes", title="Browse server filesystem")
+async def browse_server_filesystem(
+    ctx: Ctx,
+    path: Annotated[str, Field(description="Absolute folder on the Zerobyte server")] = "/",
+    offset: Annotated[int, Field(description="Entries to skip (paging)", ge=0)] = 0,
+    limit: Annotated[int, Field(description="Max entries (1-500)", ge=1, le=500)] = 200,
+) -> ServerDirectories:
+    """List sub-folders of a folder on the Zerobyte server's own filesystem (not a volume), to pick a path for a new
+    directory volume."""
+    browse = await client_of(ctx).browse_filesystem(path)
+    dirs = browse.directories
+    window = dirs[offset : offset + limit]
+    end = offset + len(window)
+    return ServerDirectories(
+        path=browse.path or path,
+        directories=[ServerDirectory(name=d.name, path=d.path) for d in window],
+        total=len(dirs),
+        next_offset=end if end < len(dirs) else None,
+    )

@@ -194,9 +194,8 @@ class ZerobyteClient:
             caps.version = None
         try:
             await self.http.request("GET", "/tasks/history", params={"page": 1})
-        except NotFound as exc:
-            if not exc.route_missing:
-                raise
+        except NotFound:
+            # v0.41 has no history route but routes the path to /tasks/{taskId}: 404 "Task not found".
             caps.task_history = False
             caps.legacy_backup_control = True
             caps.notes.append("no task history (Zerobyte ≤ v0.41): history tools are not available")

@@ -442,7 +442,7 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def _is_text(response: httpx.Response, *, strict: bool = False) -> bool:
-    ctype = response.headers.get("content-type", "")
+    ctype = str(response.headers.get("content-type", ""))
     if strict:
         return ctype.startswith("text/plain")
     return ctype.startswith("text/plain") or not ctype

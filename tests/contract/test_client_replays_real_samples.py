@@ -107,7 +107,11 @@ ROUTES: list[tuple[str, str, Call]] = [
     ("GET", r"/system/updates", lambda c, m, q, b: c.system_updates()),
     ("GET", r"/system/registration-status", lambda c, m, q, b: c.registration_status()),
     ("GET", r"/system/dev-panel", lambda c, m, q, b: c.dev_panel_enabled()),
-    ("POST", r"/system/restic-password", lambda c, m, q, b: c.http.request("POST", "/system/restic-password")),
+    (
+        "POST",
+        r"/system/restic-password",
+        lambda c, m, q, b: c.http.request("POST", "/system/restic-password", json_body=b),
+    ),
     ("GET", r"/nope", lambda c, m, q, b: c.http.request("GET", "/nope")),
 ]
 

@@ -1,0 +1,358 @@
+"""Confirmation of destructive actions: the human says yes, not the agent.
+
+An API key carries its user's full rights, so a tool that deletes or overwrites must not act on an
+agent's say-so alone. When the client can ask its user (elicitation), the question names the exact
+objects and consequences. Otherwise the first call returns a preview plus a single-use token bound to
+the tool, its exact arguments and the previewed effect; only a second call carrying that token acts.
+
+How a destructive tool uses it (one resolver per tool, because resolvers take tool arguments by name)::
+
+    async def _ask_delete_volume(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
+        return await gate(ctx, tool="delete_volume", arguments={"volume_id": volume_id},
+                          token=confirm_token, preview=lambda: _volume_preview(ctx, volume_id))
+
+    @tool(..., level="full", destructive=True)
+    async def delete_volume(ctx, volume_id, confirm_token=None,
+                            answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_volume)] = ...):
+        decision = settle(answer, "delete_volume")
+        if (stop := not_done(decision, ActionResult)) is not None:
+            return stop
+        ...act...
+
+The resolver runs before the tool body (the SDK's ``Resolve``), which is the only way to ask the user
+on both protocol eras: on 2026-07-28 the question rides an ``InputRequiredResult`` and the call is
+retried with the answer, so the resolver (and its preview) runs again; the SDK re-asks if the question
+changed, which means the human always approved exactly what is done.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
+from mcp.server.mcpserver import Context, Elicit
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from .output import human_bytes
+from .zerobyte import ZerobyteError
+
+if TYPE_CHECKING:
+    from .server import AppContext
+
+__all__ = [
+    "ActionResult",
+    "Approval",
+    "ConfirmationStore",
+    "Gate",
+    "Preview",
+    "PreviewItem",
+    "TokenRejected",
+    "confirmations",
+    "gate",
+    "not_done",
+    "now",
+    "settle",
+]
+
+TOKEN_PREFIX = "zbc1"
+MAX_QUESTION_ITEMS = 15
+MAX_ISSUED = 10_000
+_STORE_KEY = "confirmations"
+
+Ctx = Context[Any, Any]
+
+
+def now() -> float:
+    """The clock tokens are checked against (tests move it forward)."""
+    return time.time()
+
+
+# --- what the human is shown ---------------------------------------------------------------------
+
+
+class PreviewItem(BaseModel):
+    kind: str = Field(description="snapshot, backup_job, mirror, notification_link...")
+    id: str
+    name: str | None = None
+    time: str | None = None
+    size: int | None = Field(None, description="Bytes")
+    note: str | None = None
+
+    def line(self) -> str:
+        label = f"{self.kind.replace('_', ' ')} {self.name!r} ({self.id})" if self.name else f"{self.kind} {self.id}"
+        extras = [x for x in (self.time, human_bytes(self.size) if self.size is not None else None, self.note) if x]
+        return f"- {label}" + (f", {', '.join(extras)}" if extras else "")
+
+
+class Preview(BaseModel):
+    """Exactly what a destructive call would do, from live data, with names and counts."""
+
+    action: str = Field(description="What would be done, naming the object")
+    effects: list[str] = Field(default_factory=list, description="Consequences, with counts")
+    items: list[PreviewItem] = Field(default_factory=list, description="Objects that go or change")
+
+    def question(self) -> str:
+        """The elicitation text: the action as a question, its effects, then the affected objects."""
+        lines = [f"{self.action}?", *self.effects]
+        lines += [item.line() for item in self.items[:MAX_QUESTION_ITEMS]]
+        if len(self.items) > MAX_QUESTION_ITEMS:
+            lines.append(f"- … and {len(self.items) - MAX_QUESTION_ITEMS} more")
+        return "\n".join(lines)
+
+    def digest(self) -> str:
+        return hashlib.sha256(_canonical(self.model_dump(mode="json")).encode()).hexdigest()[:32]
+
+
+class Approval(BaseModel):
+    """The elicitation form: flat, one checkbox, so every client can render it."""
+
+    confirm: bool = Field(description="Yes, do it (nothing happens otherwise)")
+
+
+class ActionResult(BaseModel):
+    """Result of a destructive tool: done, or waiting for confirmation, or declined by the user."""
+
+    outcome: str = Field(description="done, confirmation_required, declined, or the task outcome")
+    message: str
+    preview: Preview | None = None
+    confirm_token: str | None = Field(None, description="Pass back to act; single use")
+    expires_at: str | None = None
+
+
+# --- the decision a resolver hands to the tool body ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the confirmation step decided before the tool body runs."""
+
+    tool: str
+    status: Literal["go", "confirm", "declined", "refused"]
+    preview: Preview | None = None
+    via: Literal["elicitation", "token", "disabled", "not_needed"] | None = None
+    token: str | None = None
+    expires_at: str | None = None
+    message: str | None = None
+
+
+# The gate computed by the resolver that asked the user. The SDK awaits resolvers and then the tool
+# body in the same task, so the body reads back the preview the human actually saw.
+_asked: contextvars.ContextVar[Gate | None] = contextvars.ContextVar("zerobyte_confirm_asked", default=None)
+
+PreviewFn = Callable[[], Awaitable[Preview | None]]
+
+
+async def gate(
+    ctx: Ctx,
+    *,
+    tool: str,
+    arguments: Mapping[str, Any],
+    token: str | None,
+    preview: PreviewFn,
+) -> Gate | Elicit[Approval]:
+    """Decide, before the body runs: go, ask the user (elicitation), or preview + token.
+
+    ``preview`` returns None when nothing destructive would happen (no confirmation needed).
+    Failures while building the preview come back as a refused gate: the body reports them, so the
+    call is audited and the agent reads the message (a resolver's exceptions would bypass both).
+    """
+    app = _app(ctx)
+    try:
+        shown = await preview()
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool=tool, status="refused", message=str(exc))
+    if shown is None:
+        return Gate(tool=tool, status="go", via="not_needed")
+    if not app.settings.confirm_destructive:
+        return Gate(tool=tool, status="go", preview=shown, via="disabled")
+    if can_elicit(ctx):
+        _asked.set(Gate(tool=tool, status="go", preview=shown, via="elicitation"))
+        return Elicit(shown.question(), Approval)
+    store = confirmations(ctx)
+    if token:
+        try:
+            store.redeem(token, tool=tool, arguments=arguments, preview=shown)
+        except TokenRejected as exc:
+            return Gate(tool=tool, status="refused", preview=shown, message=str(exc))
+        return Gate(tool=tool, status="go", preview=shown, via="token")
+    issued, expires = store.issue(tool=tool, arguments=arguments, preview=shown)
+    return Gate(tool=tool, status="confirm", preview=shown, token=issued, expires_at=_iso(expires))
+
+
+def can_elicit(ctx: Ctx) -> bool:
+    """True when the client declared form elicitation (a bare ``elicitation: {}`` counts as form)."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def settle(answer: Any, tool: str) -> Gate:
+    """Turn what the resolver produced (a gate, or the user's answer) into the body's decision."""
+    asked = _asked.get()
+    if isinstance(answer, AcceptedElicitation):
+        data = answer.data
+        if isinstance(data, Gate):
+            return data
+        if asked is None or asked.tool != tool:
+            # Cannot happen through the SDK; refuse rather than act on an answer we cannot place.
+            return Gate(tool=tool, status="refused", message="Confirmation state was lost: call the tool again.")
+        if isinstance(data, Approval) and data.confirm:
+            return asked
+        return replace(asked, status="declined", message=_declined(asked, "the user did not tick 'confirm'"))
+    if asked is None or asked.tool != tool:
+        return Gate(tool=tool, status="declined", message="Not done: the user declined.")
+    why = "the user dismissed the question" if isinstance(answer, CancelledElicitation) else "the user declined"
+    return replace(asked, status="declined", message=_declined(asked, why))
+
+
+def _declined(asked: Gate, why: str) -> str:
+    action = asked.preview.action if asked.preview is not None else asked.tool
+    return f"Not done: {why}. Nothing was changed ({action})."
+
+
+R = TypeVar("R", bound=ActionResult)
+
+
+def not_done(decision: Gate, result_type: type[R]) -> R | None:
+    """The result to return instead of acting, or None when the body should act."""
+    if decision.status == "go":
+        return None
+    if decision.status == "refused":
+        raise ToolError(decision.message or "Refused.")
+    if decision.status == "declined":
+        return result_type(outcome="declined", message=decision.message or "Not done.", preview=decision.preview)
+    return result_type(
+        outcome="confirmation_required",
+        message=(
+            f"Nothing done yet. Show the user this preview. Only if they agree, call {decision.tool} again with "
+            f"the same arguments plus confirm_token (single use, valid until {decision.expires_at})."
+        ),
+        preview=decision.preview,
+        confirm_token=decision.token,
+        expires_at=decision.expires_at,
+    )
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+
+class TokenRejected(Exception):
+    """A confirm_token that does not authorise this call; ``str()`` tells the agent what to do."""
+
+
+@dataclass(frozen=True)
+class _Issued:
+    tool: str
+    arguments: str
+    preview: str
+    expires: float
+
+
+class ConfirmationStore:
+    """Issues and redeems single-use confirmation tokens.
+
+    Token: ``zbc1.<expires unix s>.<nonce>.<mac>``, mac = HMAC-SHA256 (per-process random key) over
+    tool, canonical JSON of the arguments (without the token), digest of the preview, expiry and nonce.
+    Used nonces are remembered until they expire; issued ones are remembered to explain a mismatch.
+    """
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._key = secrets.token_bytes(32)
+        self._issued: dict[str, _Issued] = {}
+        self._used: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, *, tool: str, arguments: Mapping[str, Any], preview: Preview) -> tuple[str, float]:
+        expires = int(now() + self.ttl) + 1
+        nonce = secrets.token_urlsafe(12)
+        args = _canonical(arguments)
+        mac = self._mac(tool, args, preview.digest(), expires, nonce)
+        with self._lock:
+            self._purge()
+            if len(self._issued) >= MAX_ISSUED:
+                self._issued.pop(next(iter(self._issued)))
+            self._issued[nonce] = _Issued(tool, args, preview.digest(), float(expires))
+        return f"{TOKEN_PREFIX}.{expires}.{nonce}.{mac}", float(expires)
+
+    def redeem(self, token: str, *, tool: str, arguments: Mapping[str, Any], preview: Preview) -> None:
+        """Accept the token for exactly this call (and burn it), or raise :class:`TokenRejected`."""
+        again = f"Call {tool} without confirm_token to get a fresh preview, and show it to the user."
+        parts = token.strip().split(".")
+        if len(parts) != 4 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit():
+            raise TokenRejected(f"confirm_token is not a token this server issued. {again}")
+        _, expires_text, nonce, mac = parts
+        expires = int(expires_text)
+        args = _canonical(arguments)
+        expected = self._mac(tool, args, preview.digest(), expires, nonce)
+        with self._lock:
+            self._purge()
+            if not hmac.compare_digest(expected, mac):
+                raise TokenRejected(self._mismatch(nonce, tool, args, preview) + " " + again)
+            if nonce in self._used:
+                raise TokenRejected(f"This confirm_token was already used; each token works once. {again}")
+            if now() > expires:
+                raise TokenRejected(
+                    f"This confirm_token expired at {_iso(expires)} (tokens last {self.ttl:g} s). {again}"
+                )
+            self._used[nonce] = float(expires)
+            self._issued.pop(nonce, None)
+
+    def _mismatch(self, nonce: str, tool: str, args: str, preview: Preview) -> str:
+        issued = self._issued.get(nonce)
+        if issued is None:
+            return "confirm_token is not valid (altered, forged, or issued before this server restarted)."
+        if issued.tool != tool:
+            return f"This confirm_token was issued for {issued.tool}, not {tool}."
+        if issued.arguments != args:
+            return f"This confirm_token was issued for {tool} with other arguments; a token only fits its preview."
+        if issued.preview != preview.digest():
+            return "What this call would do has changed since the preview (the data moved on)."
+        return "confirm_token is not valid."
+
+    def _mac(self, tool: str, args: str, preview: str, expires: int, nonce: str) -> str:
+        message = "\n".join((TOKEN_PREFIX, tool, args, preview, str(expires), nonce)).encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def _purge(self) -> None:
+        t = now()
+        for nonce in [n for n, exp in self._used.items() if exp < t]:
+            del self._used[nonce]
+        for nonce in [n for n, rec in self._issued.items() if rec.expires < t]:
+            del self._issued[nonce]
+
+
+def _app(ctx: Ctx) -> AppContext:
+    app: AppContext = ctx.request_context.lifespan_context
+    return app
+
+
+def confirmations(ctx: Ctx) -> ConfirmationStore:
+    """The process's token store, created on first use (its key never leaves memory)."""
+    app = _app(ctx)
+    store = app.extras.get(_STORE_KEY)
+    if not isinstance(store, ConfirmationStore):
+        store = ConfirmationStore(app.settings.confirm_ttl_seconds)
+        app.extras[_STORE_KEY] = store
+    return store
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

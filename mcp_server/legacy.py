@@ -1,0 +1,250 @@
+"""Zerobyte v0.40/v0.41 support: run a backup and follow it without the tasks API, and say what else differs.
+
+Those versions answer ``POST /backups/{id}/run`` with ``200 {success:true}`` and no task id (API.md §9), so the
+only way to follow a run is the job's own ``lastBackupStatus``/``lastBackupAt`` plus ``GET /backups/{id}/progress``.
+v0.41 also answers ``{success:true}`` when it *skips* the run (job already in progress), so the job is read first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import anyio
+
+from .zerobyte import Capabilities, ZerobyteClient, ZerobyteError
+from .zerobyte.models import BackupJob
+
+__all__ = [
+    "LEGACY_IMPACT",
+    "LegacyBackupOutcome",
+    "LegacyProgress",
+    "LegacyRun",
+    "capability_impact",
+    "follow_legacy_backup",
+    "run_legacy_backup",
+    "start_legacy_backup",
+]
+
+LegacyStatus = Literal["success", "warning", "error", "running", "not_started"]
+ProgressCallback = Callable[["LegacyProgress"], Awaitable[None]]
+
+_TERMINAL: Final = frozenset({"success", "warning", "error"})
+# v0.41 flips lastBackupStatus to in_progress a few hundred ms after answering the run (executeBackup is
+# fire-and-forget, backups.controller.ts in v0.41.0); a run that shows no sign of life after this long was skipped.
+NOT_STARTED_AFTER: Final = 15.0
+
+
+@dataclass(frozen=True)
+class LegacyProgress:
+    """One ``GET /backups/{id}/progress`` answer (restic's status line; percent_done is 0-1)."""
+
+    percent_done: float | None = None
+    files_done: int | None = None
+    total_files: int | None = None
+    bytes_done: int | None = None
+    total_bytes: int | None = None
+    seconds_elapsed: float | None = None
+    seconds_remaining: float | None = None
+    current_files: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, data: Any) -> LegacyProgress | None:
+        if not isinstance(data, dict):
+            return None  # null: not running, or no progress line yet
+
+        def num(key: str) -> Any:
+            value = data.get(key)
+            return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+        def whole(key: str) -> int | None:
+            value = num(key)
+            return None if value is None else int(value)
+
+        files = data.get("current_files")
+        return cls(
+            percent_done=num("percent_done"),
+            files_done=whole("files_done"),
+            total_files=whole("total_files"),
+            bytes_done=whole("bytes_done"),
+            total_bytes=whole("total_bytes"),
+            seconds_elapsed=num("seconds_elapsed"),
+            seconds_remaining=num("seconds_remaining"),
+            current_files=tuple(str(f) for f in files) if isinstance(files, list) else (),
+        )
+
+
+@dataclass(frozen=True)
+class LegacyRun:
+    """What was true when the run was requested: the job before, and whether a run was already going."""
+
+    job_id: str
+    job_name: str
+    before_at: float | None
+    already_running: bool
+
+
+@dataclass
+class LegacyBackupOutcome:
+    """Where a legacy backup run ended up. ``status`` 'running' means the wait ran out, not a failure."""
+
+    job_id: str
+    job_name: str
+    status: LegacyStatus
+    already_running: bool = False
+    finished_at_ms: float | None = None
+    error: str | None = None
+    last_progress: LegacyProgress | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in _TERMINAL
+
+
+async def start_legacy_backup(client: ZerobyteClient, job_id: str) -> LegacyRun:
+    """Read the job, then ask Zerobyte ≤ v0.41 to run it. Raises ZerobyteError as the client does."""
+    before = await client.get_backup_job(job_id)
+    already = before.lastBackupStatus == "in_progress"
+    started = await client.run_backup(before.shortId)
+    if started is not None:
+        # A task id means a v0.42+ server: the caller should follow the task instead.
+        raise ZerobyteError(
+            f"Zerobyte started backup task {started.taskId}: this server has the tasks API, follow the task instead."
+        )
+    return LegacyRun(job_id=before.shortId, job_name=before.name, before_at=before.lastBackupAt, already_running=already)
+
+
+async def follow_legacy_backup(
+    client: ZerobyteClient,
+    job_id: str,
+    on_progress: ProgressCallback | None = None,
+    *,
+    run: LegacyRun | None = None,
+    wait_seconds: float = 120.0,
+    poll_interval: float = 1.0,
+    not_started_after: float = NOT_STARTED_AFTER,
+) -> LegacyBackupOutcome:
+    """Poll the job (and its progress route while in_progress) until the run ends or ``wait_seconds`` pass.
+
+    ``run`` is what :func:`start_legacy_backup` returned; without it the current run (if any) is followed.
+    ``on_progress`` gets each new progress line. Returns status 'running' when the wait ran out.
+    """
+    if run is None:
+        job = await client.get_backup_job(job_id)
+        running = job.lastBackupStatus == "in_progress"
+        if not running:
+            return _ended(job, already_running=False, progress=None)
+        run = LegacyRun(job_id=job.shortId, job_name=job.name, before_at=job.lastBackupAt, already_running=True)
+    seen_running = run.already_running
+    last: LegacyProgress | None = None
+    started = time.monotonic()
+    deadline = started + max(0.0, wait_seconds)
+    while True:
+        job = await client.get_backup_job(run.job_id)
+        status = job.lastBackupStatus
+        if status == "in_progress":
+            seen_running = True
+            progress = LegacyProgress.parse(await client.get_backup_progress(run.job_id))
+            if progress is not None and progress != last:
+                last = progress
+                if on_progress is not None:
+                    await on_progress(progress)
+        elif status in _TERMINAL and (seen_running or job.lastBackupAt != run.before_at):
+            return _ended(job, already_running=run.already_running, progress=last)
+        now = time.monotonic()
+        if not seen_running and job.lastBackupAt == run.before_at and now - started >= not_started_after:
+            return LegacyBackupOutcome(
+                job_id=run.job_id,
+                job_name=run.job_name,
+                status="not_started",
+                notes=[
+                    "Zerobyte accepted the request but no backup started: v0.41 and older silently skip a run "
+                    "when the job looks busy. Check the job with list_backup_jobs and try again."
+                ],
+            )
+        if now >= deadline:
+            outcome = LegacyBackupOutcome(
+                job_id=run.job_id,
+                job_name=run.job_name,
+                status="running",
+                already_running=run.already_running,
+                last_progress=last,
+            )
+            outcome.notes.append(
+                "Still running. This Zerobyte (v0.41 or older) has no task to follow: the job's last status "
+                "(list_backup_jobs) changes from in_progress to success, warning or error when it ends."
+            )
+            return outcome
+        await anyio.sleep(min(poll_interval, max(0.0, deadline - now)) or poll_interval)
+
+
+async def run_legacy_backup(
+    client: ZerobyteClient,
+    job_id: str,
+    on_progress: ProgressCallback | None = None,
+    *,
+    wait_seconds: float = 120.0,
+    poll_interval: float = 1.0,
+) -> LegacyBackupOutcome:
+    """Start a backup on Zerobyte ≤ v0.41 and follow it (see :func:`follow_legacy_backup`)."""
+    run = await start_legacy_backup(client, job_id)
+    outcome = await follow_legacy_backup(
+        client, run.job_id, on_progress, run=run, wait_seconds=wait_seconds, poll_interval=poll_interval
+    )
+    if run.already_running:
+        outcome.notes.insert(0, "A run of this job was already in progress; Zerobyte did not start another.")
+    return outcome
+
+
+def _ended(job: BackupJob, *, already_running: bool, progress: LegacyProgress | None) -> LegacyBackupOutcome:
+    status = job.lastBackupStatus
+    return LegacyBackupOutcome(
+        job_id=job.shortId,
+        job_name=job.name,
+        status=status if status in ("success", "warning", "error") else "not_started",  # type: ignore[arg-type]
+        already_running=already_running,
+        finished_at_ms=job.lastBackupAt,
+        error=job.lastBackupError,
+        last_progress=progress,
+    )
+
+
+# --- what differs, for `zerobyte-mcp check` and for tools' own messages -----------------------------------
+
+Need = Literal["tasks_api", "task_history", "task_backup_control"]
+
+
+@dataclass(frozen=True)
+class Impact:
+    tool: str
+    needs: Need
+    adapts: bool  # True: works differently; False: cannot work on such a server
+    effect: str
+
+
+LEGACY_IMPACT: Final[tuple[Impact, ...]] = (
+    Impact("task_history", "task_history", False, "no task history route (v0.41 and older)"),
+    Impact("backup_health", "task_history", True, "judged from each job's last status, without task history"),
+    Impact("list_active_tasks", "tasks_api", False, "no tasks API (v0.40); running jobs show in list_backup_jobs"),
+    Impact("get_task", "tasks_api", False, "no tasks API (v0.40)"),
+    Impact("cancel_task", "tasks_api", False, "no tasks API (v0.40); stop a backup with stop_backup"),
+    Impact("run_backup", "task_backup_control", True, "followed through the job's status and progress route"),
+    Impact("stop_backup", "task_backup_control", True, "uses the old POST /backups/{id}/stop route"),
+    Impact("run_retention", "task_backup_control", True, "runs without a task; the result cannot be followed"),
+    Impact("sync_mirror", "task_backup_control", True, "runs without a task; the result cannot be followed"),
+)
+
+
+def capability_impact(caps: Capabilities, tools: set[str] | None = None) -> list[Impact]:
+    """The impacts that apply to ``caps``, limited to ``tools`` when given (the exposed tool names)."""
+    missing: set[Need] = set()
+    if not caps.tasks_api:
+        missing.add("tasks_api")
+    if not caps.task_history:
+        missing.add("task_history")
+    if caps.legacy_backup_control:
+        missing.add("task_backup_control")
+    return [i for i in LEGACY_IMPACT if i.needs in missing and (tools is None or i.tool in tools)]

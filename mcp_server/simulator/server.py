@@ -1,0 +1,122 @@
+"""Serve a simulator over real HTTP on loopback, in a background thread (tests and ``--demo``).
+
+Exists so clients are exercised over genuine sockets (timeouts, resets, chunked SSE, TLS) rather than
+an in-process transport: uvicorn runs in its own thread and event loop, on a free port by default,
+and shuts down promptly even with event streams open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from .api import create_app
+from .state import Simulator
+
+_RESET_MESSAGES = ("ASGI callable returned without completing response.",)
+
+
+class _QuietResets(logging.Filter):
+    """Drop uvicorn's complaint about the half-sent responses that the ``reset`` fault produces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(msg in record.getMessage() for msg in _RESET_MESSAGES)
+
+
+_filter = _QuietResets()
+
+
+class SimulatorServer:
+    """Run ``create_app(sim)`` with uvicorn on ``host:port`` (port 0 = pick a free one).
+
+    Use as a context manager or call ``start()``/``stop()``. ``url`` is the base URL without ``/api/v1``.
+    """
+
+    def __init__(
+        self,
+        sim: Simulator,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> None:
+        self.sim = sim
+        self.host = host
+        self.port = port
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
+        self.app = create_app(sim)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ssl_certfile else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> SimulatorServer:
+        if self._thread is not None:
+            return self
+        logging.getLogger("uvicorn.error").addFilter(_filter)
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=5,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        thread = threading.Thread(target=server.run, name="zerobyte-simulator", daemon=True)
+        self._thread = thread
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive():
+                self._thread = None
+                raise RuntimeError("the simulator server failed to start")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError("the simulator server did not start in time")
+            time.sleep(0.005)
+        for srv in getattr(server, "servers", []):
+            for sock in srv.sockets:
+                self.port = int(sock.getsockname()[1])
+                break
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self.sim.close_streams(owner=self.app.state.zb_owner)
+        server.should_exit = True
+        thread.join(timeout)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,495 @@
+"""One verdict for "are my backups OK?": every job, repository, volume and recent failure at once.
+
+This is the tool agents call first, so it answers from a handful of list calls made concurrently
+(backup jobs, repositories, volumes, active tasks, two task-history pages), never one call per object,
+and keeps its answer compact: problems in detail, healthy jobs in one line each. Staleness comes from
+each job's cron (the longest gap it allows) because Zerobyte itself never says a job stopped running.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+
+import anyio
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from ..cron import CronError, describe_cron, parse_cron
+from ..output import iso, iso_from_ms
+from ..zerobyte import NotFound, ZerobyteClient
+from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
+from .base import Ctx, client_of, tool
+from .tasks import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
+
+__all__ = [
+    "JOB_STATES",
+    "Failure",
+    "HealthReport",
+    "JobHealth",
+    "RepositoryIssue",
+    "VolumeIssue",
+    "backup_health",
+    "gather_health",
+    "job_state",
+]
+
+T = TypeVar("T")
+
+# Most severe first: the order problems are listed in.
+JOB_STATES = ("failing", "stale", "warning", "never_ran", "running", "disabled", "ok")
+MAX_JOBS_LISTED = 60
+MAX_FAILURES = 8
+MESSAGE_LIMIT = 240
+MIN_GRACE = timedelta(hours=1)
+MAX_GRACE = timedelta(days=1)
+
+
+class JobHealth(BaseModel):
+    id: str
+    name: str
+    state: str = Field(description="ok, warning, failing, stale, disabled, never_ran, running")
+    last_run: str | None = None
+    last_success: str | None = None
+    next_run: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    next_step: str | None = None
+
+
+class RepositoryIssue(BaseModel):
+    id: str
+    name: str
+    status: str | None = None
+    message: str | None = None
+    next_step: str | None = None
+
+
+class VolumeIssue(BaseModel):
+    id: str
+    name: str
+    status: str | None = None
+    message: str | None = None
+    used_by: list[str] = Field(default_factory=list)
+    next_step: str | None = None
+
+
+class Failure(BaseModel):
+    task_id: str
+    kind: str
+    outcome: str | None = None
+    target: str | None = None
+    finished: str | None = None
+    message: str | None = None
+    next_step: str | None = None
+
+
+class HealthReport(BaseModel):
+    verdict: str = Field(description="ok, warning or critical")
+    summary: str
+    checked_at: str
+    counts: Annotated[dict[str, int], OBJECT]
+    jobs: Annotated[
+        list[JobHealth],
+        WithJsonSchema(
+            {"type": "array", "description": "Worst first; state ok|warning|failing|stale|disabled|never_ran|running"}
+        ),
+    ]
+    jobs_not_listed: int | None = None
+    repositories: Annotated[list[RepositoryIssue], ARRAY]
+    volumes: Annotated[list[VolumeIssue], ARRAY]
+    running: Annotated[list[ActiveTask], ARRAY]
+    recent_failures: Annotated[list[Failure], ARRAY]
+    notes: list[str] = Field(default_factory=list)
+
+
+# --- job verdicts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Inputs:
+    jobs: list[BackupJob] = field(default_factory=list)
+    repositories: list[Repository] = field(default_factory=list)
+    volumes: list[Volume] = field(default_factory=list)
+    tasks: list[Task] | None = None
+    history: list[TaskHistoryItem] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _grace(gap: timedelta) -> timedelta:
+    """Slack before a job counts as stale: a quarter of its cadence, between 1 hour and 1 day."""
+    return min(MAX_GRACE, max(MIN_GRACE, gap / 4))
+
+
+def _max_gap(expr: str | None, now: datetime, cache: dict[str, timedelta | None]) -> timedelta | None:
+    if not expr:
+        return None
+    if expr not in cache:
+        try:
+            cache[expr] = parse_cron(expr).max_gap(now)
+        except CronError:
+            cache[expr] = None
+    return cache[expr]
+
+
+def _describe(expr: str) -> str:
+    try:
+        return describe_cron(expr)
+    except CronError:
+        return f"cron {expr!r}"
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {rest // 60}m" if rest // 60 else f"{hours}h"
+    return f"{max(1, rest // 60)}m"
+
+
+def _ms(dt: datetime) -> float:
+    return dt.timestamp() * 1000
+
+
+def job_state(
+    job: BackupJob,
+    *,
+    now: datetime,
+    running: bool = False,
+    last_success_ms: float | None = None,
+    gap_cache: dict[str, timedelta | None] | None = None,
+) -> JobHealth:
+    """One job's verdict from its schedule row (plus whether a backup task is active and the last success)."""
+    cache = gap_cache if gap_cache is not None else {}
+    status = job.lastBackupStatus
+    if status in ("success", "warning") and job.lastBackupAt is not None:
+        last_success_ms = max(last_success_ms or 0.0, job.lastBackupAt)
+    view = JobHealth(
+        id=job.shortId,
+        name=job.name,
+        state="ok",
+        last_run=iso_from_ms(job.lastBackupAt),
+        last_success=iso_from_ms(last_success_ms),
+        next_run=iso_from_ms(job.nextBackupAt) if job.enabled else None,
+    )
+    message = _clip(job.lastBackupError)
+    if running or status == "in_progress":
+        view.state = "running"
+        return view
+    if not job.enabled:
+        view.state = "disabled"
+        view.message = message
+        return view
+    if status == "error":
+        view.state = "failing"
+        view.message = message or "the last backup failed (no error message recorded)"
+        view.next_step = next_step_for(message) or "read the failed task (task_history outcome=error), then rerun"
+        return view
+
+    gap = _max_gap(job.cronExpression, now, cache)
+    if gap is not None:
+        allowed = gap + _grace(gap)
+        since = last_success_ms if last_success_ms is not None else job.createdAt
+        if since is not None and now - datetime.fromtimestamp(since / 1000, UTC) > allowed:
+            age = _age(now - datetime.fromtimestamp(since / 1000, UTC))
+            what = "last successful backup" if last_success_ms is not None else "created, never ran,"
+            view.state = "stale"
+            view.reason = (
+                f"{what} {age} ago; schedule {_describe(job.cronExpression or '')} "
+                f"allows at most {_age(gap)} between runs"
+            )
+    if view.state == "ok" and job.nextBackupAt is not None:
+        overdue = now - datetime.fromtimestamp(job.nextBackupAt / 1000, UTC)
+        if overdue > _grace(gap or timedelta(0)):
+            view.state = "stale"
+            view.reason = f"next run was due {_age(overdue)} ago and has not happened"
+    if view.state == "stale":
+        view.message = message
+        view.next_step = (
+            "check that Zerobyte's scheduler runs and the job's volume and repository are healthy, then run the backup"
+        )
+        return view
+    if status == "warning":
+        view.state = "warning"
+        view.message = message or "the last backup finished with warnings"
+        view.next_step = next_step_for(message)
+        return view
+    if job.lastBackupAt is None:
+        view.state = "never_ran"
+        view.reason = "no backup has run yet"
+    return view
+
+
+# --- gathering ------------------------------------------------------------------------------------
+
+
+async def _optional(call: Callable[[], Awaitable[T]], what: str, notes: list[str]) -> T | None:
+    """A list call whose route older Zerobytes lack: None plus a note instead of an error.
+
+    Any 404 counts: v0.41 routes /tasks/history to /tasks/{taskId} and answers "Task not found".
+    """
+    try:
+        return await call()
+    except NotFound:
+        notes.append(f"this Zerobyte has no {what} (older than v0.42): that part of the report is missing")
+        return None
+
+
+async def _fetch(client: ZerobyteClient) -> _Inputs:
+    data = _Inputs()
+    pages: list[TaskHistoryPage | None] = [None, None]
+
+    async def jobs() -> None:
+        data.jobs = await client.list_backup_jobs()
+
+    async def repositories() -> None:
+        data.repositories = await client.list_repositories()
+
+    async def volumes() -> None:
+        data.volumes = await client.list_volumes()
+
+    async def tasks() -> None:
+        data.tasks = await _optional(client.list_tasks, "tasks API", data.notes)
+
+    async def history(page: int) -> None:
+        notes: list[str] = []
+        pages[page - 1] = await _optional(lambda: client.task_history(page=page), "task history", notes)
+        if page == 1:
+            data.notes.extend(notes)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(jobs)
+        tg.start_soon(repositories)
+        tg.start_soon(volumes)
+        tg.start_soon(tasks)
+        # Two pages (50 tasks) fetched at once: one round trip, enough to see the latest runs of most jobs.
+        tg.start_soon(history, 1)
+        tg.start_soon(history, 2)
+    if pages[0] is not None:
+        seen: set[str] = set()
+        data.history = []
+        for page in pages:
+            for item in page.items if page is not None else []:
+                if item.id not in seen:
+                    seen.add(item.id)
+                    data.history.append(item)
+    return data
+
+
+async def gather_health(client: ZerobyteClient, *, now: datetime | None = None) -> HealthReport:
+    """The whole-organization health report (about six concurrent list calls, whatever the job count)."""
+    data = await _fetch(client)
+    return build_report(data, now=now or datetime.now(UTC))
+
+
+def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
+    names = {j.shortId: j.name for j in data.jobs} | {r.shortId: r.name for r in data.repositories}
+    history = data.history or []
+    active = data.tasks or []
+    running_jobs = {_task_job(t) for t in active if t.kind == "backup"}
+
+    last_success: dict[str, float] = {}
+    for item in history:
+        sid = (item.target or {}).get("scheduleShortId")
+        if item.kind == "backup" and item.outcome in ("success", "warning") and sid and item.finishedAt:
+            last_success[sid] = max(last_success.get(sid, 0.0), item.finishedAt)
+
+    cache: dict[str, timedelta | None] = {}
+    jobs = [
+        job_state(
+            j,
+            now=now,
+            running=j.shortId in running_jobs,
+            last_success_ms=last_success.get(j.shortId),
+            gap_cache=cache,
+        )
+        for j in data.jobs
+    ]
+    jobs.sort(key=lambda j: JOB_STATES.index(j.state))
+    states = Counter(j.state for j in jobs)
+
+    repositories = [_repository_issue(r) for r in data.repositories if r.status in ("error", "doctor", "cancelled")]
+    enabled_users: dict[str, list[str]] = {}
+    for j in data.jobs:
+        if j.enabled:
+            for key in _volume_keys(j):
+                enabled_users.setdefault(key, []).append(j.name)
+    volumes = [
+        _volume_issue(v, enabled_users.get(v.shortId) or enabled_users.get(str(v.id)) or [])
+        for v in data.volumes
+        if v.status in ("error", "unmounted")
+    ]
+    failures, resolved = _failures(history, {j.id for j in jobs if j.state in ("failing", "warning")})
+
+    repos_error = sum(1 for r in repositories if r.status == "error")
+    volumes_blocking = sum(1 for v in volumes if v.used_by)
+    other_failures = sum(1 for f in failures if f.kind != "backup" and f.outcome == "error")
+    critical = states["failing"] + states["stale"] + repos_error + volumes_blocking
+    warning = (
+        states["warning"]
+        + states["never_ran"]
+        + sum(1 for r in repositories if r.status == "cancelled")
+        + (len(volumes) - volumes_blocking)
+        + other_failures
+    )
+    verdict = "critical" if critical else "warning" if warning else "ok"
+
+    counts: dict[str, int] = {f"jobs_{s}": states[s] for s in JOB_STATES if states[s]}
+    counts["jobs_total"] = len(jobs)
+    for key, value in (
+        ("repositories_error", repos_error),
+        ("repositories_doctor", sum(1 for r in repositories if r.status == "doctor")),
+        ("volumes_down", len(volumes)),
+        ("tasks_running", len(active)),
+        ("failures_unresolved", len(failures)),
+        ("failures_resolved", resolved),
+    ):
+        if value:
+            counts[key] = value
+
+    listed = [j if j.state != "ok" else JobHealth(id=j.id, name=j.name, state="ok", last_run=j.last_run) for j in jobs]
+    return HealthReport(
+        verdict=verdict,
+        summary=_summary(verdict, states, len(jobs), repos_error, len(volumes), len(active), other_failures),
+        checked_at=iso(now) or "",
+        counts=counts,
+        jobs=listed[:MAX_JOBS_LISTED],
+        jobs_not_listed=max(0, len(listed) - MAX_JOBS_LISTED) or None,
+        repositories=repositories,
+        volumes=volumes,
+        running=[active_task(t, names) for t in active][:20],
+        recent_failures=failures,
+        notes=data.notes,
+    )
+
+
+def _task_job(task: Task) -> str | None:
+    # v0.41 put the schedule's numeric id in resourceId; the input always carries the short id.
+    short_id = (task.input or {}).get("scheduleShortId")
+    return short_id if isinstance(short_id, str) else task.resourceId
+
+
+def _volume_keys(job: BackupJob) -> Iterable[str]:
+    if job.volume is not None:
+        yield job.volume.shortId
+    if job.volumeId is not None:
+        yield str(job.volumeId)
+
+
+def _repository_issue(r: Repository) -> RepositoryIssue:
+    message = _clip(r.lastError)
+    if r.status == "doctor":
+        step = "doctor is running: wait for it (list_active_tasks kind=doctor)"
+    elif r.status == "cancelled":
+        step = "the last doctor run was cancelled: run doctor again"
+    else:
+        step = next_step_for(message) or "run doctor on the repository and read its report"
+    return RepositoryIssue(id=r.shortId, name=r.name, status=r.status, message=message, next_step=step)
+
+
+def _volume_issue(v: Volume, used_by: list[str]) -> VolumeIssue:
+    message = _clip(v.lastError)
+    return VolumeIssue(
+        id=v.shortId,
+        name=v.name,
+        status=v.status,
+        message=message,
+        used_by=used_by[:10],
+        next_step="mount the volume / check its health"
+        + ("" if not used_by else ": its enabled backup jobs fail until it is mounted"),
+    )
+
+
+def _failures(history: list[TaskHistoryItem], covered_jobs: set[str]) -> tuple[list[Failure], int]:
+    """Unresolved failures, newest first (resolved = a newer run of the same kind and target succeeded)."""
+    succeeded: set[tuple[str, str]] = set()
+    failures: list[Failure] = []
+    resolved = 0
+    for item in history:  # newest first
+        target = item.target or {}
+        key = (item.kind, str(target.get("scheduleShortId") or target.get("repositoryShortId") or target.get("label")))
+        if item.outcome == "success":
+            succeeded.add(key)
+            continue
+        if item.outcome not in ("error", "warning", "cancelled", "stale"):
+            continue
+        if key in succeeded:
+            resolved += 1
+            continue
+        # The job entry already shows its own last failure with the same message and next step.
+        if item.kind == "backup" and target.get("scheduleShortId") in covered_jobs:
+            succeeded.add(key)
+            continue
+        succeeded.add(key)  # only the newest failure per target; older ones are the same story
+        if len(failures) < MAX_FAILURES:
+            message = _clip(item.message)
+            failures.append(
+                Failure(
+                    task_id=item.id,
+                    kind=item.kind,
+                    outcome=item.outcome,
+                    target=history_target(item),
+                    finished=iso_from_ms(item.finishedAt or item.startedAt),
+                    message=message,
+                    next_step=next_step_for(message or item.outcome),
+                )
+            )
+    return failures, resolved
+
+
+def _summary(
+    verdict: str,
+    states: Counter[str],
+    total_jobs: int,
+    repos_error: int,
+    volumes_down: int,
+    running: int,
+    other_failures: int,
+) -> str:
+    problems = [f"{states[s]} {s.replace('_', ' ')}" for s in ("failing", "stale", "warning", "never_ran") if states[s]]
+    parts: list[str] = []
+    if problems:
+        parts.append(f"{_join(problems)} of {total_jobs} backup jobs")
+    if repos_error:
+        parts.append(f"{repos_error} repositor{'y' if repos_error == 1 else 'ies'} in error")
+    if volumes_down:
+        parts.append(f"{volumes_down} volume{'s' if volumes_down != 1 else ''} not mounted")
+    if other_failures:
+        parts.append(f"{other_failures} other task failure{'s' if other_failures != 1 else ''}")
+    if not parts:
+        enabled = total_jobs - states["disabled"]
+        if total_jobs == 0:
+            head = "no backup jobs are configured"
+        else:
+            head = f"all {enabled} enabled backup jobs are on schedule and their last runs succeeded"
+        parts.append(head)
+    sentence = f"{verdict.upper()}: " + "; ".join(parts)
+    if running:
+        sentence += f". {running} task{'s' if running != 1 else ''} running"
+    return sentence + "."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    if not text:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- tool ----------------------------------------------------------------------------------------
+
+
+@tool(toolset="health", title="Backup health")
+async def backup_health(ctx: Ctx) -> HealthReport:
+    """Start here: one verdict (ok/warning/critical) for all backups; failing, stale or warning jobs, repos and
+    volumes in trouble, running tasks, latest failures with next steps."""
+    return await gather_health(client_of(ctx))

@@ -1,0 +1,111 @@
+"""Notification destination tools: where Zerobyte reports backup results (email, Slack, ntfy, webhooks...).
+
+Destinations hold the most secrets of any Zerobyte object (bot tokens, webhook URLs that are themselves
+credentials, Authorization headers), so every config shown here passes through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from ..output import iso_from_ms
+from ..redact import redact, redact_text
+from ..zerobyte.models import NotificationDestination
+from .base import Ctx, client_of, gather, tool
+
+__all__ = [
+    "DestinationDetail",
+    "DestinationList",
+    "DestinationSummary",
+    "destination_summary",
+    "get_notification_destination",
+    "list_notification_destinations",
+]
+
+# Routing is only readable per backup job; past this many jobs the lookups cost more than they tell.
+MAX_ROUTING_LOOKUPS = 40
+
+
+class DestinationSummary(BaseModel):
+    id: int
+    name: str
+    type: str | None = Field(None, description="email, slack, discord, ntfy, generic...")
+    enabled: bool | None = None
+    status: str | None = Field(None, description="healthy, error or unknown")
+    last_checked: str | None = None
+    last_error: str | None = None
+
+
+class DestinationList(BaseModel):
+    destinations: list[DestinationSummary]
+    total: int
+
+
+def destination_summary(d: NotificationDestination) -> DestinationSummary:
+    return DestinationSummary(
+        id=d.id,
+        name=d.name,
+        type=d.type or d.config.get("type"),
+        enabled=d.enabled,
+        status=d.status,
+        last_checked=iso_from_ms(d.lastChecked),
+        last_error=redact_text(d.lastError) if d.lastError else None,
+    )
+
+
+@tool(toolset="notifications", title="List notification destinations")
+async def list_notification_destinations(ctx: Ctx) -> DestinationList:
+    """List notification destinations (email, Slack, ntfy, webhook...) with type, enabled, status and last error."""
+    destinations = await client_of(ctx).list_destinations()
+    return DestinationList(destinations=[destination_summary(d) for d in destinations], total=len(destinations))
+
+
+class JobRoute(BaseModel):
+    id: str
+    name: str
+    events: list[str] = Field([], description="start, success, warning, failure")
+
+
+class DestinationDetail(DestinationSummary):
+    config: dict[str, Any] = Field(default_factory=dict, description="Secrets shown as <redacted>")
+    backup_jobs: list[JobRoute] = []
+    note: str | None = None
+
+
+@tool(toolset="notifications", title="Get notification destination")
+async def get_notification_destination(
+    ctx: Ctx,
+    destination_id: Annotated[int, Field(description="Destination id (a number)", ge=1)],
+) -> DestinationDetail:
+    """One notification destination: settings (secrets redacted), status, last error, and which backup jobs notify it
+    on which events."""
+    client = client_of(ctx)
+    dest, jobs = await gather(client.get_destination(destination_id), client.list_backup_jobs())
+    config = dict(dest.config)
+    # The redactor hides a generic webhook's URL only when it can see the type inside the config.
+    config.setdefault("type", dest.type)
+    shown: dict[str, Any] = redact(config)  # type: ignore[assignment]
+    routes: list[JobRoute] = []
+    note = None
+    if len(jobs) > MAX_ROUTING_LOOKUPS:
+        note = f"Routing not checked for {len(jobs)} backup jobs: see get_backup_job for one job's notifications."
+    elif jobs:
+        assignments = await gather(*(client.get_job_notifications(j.shortId) for j in jobs))
+        for job, listed in zip(jobs, assignments, strict=True):
+            for a in listed:
+                if a.destinationId != dest.id:
+                    continue
+                events = [
+                    event
+                    for event, on in (
+                        ("start", a.notifyOnStart),
+                        ("success", a.notifyOnSuccess),
+                        ("warning", a.notifyOnWarning),
+                        ("failure", a.notifyOnFailure),
+                    )
+                    if on
+                ]
+                routes.append(JobRoute(id=job.shortId, name=job.name, events=events))
+    return DestinationDetail(**destination_summary(dest).model_dump(), config=shown, backup_jobs=routes, note=note)

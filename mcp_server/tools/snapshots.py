@@ -1,0 +1,1140 @@
+"""Snapshot tools: list, inspect, browse, search and read what a backup captured.
+
+Zerobyte lists a repository's snapshots all at once (oldest first, no paging, no time filter) and can
+only list one snapshot folder per request, so the filters, the paging and the cross-snapshot search an
+agent needs are built here, with a hard bound on the number of requests each call may make.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import hashlib
+import json
+import mimetypes
+import posixpath
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+from pydantic import BaseModel, Field
+
+from ..output import iso, iso_from_ms, seconds_from_ms
+from ..zerobyte import (
+    BadRequest,
+    NotFound,
+    ServerError,
+    ZerobyteClient,
+    ZerobyteError,
+    ZerobyteProtocolError,
+)
+from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
+from ..zerobyte.models import BackupJob, Snapshot, SnapshotNode
+from .base import Ctx, ToolFailure, client_of, tool
+
+__all__ = [
+    "FileList",
+    "FindResult",
+    "SnapshotDetail",
+    "SnapshotFileText",
+    "SnapshotPage",
+    "find_file",
+    "get_snapshot",
+    "list_snapshot_files",
+    "list_snapshots",
+    "read_snapshot_file",
+]
+
+T = TypeVar("T")
+
+PAGE_CAP = 500  # Zerobyte clamps snapshot file pages to 500 entries (sample 63, API.md §4)
+CONCURRENCY = 4  # Zerobyte runs at most 2 `restic ls` per repository; 4 keeps its queue full, no more
+FIND_BUDGET = 200  # listing requests per find_file call (Zerobyte allows 1000 requests / 5 min / IP)
+WALK_BUDGET = 120  # of which at most this many walk whole folder trees; the rest check found folders
+MAX_TEXT = 30_000  # characters of JSON an answer may carry (~8k tokens)
+HOST_LOOKUPS = 50  # snapshot details fetched to learn hostnames the list lacks
+SHOWN_SNAPSHOT_IDS = 10  # per file version; the count says how many more
+MAX_FILE_BYTES = 1 << 20
+_TOOLSET = "snapshots"
+
+# --- arguments ---------------------------------------------------------------------------------------
+
+RepoArg = Annotated[str, Field(description="Repository short id")]
+OptRepoArg = Annotated[str | None, Field(description="Repository short id (or give backup_job_id)")]
+JobArg = Annotated[str | None, Field(description="Backup job short id: only its snapshots")]
+SnapArg = Annotated[str, Field(description="Snapshot id (8-hex short id)")]
+SinceArg = Annotated[str | None, Field(description="From: ISO date/time or age like 7d, 12h, 2w, 30m")]
+UntilArg = Annotated[str | None, Field(description="Until: ISO date/time (a date = end of day) or age")]
+
+
+# --- output models -------------------------------------------------------------------------------------
+
+
+class SnapshotItem(BaseModel):
+    id: str
+    time: str | None = None
+    size: int | None = None
+    duration_s: float | None = None
+    hostname: str | None = None
+    paths: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    backup_job: str | None = None
+    retention: list[str] = Field(default_factory=list)
+
+
+class SnapshotPage(BaseModel):
+    repository: str
+    snapshots: list[SnapshotItem]
+    total: int = Field(description="Snapshots matching the filters")
+    next_cursor: str | None = None
+    hint: str | None = None
+
+
+class BackupSummary(BaseModel):
+    files_new: int | None = None
+    files_changed: int | None = None
+    files_unmodified: int | None = None
+    dirs_new: int | None = None
+    dirs_changed: int | None = None
+    dirs_unmodified: int | None = None
+    data_added: int | None = None
+    data_added_packed: int | None = None
+    total_files_processed: int | None = None
+    total_bytes_processed: int | None = None
+    backup_start: str | None = None
+    backup_end: str | None = None
+
+
+class SnapshotDetail(SnapshotItem):
+    repository: str
+    summary: BackupSummary | None = None
+    hint: str | None = None
+
+
+class FileEntry(BaseModel):
+    name: str
+    type: str
+    size: int | None = None
+    mtime: str | None = None
+
+
+class FileList(BaseModel):
+    snapshot: str
+    snapshot_time: str | None = None
+    path: str
+    entries: list[FileEntry]
+    total: int = Field(description="Entries in this folder")
+    next_offset: int | None = None
+    hint: str | None = None
+
+
+class FileVersion(BaseModel):
+    path: str
+    type: str | None = None
+    size: int | None = None
+    mtime: str | None = None
+    snapshots: list[str] = Field(default_factory=list)
+    in_snapshots: int = 0
+    newest: str | None = None
+    oldest: str | None = None
+
+
+class FindResult(BaseModel):
+    repository: str
+    versions: list[FileVersion]
+    total_versions: int
+    snapshots_searched: int
+    snapshots_in_range: int
+    requests: int
+    complete: bool
+    not_searched: list[str]
+    hint: str | None = None
+
+
+class SnapshotFileText(BaseModel):
+    snapshot: str
+    snapshot_time: str | None = None
+    path: str
+    size: int | None = None
+    mtime: str | None = None
+    truncated: bool
+    bytes_read: int
+    text: str
+    note: str | None = None
+
+
+# --- time filters --------------------------------------------------------------------------------------
+
+_AGE = re.compile(r"(\d{1,6})\s*(m|min|h|d|w)", re.IGNORECASE)
+_AGE_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_when(argument: str, value: str | None, *, end: bool, now: datetime | None = None) -> int | None:
+    """An ISO date/datetime or an age (``7d``) as epoch ms; a bare date is its start (or, with ``end``, its end)."""
+    if value is None or not value.strip():
+        return None
+    now = now or datetime.now(UTC)
+    text = value.strip()
+    age = _AGE.fullmatch(text)
+    if age:
+        delta = timedelta(**{_AGE_UNITS[age.group(2).lower()]: int(age.group(1))})
+        return _ms(now - delta)
+    lowered = text.lower()
+    if lowered in ("now",):
+        return _ms(now)
+    if lowered in ("today", "yesterday"):
+        day = now.date() - timedelta(days=1 if lowered == "yesterday" else 0)
+        text = day.isoformat()
+    if _DATE.fullmatch(text):
+        try:
+            start = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            start = None
+        if start is not None:
+            return _ms(start + timedelta(days=1)) - 1 if end else _ms(start)
+    else:
+        try:
+            parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return _ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    raise ToolFailure(
+        f"Invalid {argument}: {text[:40]!r} is not a date ('2026-11-20'), a UTC time ('2026-11-20T08:00Z') "
+        "or an age ('30m', '12h', '7d', '2w')."
+    )
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _time_window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    lo = parse_when("since", since, end=False)
+    hi = parse_when("until", until, end=True)
+    if lo is not None and hi is not None and lo > hi:
+        raise ToolFailure(f"Invalid since/until: since ({iso_from_ms(lo)}) is after until ({iso_from_ms(hi)}).")
+    return lo, hi
+
+
+# --- scope: which repository, which job ------------------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    repository_id: str
+    job: BackupJob | None
+    jobs: dict[str, BackupJob]
+
+    def job_of(self, snapshot: Snapshot) -> BackupJob | None:
+        for tag in snapshot.tags:
+            if tag in self.jobs:
+                return self.jobs[tag]
+        return None
+
+
+def _check_scope_args(repository_id: str | None, backup_job_id: str | None) -> tuple[str | None, str | None]:
+    """Validate ids before any request is made."""
+    rid = check_short_id("repository_id", repository_id) if repository_id is not None else None
+    jid = check_job_id("backup_job_id", backup_job_id) if backup_job_id is not None else None
+    if rid is None and jid is None:
+        raise ToolFailure(
+            "Give repository_id (see list_repositories) or backup_job_id (see list_backup_jobs) to say whose "
+            "snapshots to use."
+        )
+    return rid, jid
+
+
+async def _scope(client: ZerobyteClient, rid: str | None, jid: str | None, *, need_jobs: bool = True) -> _Scope:
+    jobs: dict[str, BackupJob] = {}
+    if need_jobs or jid is not None:
+        try:
+            jobs = {j.shortId: j for j in await client.list_backup_jobs()}
+        except ZerobyteError:
+            if jid is not None:
+                raise
+            jobs = {}  # job names are a nicety; the snapshots themselves still answer
+    job: BackupJob | None = None
+    if jid is not None:
+        job = jobs.get(jid) or next((j for j in jobs.values() if str(j.id) == jid), None)
+        if job is None:
+            raise ToolFailure(f"Backup job {jid!r} was not found: list_backup_jobs shows the existing jobs.")
+        job_repo = await _job_repository(client, job)
+        if rid is not None and job_repo is not None and job_repo != rid:
+            raise ToolFailure(
+                f"Backup job {job.name!r} ({job.shortId}) writes to repository {job_repo!r}, not {rid!r}: "
+                "drop repository_id or use that one."
+            )
+        rid = rid or job_repo
+        if rid is None:
+            raise ToolFailure(f"Backup job {job.shortId!r} names no repository; give repository_id.")
+    assert rid is not None
+    return _Scope(repository_id=rid, job=job, jobs=jobs)
+
+
+async def _job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
+    if job.repository is not None:
+        return job.repository.shortId
+    if job.repositoryId is None:
+        return None
+    # Job rows name their repository by UUID (API.md §4); tool arguments use short ids.
+    for repo in await client.list_repositories():
+        if job.repositoryId in (repo.id, repo.shortId):
+            return repo.shortId
+    return None
+
+
+async def _snapshots_in_scope(client: ZerobyteClient, scope: _Scope) -> list[Snapshot]:
+    """Newest first; filtered server-side by job tag (which also makes Zerobyte compute retention)."""
+    job_id = scope.job.shortId if scope.job is not None else None
+    snaps = await client.list_snapshots(scope.repository_id, backup_job_id=job_id)
+    return sorted(snaps, key=_order)
+
+
+def _order(s: Snapshot) -> tuple[float, str]:
+    return (-s.time, s.short_id)
+
+
+def _in_window(s: Snapshot, lo: int | None, hi: int | None) -> bool:
+    return (lo is None or s.time >= lo) and (hi is None or s.time <= hi)
+
+
+def _job_label(job: BackupJob | None) -> str | None:
+    return f"{job.name} ({job.shortId})" if job is not None else None
+
+
+def _item(s: Snapshot, scope: _Scope) -> SnapshotItem:
+    return SnapshotItem(
+        id=s.short_id,
+        time=iso_from_ms(s.time),
+        size=int(s.size) if s.size is not None else None,
+        duration_s=seconds_from_ms(s.duration),
+        hostname=s.hostname,
+        paths=s.paths,
+        tags=s.tags,
+        backup_job=_job_label(scope.job_of(s)),
+        retention=s.retentionCategories,
+    )
+
+
+# --- cursor ----------------------------------------------------------------------------------------------
+
+
+def _fingerprint(*parts: str | None) -> str:
+    return hashlib.sha256(json.dumps([p or "" for p in parts]).encode()).hexdigest()[:12]
+
+
+def _encode_cursor(last: Snapshot, fingerprint: str) -> str:
+    raw = json.dumps({"t": last.time, "i": last.short_id, "f": fingerprint}, separators=(",", ":")).encode()
+    return "s1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, str]:
+    """The (time, id) of the last snapshot already shown; refuses cursors of other filters."""
+    bad = ToolFailure("Invalid cursor: it is not one list_snapshots issued; call again without cursor.")
+    if not cursor.startswith("s1.") or len(cursor) > 300:
+        raise bad
+    body = cursor[3:]
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int | float) or not isinstance(data.get("i"), str):
+        raise bad
+    if data.get("f") != fingerprint:
+        raise ToolFailure(
+            "Invalid cursor: it belongs to a listing with other filters (repository, job, since, until, tag or "
+            "host); repeat the same filters with it, or call again without cursor."
+        )
+    return float(data["t"]), data["i"]
+
+
+# --- list_snapshots --------------------------------------------------------------------------------------
+
+
+@tool(toolset=_TOOLSET, title="List snapshots")
+async def list_snapshots(
+    ctx: Ctx,
+    repository_id: OptRepoArg = None,
+    backup_job_id: JobArg = None,
+    since: SinceArg = None,
+    until: UntilArg = None,
+    tag: Annotated[str | None, Field(description="Only snapshots with this tag")] = None,
+    host: Annotated[str | None, Field(description="Only snapshots from this hostname")] = None,
+    limit: Annotated[int, Field(description="Page size (1-200)", ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Field(description="next_cursor of the previous page")] = None,
+) -> SnapshotPage:
+    """Snapshots of a repository or backup job, newest first, filtered by time/tag/host, paged with a cursor."""
+    rid, jid = _check_scope_args(repository_id, backup_job_id)
+    lo, hi = _time_window(since, until)
+    fingerprint = _fingerprint(rid, jid, since, until, tag, host)
+    after = _decode_cursor(cursor, fingerprint) if cursor else None
+    client = client_of(ctx)
+    scope = await _scope(client, rid, jid)
+    snaps = [s for s in await _snapshots_in_scope(client, scope) if _in_window(s, lo, hi)]
+    if tag:
+        snaps = [s for s in snaps if tag in s.tags]
+    unchecked_hosts = 0
+    if host:
+        unchecked_hosts = await _fill_hostnames(client, scope.repository_id, snaps)
+        snaps = [s for s in snaps if s.hostname is not None and s.hostname.lower() == host.lower()]
+    start = 0
+    if after is not None:
+        key = (-after[0], after[1])
+        start = next((i for i, s in enumerate(snaps) if _order(s) > key), len(snaps))
+    page = snaps[start : start + limit]
+    more = start + len(page) < len(snaps)
+    hints: list[str] = []
+    if more:
+        hints.append(
+            f"{len(snaps) - start - len(page)} older: call again with cursor=next_cursor and the same filters."
+        )
+    if unchecked_hosts:
+        hints.append(
+            f"Zerobyte's list has no hostnames, so only the newest {HOST_LOOKUPS} were checked one by one; "
+            f"{unchecked_hosts} older snapshot(s) were left out: narrow since/until to filter them by host."
+        )
+    if page and scope.job is None and not any(s.retentionCategories for s in page):
+        hints.append("Retention categories are computed only with backup_job_id.")
+    return SnapshotPage(
+        repository=scope.repository_id,
+        snapshots=[_item(s, scope) for s in page],
+        total=len(snaps),
+        next_cursor=_encode_cursor(page[-1], fingerprint) if more and page else None,
+        hint=" ".join(hints) or None,
+    )
+
+
+async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot]) -> int:
+    """Fetch hostnames the list lacks (Zerobyte's list omits them, sample 36) for the newest snapshots;
+    returns how many were left unchecked."""
+    unknown = [s for s in snaps if s.hostname is None]
+    checked = unknown[:HOST_LOOKUPS]
+
+    async def fill(snap: Snapshot) -> None:
+        try:
+            snap.hostname = (await client.get_snapshot(rid, snap.short_id)).hostname
+        except _LOCAL_ERRORS:
+            snap.hostname = None
+
+    await _bounded([_bind_one(fill, s) for s in checked])
+    return len(unknown) - len(checked)
+
+
+# --- get_snapshot ----------------------------------------------------------------------------------------
+
+
+@tool(toolset=_TOOLSET, title="Get snapshot")
+async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -> SnapshotDetail:
+    """One snapshot in detail: time, duration, size, host, paths, backup job, retention, and restic's summary."""
+    rid = check_short_id("repository_id", repository_id)
+    sid = check_snapshot_id("snapshot_id", snapshot_id)
+    client = client_of(ctx)
+    snap = await client.get_snapshot(rid, sid)
+    scope = await _scope(client, rid, None)
+    job = scope.job_of(snap)
+    retention = snap.retentionCategories
+    if job is not None and not retention:
+        # The detail route always answers retentionCategories: [] (sample 61); the job-filtered list has them.
+        try:
+            listed = await client.list_snapshots(rid, backup_job_id=job.shortId)
+        except ZerobyteError:
+            listed = []
+        retention = next((s.retentionCategories for s in listed if s.short_id == snap.short_id), [])
+    item = _item(snap, scope)
+    item.retention = retention
+    return SnapshotDetail(
+        **item.model_dump(),
+        repository=rid,
+        summary=_summary(snap.summary),
+        hint=f"Browse it with list_snapshot_files(repository_id={rid!r}, snapshot_id={snap.short_id!r}).",
+    )
+
+
+def _summary(raw: dict[str, Any] | None) -> BackupSummary | None:
+    if not raw:
+        return None
+    ints = {k: int(v) for k, v in raw.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return BackupSummary(
+        **{k: v for k, v in ints.items() if k in BackupSummary.model_fields},
+        backup_start=iso(raw.get("backup_start")),
+        backup_end=iso(raw.get("backup_end")),
+    )
+
+
+# --- list_snapshot_files ---------------------------------------------------------------------------------
+
+
+@tool(toolset=_TOOLSET, title="List files in a snapshot")
+async def list_snapshot_files(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_id: SnapArg,
+    path: Annotated[str | None, Field(description="Folder in the snapshot (default: its first path)")] = None,
+    offset: Annotated[int, Field(description="next_offset of the previous page", ge=0)] = 0,
+    limit: Annotated[int, Field(description="Entries per page (1-500)", ge=1, le=PAGE_CAP)] = 100,
+) -> FileList:
+    """One folder of a snapshot (not recursive): names, types, sizes, mtimes; paged with next_offset."""
+    rid = check_short_id("repository_id", repository_id)
+    sid = check_snapshot_id("snapshot_id", snapshot_id)
+    folder = check_absolute_path("path", path) if path is not None else None
+    client = client_of(ctx)
+    if folder is None:
+        snap = await client.get_snapshot(rid, sid)
+        if not snap.paths:
+            raise ToolFailure(f"Snapshot {sid} reports no paths: give path (e.g. '/').")
+        folder = snap.paths[0]
+    try:
+        page = await client.list_snapshot_files(rid, sid, folder, offset=offset, limit=limit)
+    except NotFound:
+        raise await _missing(client, rid, sid, folder) from None
+    # Zerobyte lists the folder itself before its children (samples 55, 62); offsets count it.
+    own = [f for f in page.files if f.path == folder]
+    children = [f for f in page.files if f.path != folder]
+    if own and own[0].type != "dir" and not children:
+        node = own[0]
+        raise ToolFailure(
+            f"{folder!r} in snapshot {sid} is a {node.type} ({_size_text(node.size)}), not a folder: read it with "
+            f"read_snapshot_file or list its parent {posixpath.dirname(folder)!r}."
+        )
+    total = page.total if page.total is not None else offset + len(page.files)
+    if not page.files and offset == 0:
+        raise await _missing(client, rid, sid, folder)
+    self_counted = (1 if own else 0) if offset == 0 else (1 if folder != "/" and total > 0 else 0)
+    seen = offset + len(page.files)
+    next_offset = seen if (page.hasMore or seen < total) and page.files else None
+    ref = page.snapshot
+    return FileList(
+        snapshot=(ref.short_id if ref and ref.short_id else sid),
+        snapshot_time=iso(ref.time) if ref else None,
+        path=folder,
+        entries=[_entry(f) for f in children],
+        total=max(total - self_counted, 0),
+        next_offset=next_offset,
+        hint=f"More: call again with offset={next_offset}." if next_offset is not None else None,
+    )
+
+
+def _entry(node: SnapshotNode) -> FileEntry:
+    return FileEntry(name=node.name, type=node.type, size=node.size, mtime=iso(node.mtime))
+
+
+async def _missing(client: ZerobyteClient, rid: str, sid: str, path: str) -> ToolFailure:
+    """Say whether the snapshot or only the path is missing (a 404 from the files route means either)."""
+    try:
+        snap = await client.get_snapshot(rid, sid)
+    except NotFound:
+        return ToolFailure(
+            f"Snapshot {sid!r} was not found in repository {rid!r}: list_snapshots shows the existing ones."
+        )
+    roots = ", ".join(repr(p) for p in snap.paths) or "'/'"
+    return ToolFailure(
+        f"{path!r} is not in snapshot {snap.short_id} (it holds {roots}): check the folder with "
+        "list_snapshot_files, or search with find_file."
+    )
+
+
+def _size_text(size: int | None) -> str:
+    from ..output import human_bytes
+
+    return human_bytes(size) or "size unknown"
+
+
+# --- find_file: patterns ---------------------------------------------------------------------------------
+
+SegKind = Literal["lit", "glob", "any"]
+
+
+@dataclass(frozen=True)
+class _Seg:
+    text: str
+    kind: SegKind
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """A parsed find_file pattern: absolute (case-sensitive) or a name/relative glob matched anywhere."""
+
+    raw: str
+    absolute: bool
+    segments: tuple[_Seg, ...]  # for a relative pattern: the segments after the implicit '**'
+
+    @property
+    def walks(self) -> bool:
+        """True when matching needs a walk of whole folder trees (the expensive case)."""
+        return not self.absolute or any(s.kind == "any" for s in self.segments)
+
+    def for_root(self, root: str) -> tuple[_Seg, ...]:
+        if self.absolute:
+            return self.segments
+        return (*(_Seg(p, "lit") for p in root.split("/") if p), _Seg("**", "any"), *self.segments)
+
+    def matches(self, seg: _Seg, name: str) -> bool:
+        if seg.kind == "lit":
+            return name == seg.text
+        if self.absolute:
+            return fnmatch.fnmatchcase(name, seg.text)
+        return fnmatch.fnmatchcase(name.lower(), seg.text.lower())
+
+
+_WILD = re.compile(r"[*?\[]")
+
+
+def parse_pattern(pattern: str) -> _Pattern:
+    text = pattern.strip()
+    if not text:
+        raise ToolFailure("Invalid pattern: give a path ('/srv/data/tax.pdf'), a glob ('*.pdf') or a name.")
+    if len(text) > 1024 or any(ord(c) < 32 for c in text):
+        raise ToolFailure("Invalid pattern: too long or contains control characters.")
+    parts = [p for p in text.split("/") if p]
+    if ".." in parts:
+        raise ToolFailure("Invalid pattern: '..' is not allowed.")
+    absolute = text.startswith("/")
+    if not parts:
+        raise ToolFailure("Invalid pattern: '/' alone matches every file; give a name or a glob.")
+    segs: list[_Seg] = []
+    for p in parts:
+        # Relative patterns match names case-insensitively, so even their plain names are matched by listing.
+        kind: SegKind = "any" if p == "**" else "glob" if _WILD.search(p) or not absolute else "lit"
+        if kind == "any" and segs and segs[-1].kind == "any":
+            continue
+        segs.append(_Seg(p, kind))
+    if not absolute and segs[0].kind == "any":
+        segs = segs[1:]
+    if not segs or segs[-1].kind == "any":
+        raise ToolFailure("Invalid pattern: it must end with a name or a glob, not '**'.")
+    return _Pattern(raw=text, absolute=absolute, segments=tuple(segs))
+
+
+# --- find_file: the bounded search ---------------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    path: str
+    type: str
+    size: int | None
+    mtime: str | None
+
+
+@dataclass
+class _SnapSearch:
+    snapshot: Snapshot
+    hits: dict[str, _Hit] = field(default_factory=dict)
+    mode: Literal["full", "partial", "folders", "none", "error"] = "none"
+    unvisited: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.used = 0
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        self.used += 1
+        return True
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+# Per-snapshot failures are reported and the search goes on; anything else (auth, rate limit, network)
+# is the same for every request, so it ends the call with its own message.
+_LOCAL_ERRORS = (NotFound, ServerError, BadRequest, ZerobyteProtocolError)
+
+
+class _Searcher:
+    def __init__(self, client: ZerobyteClient, rid: str, pattern: _Pattern, budget: _Budget, cap: int) -> None:
+        self.client = client
+        self.rid = rid
+        self.pattern = pattern
+        self.budget = budget
+        self.cap = cap  # stop a snapshot's walk after this many matches
+
+    async def stat(self, sid: str, path: str) -> SnapshotNode | None:
+        if not self.budget.take():
+            raise _OutOfBudget
+        try:
+            page = await self.client.list_snapshot_files(self.rid, sid, path, limit=1)
+        except NotFound:
+            return None
+        if not page.files:
+            return None
+        node = page.files[0]
+        if node.path == path:
+            return node
+        if node.path.startswith(path.rstrip("/") + "/"):
+            return SnapshotNode(name=posixpath.basename(path), type="dir", path=path)
+        return None
+
+    async def children(self, sid: str, folder: str) -> list[SnapshotNode] | None:
+        """Every entry directly in ``folder`` (all 500-entry pages); None when the folder is absent."""
+        out: list[SnapshotNode] = []
+        offset = 0
+        while True:
+            if not self.budget.take():
+                raise _OutOfBudget
+            try:
+                page = await self.client.list_snapshot_files(self.rid, sid, folder, offset=offset, limit=PAGE_CAP)
+            except NotFound:
+                return None
+            prefix = folder.rstrip("/") + "/"
+            out.extend(f for f in page.files if f.path != folder and f.path.startswith(prefix))
+            offset += len(page.files)
+            total = page.total if page.total is not None else offset
+            if not page.files or not (page.hasMore or offset < total):
+                return out
+
+    async def glob(self, result: _SnapSearch, segments: tuple[_Seg, ...]) -> None:
+        """Match ``segments`` in one snapshot, breadth first, four folders at a time, within the budget."""
+        sid = result.snapshot.short_id
+        n = len(segments)
+        queue: list[tuple[str, int]] = [("/", 0)]
+        seen: set[tuple[str, int]] = set()
+        complete = True
+
+        def hit(node: SnapshotNode) -> None:
+            result.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
+
+        def consider(node: SnapshotNode, k: int) -> None:
+            if k == n:
+                hit(node)
+            elif node.type == "dir":
+                queue.append((node.path, k))
+
+        async def visit(folder: str, i: int) -> None:
+            j, path = i, folder
+            while j < n and segments[j].kind == "lit":
+                path = posixpath.join(path, segments[j].text)
+                j += 1
+            if j == n:
+                node = await self.stat(sid, path)
+                if node is not None:
+                    hit(node)
+                return
+            kids = await self.children(sid, path)
+            for child in kids or []:
+                seg = segments[j]
+                if seg.kind == "any":
+                    nxt = segments[j + 1]
+                    if self.pattern.matches(nxt, child.name):
+                        consider(child, j + 2)
+                    if child.type == "dir":
+                        queue.append((child.path, j))
+                elif self.pattern.matches(seg, child.name):
+                    consider(child, j + 1)
+
+        while queue:
+            if len(result.hits) >= self.cap:
+                complete = False
+                result.unvisited.extend(p for p, _ in queue)
+                break
+            wave: list[tuple[str, int]] = []
+            while queue and len(wave) < CONCURRENCY:
+                item = queue.pop(0)
+                if item not in seen:
+                    seen.add(item)
+                    wave.append(item)
+            failed: list[str] = []
+            await _bounded([_noting(visit, folder, i, failed) for folder, i in wave])
+            if failed:
+                complete = False
+                result.unvisited.extend(failed + [p for p, _ in queue])
+                break
+        result.mode = "full" if complete else "partial"
+
+
+def _noting(
+    visit: Callable[[str, int], Awaitable[None]], folder: str, i: int, failed: list[str]
+) -> Callable[[], Awaitable[None]]:
+    """A visit that records its folder in ``failed`` when the budget runs out (the walk then stops)."""
+
+    async def call() -> None:
+        try:
+            await visit(folder, i)
+        except _OutOfBudget:
+            failed.append(folder)
+
+    return call
+
+
+async def _bounded(calls: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    """Run the calls, CONCURRENCY at a time; a failure surfaces as itself, not as an ExceptionGroup."""
+    limiter = anyio.Semaphore(CONCURRENCY)
+
+    async def run(call: Callable[[], Awaitable[None]]) -> None:
+        async with limiter:
+            await call()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for call in calls:
+                tg.start_soon(run, call)
+    except BaseExceptionGroup as group:
+        raise _first_leaf(group) from None
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    leaves: list[BaseException] = []
+
+    def collect(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                collect(inner)
+        else:
+            leaves.append(exc)
+
+    collect(group)
+    return next((e for e in leaves if isinstance(e, ZerobyteError)), leaves[0])
+
+
+@tool(toolset=_TOOLSET, title="Find a file across snapshots")
+async def find_file(
+    ctx: Ctx,
+    pattern: Annotated[str, Field(description="Abs path, glob (* in a folder, ** across) or name")],
+    repository_id: OptRepoArg = None,
+    backup_job_id: JobArg = None,
+    since: SinceArg = None,
+    until: UntilArg = None,
+    max_snapshots: Annotated[int, Field(description="Newest snapshots to search (1-100)", ge=1, le=100)] = 20,
+    max_results: Annotated[int, Field(description="Max versions listed (1-200)", ge=1, le=200)] = 50,
+) -> FindResult:
+    """Which snapshots hold a file (path, glob or bare name, any case): each distinct version (size, mtime) once,
+    newest first, with what was not searched."""
+    rid, jid = _check_scope_args(repository_id, backup_job_id)
+    lo, hi = _time_window(since, until)
+    pat = parse_pattern(pattern)
+    client = client_of(ctx)
+    scope = await _scope(client, rid, jid, need_jobs=jid is not None)
+    in_range = [s for s in await _snapshots_in_scope(client, scope) if _in_window(s, lo, hi)]
+    chosen = in_range[:max_snapshots]
+    skipped = in_range[max_snapshots:]
+    budget = _Budget(FIND_BUDGET)
+    searcher = _Searcher(client, scope.repository_id, pat, budget, cap=max_results)
+    results = [_SnapSearch(s) for s in chosen]
+    notes: list[str] = []
+
+    async def search(res: _SnapSearch, segments_for: Callable[[str], tuple[_Seg, ...]]) -> None:
+        try:
+            roots = res.snapshot.paths or ["/"]
+            for root in roots if pat.walks and not pat.absolute else [""]:
+                await searcher.glob(res, segments_for(root))
+                if res.mode == "partial":
+                    break
+        except _LOCAL_ERRORS as exc:
+            res.mode, res.error = "error", str(exc)
+
+    if not pat.walks:
+        await _bounded([_bind(search, r, pat.for_root) for r in results])
+    else:
+        # Snapshots of different sources (paths) are different trees: each group gets its own walk.
+        groups: dict[tuple[str, ...], list[_SnapSearch]] = {}
+        for res in results:
+            groups.setdefault(tuple(res.snapshot.paths), []).append(res)
+        walk = _Budget(min(WALK_BUDGET, budget.left))
+        searcher.budget = walk
+        for members in groups.values():
+            for res in members:
+                if walk.left <= 0:
+                    break
+                await search(res, pat.for_root)
+                if res.hits:
+                    break
+        budget.used += walk.used
+        budget.left -= walk.used
+        searcher.budget = budget
+        for members in groups.values():
+            found = {h.path for r in members for h in r.hits.values()}
+            if found:
+                await _check_found_folders(searcher, [r for r in members if r.mode == "none"], found)
+    versions = _versions(results)
+    shown = versions[:max_results]
+    notes.extend(_not_searched(results, skipped, versions, shown, max_results))
+    result = FindResult(
+        repository=scope.repository_id,
+        versions=shown,
+        total_versions=len(versions),
+        snapshots_searched=sum(1 for r in results if r.mode in ("full", "partial", "folders")),
+        snapshots_in_range=len(in_range),
+        requests=budget.used,
+        complete=not notes,
+        not_searched=notes,
+        hint=_find_hint(pat, versions, in_range, scope.repository_id),
+    )
+    return _fit(result)
+
+
+def _bind(
+    fn: Callable[[_SnapSearch, Callable[[str], tuple[_Seg, ...]]], Awaitable[None]],
+    res: _SnapSearch,
+    seg: Callable[[str], tuple[_Seg, ...]],
+) -> Callable[[], Awaitable[None]]:
+    async def call() -> None:
+        await fn(res, seg)
+
+    return call
+
+
+async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], found: set[str]) -> None:
+    """Look for the found paths in the other snapshots: a stat per lone file, a listing per shared folder."""
+    by_folder: dict[str, list[str]] = {}
+    for path in sorted(found):
+        by_folder.setdefault(posixpath.dirname(path), []).append(path)
+    name_seg = searcher.pattern.segments[-1]
+
+    async def check(res: _SnapSearch) -> None:
+        sid = res.snapshot.short_id
+        checked = 0
+        try:
+            for folder, paths in by_folder.items():
+                if len(paths) == 1:
+                    node = await searcher.stat(sid, paths[0])
+                    nodes = [node] if node is not None else []
+                else:
+                    # The folder's other entries matching the name are versions too (e.g. a renamed copy).
+                    kids = await searcher.children(sid, folder) or []
+                    nodes = [k for k in kids if k.path in paths or searcher.pattern.matches(name_seg, k.name)]
+                for node in nodes:
+                    res.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
+                checked += 1
+            res.mode = "folders"
+        except _OutOfBudget:
+            res.mode = "partial" if checked else "none"
+            res.unvisited.extend(list(by_folder)[checked:])
+        except _LOCAL_ERRORS as exc:
+            res.mode, res.error = "error", str(exc)
+
+    await _bounded([_bind_one(check, r) for r in rest])
+
+
+def _bind_one(fn: Callable[[T], Awaitable[None]], arg: T) -> Callable[[], Awaitable[None]]:
+    async def call() -> None:
+        await fn(arg)
+
+    return call
+
+
+def _versions(results: Iterable[_SnapSearch]) -> list[FileVersion]:
+    """Collapse identical versions (same path, type, size, mtime) into one row listing their snapshots."""
+    groups: dict[tuple[str, str, int | None, str | None], list[Snapshot]] = {}
+    for res in results:
+        for h in res.hits.values():
+            groups.setdefault((h.path, h.type, h.size, h.mtime), []).append(res.snapshot)
+    rows: list[tuple[float, FileVersion]] = []
+    for (path, kind, size, mtime), snaps in groups.items():
+        snaps.sort(key=_order)
+        rows.append(
+            (
+                snaps[0].time,
+                FileVersion(
+                    path=path,
+                    type=None if kind == "file" else kind,
+                    size=size,
+                    mtime=mtime,
+                    snapshots=[s.short_id for s in snaps[:SHOWN_SNAPSHOT_IDS]],
+                    in_snapshots=len(snaps),
+                    newest=iso_from_ms(snaps[0].time),
+                    oldest=iso_from_ms(snaps[-1].time),
+                ),
+            )
+        )
+    rows.sort(key=lambda r: (-r[0], r[1].path, r[1].mtime or ""))
+    return [v for _, v in rows]
+
+
+def _not_searched(
+    results: list[_SnapSearch],
+    skipped: list[Snapshot],
+    versions: list[FileVersion],
+    shown: list[FileVersion],
+    max_results: int,
+) -> list[str]:
+    notes: list[str] = []
+    if skipped:
+        notes.append(
+            f"{len(skipped)} older snapshot(s) in range not searched ({iso_from_ms(skipped[-1].time)} to "
+            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 100) or narrow since/until."
+        )
+    partial = [r for r in results if r.mode == "partial"]
+    for r in partial[:5]:
+        some = ", ".join(r.unvisited[:3]) + ("…" if len(r.unvisited) > 3 else "")
+        notes.append(
+            f"Snapshot {r.snapshot.short_id} searched only partly: {len(r.unvisited)} folder(s) not listed "
+            f"({some}); give a folder in the pattern."
+        )
+    if len(partial) > 5:
+        notes.append(f"{len(partial) - 5} more snapshot(s) searched only partly.")
+    folders = [r for r in results if r.mode == "folders"]
+    if folders:
+        notes.append(
+            f"{len(folders)} snapshot(s) were checked only in the folders where matches were found "
+            f"({', '.join(r.snapshot.short_id for r in folders[:3])}{'…' if len(folders) > 3 else ''}); copies "
+            "elsewhere in them were not looked for: give an absolute path or glob to search them fully."
+        )
+    untouched = [r for r in results if r.mode == "none"]
+    if untouched:
+        notes.append(
+            f"{len(untouched)} snapshot(s) not searched: the request budget ({FIND_BUDGET}) ran out "
+            f"({', '.join(r.snapshot.short_id for r in untouched[:3])}{'…' if len(untouched) > 3 else ''}); "
+            "narrow since/until or give a folder in the pattern."
+        )
+    for r in [r for r in results if r.mode == "error"][:3]:
+        notes.append(f"Snapshot {r.snapshot.short_id} failed: {r.error}")
+    if len(versions) > len(shown) or any(len(r.hits) >= max_results for r in partial):
+        notes.append(f"Results cut at max_results={max_results}; narrow the pattern.")
+    return notes
+
+
+def _find_hint(pat: _Pattern, versions: list[FileVersion], in_range: list[Snapshot], rid: str) -> str | None:
+    if not in_range:
+        return "No snapshots in range: check since/until or list_snapshots."
+    if not versions:
+        if pat.absolute:
+            return "Not found: check the folder with list_snapshot_files, or search by name ('tax.pdf', '*tax*')."
+        return "Not found: try a broader glob ('*tax*'), or list folders with list_snapshot_files."
+    top = versions[0]
+    return (
+        f"Read one with read_snapshot_file(repository_id={rid!r}, snapshot_id={top.snapshots[0]!r}, path={top.path!r})."
+    )
+
+
+def _fit(result: FindResult) -> FindResult:
+    """Drop trailing versions until the JSON answer is under MAX_TEXT characters."""
+    while len(result.model_dump_json(exclude_none=True)) > MAX_TEXT and result.versions:
+        result.versions = result.versions[: max(len(result.versions) * 3 // 4, len(result.versions) - 10)]
+        if not any("max_results" in n for n in result.not_searched):
+            result.not_searched.append("Results cut to fit the answer size; narrow the pattern or since/until.")
+            result.complete = False
+    return result
+
+
+# --- read_snapshot_file ----------------------------------------------------------------------------------
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF document"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "ZIP archive (or docx/xlsx/odt)"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ", "xz data"),
+    (b"(\xb5/\xfd", "zstd data"),
+    (b"7z\xbc\xaf", "7-Zip archive"),
+    (b"\x7fELF", "ELF executable"),
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"RIFF", "RIFF media (wav/avi/webp)"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+)
+
+
+def _guess_type(data: bytes, path: str) -> str:
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if data[4:8] == b"ftyp":
+        return "MP4/MOV/HEIC media"
+    guessed, _ = mimetypes.guess_type(path)
+    return guessed or "binary data"
+
+
+def _as_text(data: bytes) -> tuple[str | None, int]:
+    """Decoded text and the number of bytes replaced, or None when the data looks binary."""
+    if b"\x00" in data[:8192]:
+        return None, 0
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            # The byte cap cut a multi-byte character in two.
+            try:
+                return data[: exc.start].decode("utf-8"), 0
+            except UnicodeDecodeError:
+                pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad > max(8, len(text) // 50):
+        return None, bad
+    return text, bad
+
+
+@tool(toolset=_TOOLSET, title="Read a file from a snapshot")
+async def read_snapshot_file(
+    ctx: Ctx,
+    snapshot_id: Annotated[str, Field(description="Snapshot id, or 'latest'")],
+    path: Annotated[str, Field(description="Absolute path of the file in the snapshot")],
+    repository_id: OptRepoArg = None,
+    backup_job_id: Annotated[str | None, Field(description="Backup job short id (for 'latest')")] = None,
+    max_bytes: Annotated[
+        int, Field(description="Read at most this many bytes (max 1 MiB)", ge=1, le=MAX_FILE_BYTES)
+    ] = 65536,
+) -> SnapshotFileText:
+    """The text of a small file as it was in a snapshot ('latest' = newest); binary files are refused."""
+    rid, jid = _check_scope_args(repository_id, backup_job_id)
+    latest = snapshot_id.strip().lower() == "latest"
+    sid = None if latest else check_snapshot_id("snapshot_id", snapshot_id)
+    clean = check_absolute_path("path", path, allow_root=False)
+    client = client_of(ctx)
+    if jid is not None or latest:
+        scope = await _scope(client, rid, jid, need_jobs=jid is not None)
+        rid = scope.repository_id
+        if latest:
+            snaps = await _snapshots_in_scope(client, scope)
+            if not snaps:
+                whose = f"backup job {scope.job.shortId!r}" if scope.job else f"repository {rid!r}"
+                raise ToolFailure(f"There is no snapshot of {whose} yet, so there is no 'latest'.")
+            sid = snaps[0].short_id
+    assert rid is not None and sid is not None
+    try:
+        page = await client.list_snapshot_files(rid, sid, clean, limit=1)
+    except NotFound:
+        raise await _missing(client, rid, sid, clean) from None
+    node = page.files[0] if page.files else None
+    if node is None or (node.path != clean and not node.path.startswith(clean + "/")):
+        raise await _missing(client, rid, sid, clean)
+    if node.path != clean or node.type == "dir":
+        raise ToolFailure(
+            f"{clean!r} is a folder in snapshot {sid}: list it with list_snapshot_files, or find files with find_file."
+        )
+    if node.type != "file":
+        raise ToolFailure(f"{clean!r} in snapshot {sid} is a {node.type}, not a regular file; nothing to read.")
+    dump = await client.dump_snapshot(rid, sid, clean, kind="file", max_bytes=max_bytes)
+    size = node.size
+    truncated = dump.truncated or (size is not None and size > len(dump.data))
+    text, replaced = _as_text(dump.data)
+    if text is None:
+        raise ToolFailure(
+            f"{clean!r} in snapshot {sid} is binary ({_guess_type(dump.data, clean)}, {_size_text(size)}): it cannot "
+            "be shown as text; restore it to a folder instead."
+        )
+    notes: list[str] = []
+    if truncated:
+        notes.append(
+            f"Truncated: first {len(dump.data)} of {size if size is not None else 'more'} bytes; raise max_bytes "
+            f"(max {MAX_FILE_BYTES}) or restore the file."
+        )
+    if replaced:
+        notes.append(f"{replaced} byte sequence(s) were not UTF-8 and show as U+FFFD.")
+    ref = page.snapshot
+    return SnapshotFileText(
+        snapshot=ref.short_id if ref and ref.short_id else sid,
+        snapshot_time=iso(ref.time) if ref else None,
+        path=clean,
+        size=size,
+        mtime=iso(node.mtime),
+        truncated=truncated,
+        bytes_read=len(dump.data),
+        text=text,
+        note=" ".join(notes) or None,
+    )

@@ -1,0 +1,70 @@
+"""System tool: what this Zerobyte is and can do, so an agent knows which backends and features exist.
+
+Zerobyte has no version in ``/system/info`` and ``currentVersion`` may be ``dev`` on a source build, so
+features (tasks API, task history) are reported as detected by route, next to the version strings.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..zerobyte.errors import NotFound
+from ..zerobyte.models import SystemUpdates
+from .base import Ctx, app_of, client_of, gather, tool
+
+__all__ = ["SystemInfo", "get_system_info"]
+
+
+class SystemInfo(BaseModel):
+    runtime: str | None = Field(None, description="server or desktop")
+    version: str | None = None
+    latest_version: str | None = None
+    update_available: bool | None = None
+    missed_releases: list[str] = []
+    rclone: bool | None = None
+    sys_admin: bool | None = Field(None, description="Can mount NFS/SMB (container has SYS_ADMIN)")
+    volume_backends: list[str] = []
+    repository_backends: list[str] = []
+    tasks_api: bool
+    task_history: bool
+    notes: list[str] = []
+
+
+@tool(toolset="system", title="Get system info")
+async def get_system_info(ctx: Ctx) -> SystemInfo:
+    """Zerobyte version and available update, runtime, usable volume/repository backends, rclone, and whether tasks and
+    task history exist."""
+    client = client_of(ctx)
+    info, caps, updates = await gather(client.system_info(), app_of(ctx).get_capabilities(), _updates(ctx))
+    features = info.capabilities
+    return SystemInfo(
+        runtime=info.runtime,
+        version=(updates.currentVersion if updates else None) or caps.version,
+        latest_version=updates.latestVersion if updates else None,
+        update_available=updates.hasUpdate if updates else None,
+        missed_releases=[str(r.get("version") or r.get("name") or "?") for r in updates.missedReleases]
+        if updates
+        else [],
+        rclone=_flag(features.get("rclone")),
+        sys_admin=_flag(features.get("sysAdmin")),
+        volume_backends=_names(features.get("volumeBackends")),
+        repository_backends=_names(features.get("repositoryBackends")),
+        tasks_api=caps.tasks_api,
+        task_history=caps.task_history,
+        notes=list(caps.notes),
+    )
+
+
+async def _updates(ctx: Ctx) -> SystemUpdates | None:
+    try:
+        return await client_of(ctx).system_updates()
+    except NotFound:
+        return None
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
