@@ -1,7 +1,8 @@
 """``zerobyte-mcp check``: prove the set-up works before an MCP client depends on it.
 
 It prints where each setting came from, reaches Zerobyte, verifies the key, detects what this
-Zerobyte supports and lists the tools this configuration exposes. The exit code says what failed:
+Zerobyte supports (and which tools work differently or not at all on an older one) and lists the tools this
+configuration exposes. The exit code says what failed:
 0 ok, 1 Zerobyte unreachable or refusing the key, 2 configuration error.
 """
 
@@ -12,6 +13,7 @@ from typing import TextIO
 import anyio
 
 from .config import Settings
+from .legacy import capability_impact
 from .zerobyte import ZerobyteError, ZerobyteUnreachable
 
 __all__ = ["run_check"]
@@ -64,6 +66,10 @@ async def _check(settings: Settings, out: TextIO) -> int:
         say(f"      tasks API: {yes_no[caps.tasks_api]}; task history: {yes_no[caps.task_history]}")
         for note in caps.notes:
             say(f"      note: {note}")
+        exposed = {spec.name for spec in exposed_tools(settings)}
+        for impact in capability_impact(caps, exposed):
+            verdict = "works differently" if impact.adapts else "NOT AVAILABLE"
+            say(f"      {impact.tool}: {verdict}: {impact.effect}")
         backends = info.capabilities
         if backends:
             say(f"      volume backends: {', '.join(map(str, backends.get('volumeBackends') or [])) or '-'}")

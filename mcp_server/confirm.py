@@ -201,6 +201,7 @@ def can_elicit(ctx: Ctx) -> bool:
 def settle(answer: Any, tool: str) -> Gate:
     """Turn what the resolver produced (a gate, or the user's answer) into the body's decision."""
     asked = _asked.get()
+    _asked.set(None)
     if isinstance(answer, AcceptedElicitation):
         data = answer.data
         if isinstance(data, Gate):

@@ -128,7 +128,7 @@ class CronSchedule:
         return True
 
     def next_after(self, dt: datetime) -> datetime:
-        """The first run strictly after ``dt``."""
+        """The first run strictly after ``dt``; CronError if none comes within 8 years (a 5th Monday in February)."""
         start = _utc(dt).replace(microsecond=0) + timedelta(seconds=1)
         day = start.date()
         floor: time | None = start.time()
@@ -142,7 +142,7 @@ class CronSchedule:
         raise CronError(f"cron expression {self.expression!r} never runs")
 
     def previous_before(self, dt: datetime) -> datetime:
-        """The last run strictly before ``dt``."""
+        """The last run strictly before ``dt``; CronError if none came within 8 years."""
         t = _utc(dt)
         end = t.replace(microsecond=0) if t.microsecond else t - timedelta(seconds=1)
         day = end.date()
@@ -159,7 +159,7 @@ class CronSchedule:
     def max_gap(self, now: datetime | None = None) -> timedelta:
         """The longest interval between two consecutive runs around the year after ``now``.
 
-        A job whose last run is older than this has missed at least one run.
+        A job whose last run is older than this has missed at least one run. Raises CronError like next_after.
         """
         start = _utc(now or datetime.now(UTC)).date()
         first = self.previous_before(datetime.combine(start + timedelta(days=1), time(0), UTC)).date()

@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import anyio
-from pydantic import Field
 
 from .audit import note
 from .output import human_bytes
-from .tools.base import Ctx, app_of, client_of
+from .tools.base import Ctx, ToolFailure, app_of, client_of
 from .tools.tasks import TaskProgress, TaskView, task_progress, task_view
 from .zerobyte.models import Task
 
@@ -30,19 +29,24 @@ _RUNNING_CAP = 99.9
 _NUDGE = 0.01
 
 
-class TaskOutcome(TaskView):
-    hint: str | None = Field(None, description="What to do next")
+# A followed task is described exactly like get_task describes one; a still-running task's next_step
+# says how to keep following it.
+TaskOutcome = TaskView
 
 
 def wait_budget(ctx: Ctx, wait_seconds: float | None) -> float:
     """Seconds to follow a task: the call's value, else settings.task_wait_seconds, capped."""
+    if wait_seconds is not None and not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
+        raise ToolFailure(f"wait_seconds must be from 0 to {MAX_WAIT_SECONDS:g}; the task goes on either way.")
     value = app_of(ctx).settings.task_wait_seconds if wait_seconds is None else wait_seconds
     return max(0.0, min(float(value), MAX_WAIT_SECONDS))
 
 
-def outcome_of(task: Task, names: Mapping[str, str] | None = None, *, hint: str | None = None) -> TaskOutcome:
+def outcome_of(task: Task, names: Mapping[str, str] | None = None, *, next_step: str | None = None) -> TaskOutcome:
     view = task_view(task, names)
-    return TaskOutcome.model_validate({**view.model_dump(), "hint": hint})
+    if next_step is not None:
+        view.next_step = next_step
+    return view
 
 
 async def follow(
@@ -76,11 +80,11 @@ async def follow(
     task = last if last is not None else await client.get_task(task_id)
     if task.terminal:
         return outcome_of(task, names), task
-    hint = (
+    step = (
         f"Still running after {wait_seconds:g} s; the task goes on in Zerobyte. Call wait_for_task "
         f"(task_id='{task.id}') to keep following it, or cancel_task to stop it."
     )
-    return outcome_of(task, names, hint=hint), None
+    return outcome_of(task, names, next_step=step), None
 
 
 def progress_message(task: Task, progress: TaskProgress | None = None) -> str:
@@ -136,7 +140,7 @@ class _Progress:
 
 
 def _duration(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"~{s} s"
     if s < 3600:

@@ -12,7 +12,6 @@ import ipaddress
 import logging
 import os
 import socket
-import sys
 import time
 from typing import Any, Final
 from urllib.parse import parse_qs
@@ -103,19 +102,20 @@ def build_http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
 
 def run_http(server: MCPServer[Any], settings: Settings) -> int:
     """Serve ``server`` over streamable HTTP until SIGINT/SIGTERM; return the process exit code."""
-    err = sys.stderr
+    # Messages go through logging (stderr), so --log-json output stays one JSON object per line.
     try:
         app = build_http_app(server, settings)
     except ConfigError as exc:
-        print(f"zerobyte-mcp: cannot start the HTTP server: {exc}", file=err)
+        log.error("cannot start the HTTP server: %s", exc)
         return 2
     try:
         sock = _bind(settings.http_host, settings.http_port)
     except OSError as exc:
-        print(
-            f"zerobyte-mcp: cannot listen on {settings.http_host}:{settings.http_port}: "
-            f"{exc.strerror or exc}. Is another server using that port? Choose another with --port.",
-            file=err,
+        log.error(
+            "cannot listen on %s:%s: %s. Is another server using that port? Choose another with --port.",
+            settings.http_host,
+            settings.http_port,
+            exc.strerror or exc,
         )
         return 1
 
@@ -134,11 +134,9 @@ def run_http(server: MCPServer[Any], settings: Settings) -> int:
     )
     shown = f"[{settings.http_host}]" if ":" in settings.http_host else settings.http_host
     base = f"http://{shown}:{settings.http_port}"
-    guard = "bearer token required" if _TokenSource(settings).configured else "NO authentication (loopback only)"
-    print(
-        f"zerobyte-mcp: MCP over streamable HTTP at {base}{settings.http_path} ({guard}); health: {base}{HEALTH_PATH}",
-        file=err,
-    )
+    has_token = settings.http_token is not None or settings.http_token_file is not None
+    guard = "bearer token required" if has_token else "NO authentication (loopback only)"
+    log.info("MCP over streamable HTTP at %s%s (%s); health: %s%s", base, settings.http_path, guard, base, HEALTH_PATH)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
@@ -153,6 +151,8 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((name, port))
+        # Listening now (not when uvicorn gets to it) lets a client that connects during start-up wait, not fail.
+        sock.listen(128)
     except OSError:
         sock.close()
         raise
@@ -393,4 +393,3 @@ def _unauthorized(error: str | None) -> Response:
     description = "The bearer token is not the one configured on this server."
     challenge += f', error="{error}", error_description="{description}"'
     return _problem(401, error, description, {"WWW-Authenticate": challenge})
-

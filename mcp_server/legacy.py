@@ -112,9 +112,12 @@ async def start_legacy_backup(client: ZerobyteClient, job_id: str) -> LegacyRun:
     if started is not None:
         # A task id means a v0.42+ server: the caller should follow the task instead.
         raise ZerobyteError(
-            f"Zerobyte started backup task {started.taskId}: this server has the tasks API, follow the task instead."
+            f"The backup started as task {started.taskId}: this Zerobyte has the tasks API, so follow it with "
+            "get_task instead of the v0.41 job status."
         )
-    return LegacyRun(job_id=before.shortId, job_name=before.name, before_at=before.lastBackupAt, already_running=already)
+    return LegacyRun(
+        job_id=before.shortId, job_name=before.name, before_at=before.lastBackupAt, already_running=already
+    )
 
 
 async def follow_legacy_backup(
@@ -178,7 +181,7 @@ async def follow_legacy_backup(
                 "(list_backup_jobs) changes from in_progress to success, warning or error when it ends."
             )
             return outcome
-        await anyio.sleep(min(poll_interval, max(0.0, deadline - now)) or poll_interval)
+        await anyio.sleep(min(poll_interval, deadline - now))
 
 
 async def run_legacy_backup(
@@ -230,11 +233,14 @@ LEGACY_IMPACT: Final[tuple[Impact, ...]] = (
     Impact("backup_health", "task_history", True, "judged from each job's last status, without task history"),
     Impact("list_active_tasks", "tasks_api", False, "no tasks API (v0.40); running jobs show in list_backup_jobs"),
     Impact("get_task", "tasks_api", False, "no tasks API (v0.40)"),
-    Impact("cancel_task", "tasks_api", False, "no tasks API (v0.40); stop a backup with stop_backup"),
-    Impact("run_backup", "task_backup_control", True, "followed through the job's status and progress route"),
-    Impact("stop_backup", "task_backup_control", True, "uses the old POST /backups/{id}/stop route"),
-    Impact("run_retention", "task_backup_control", True, "runs without a task; the result cannot be followed"),
-    Impact("sync_mirror", "task_backup_control", True, "runs without a task; the result cannot be followed"),
+    Impact("wait_for_task", "tasks_api", False, "no tasks API (v0.40)"),
+    Impact("cancel_task", "tasks_api", False, "no tasks API (v0.40)"),
+    Impact("run_doctor", "tasks_api", False, "v0.40 answers without a task; upgrade Zerobyte to v0.41+"),
+    Impact("delete_snapshots", "tasks_api", False, "v0.40 answers without a task; upgrade Zerobyte to v0.41+"),
+    Impact("tag_snapshots", "tasks_api", False, "v0.40 answers without a task; upgrade Zerobyte to v0.41+"),
+    Impact("run_backup", "task_backup_control", True, "no task: followed through the job's status and progress"),
+    Impact("apply_retention", "task_backup_control", True, "runs without a task; its end cannot be followed"),
+    Impact("sync_mirror", "task_backup_control", True, "runs without a task; its end cannot be followed"),
 )
 
 

@@ -35,12 +35,12 @@ def diagnose_failed_backup_text(backup_job: str | None = None) -> str:
    - the volume (list_volumes): status must be 'mounted'; read last_error if not;
    - the repository (list_repositories): status 'error' or a lock message means the repository needs care.
 4. Match the message to a cause (backup_health's next_step does this): "unable to create lock"/"already
-   locked" = stale lock (unlock the repository only when no task runs: check list_active_tasks, then run
-   doctor if it stays broken); "wrong password"/"no key found" = repository password or keys changed;
+   locked" = stale lock (unlock_repository only when no task runs: check list_active_tasks; run_doctor if
+   it stays broken); "wrong password"/"no key found" = repository password or keys changed;
    "no space left" = destination full; exit code 3/"could not be read" = unreadable files (permissions or
    excludes); "not mounted" = volume down; "Zerobyte was restarted" = interrupted, just rerun.
 5. Answer with: what failed and since when, the cause in one sentence, the fix as numbered steps, and
-   whether it is safe to rerun the backup now. Do not change anything without the user's approval."""
+   whether it is safe to rerun the backup now (run_backup). Change nothing without the user's approval."""
 
 
 def restore_file_as_of_text(path: str, date: str, backup_job: str | None = None) -> str:
@@ -59,9 +59,10 @@ def restore_file_as_of_text(path: str, date: str, backup_job: str | None = None)
    snapshot (id and time) you picked and why; if the file changed that day, offer the snapshots around it.
 4. Check the file is in that snapshot (browse its parent folder) and show its size and modification time.
    For a small text file, read_snapshot_file can show the content so the user can confirm the version.
-5. Restore to a STAGING folder, never in place: a target path under the allowed restore roots (for
-   example <root>/restore-{date}), overwrite='never'. Ask the user to confirm the snapshot and target first.
-6. Follow the restore task (get_task) until it ends; report files restored/skipped and where the file is.
+5. Restore to a STAGING folder, never in place: the restore tool with a target_path under the allowed
+   restore roots (for example <root>/restore-{date}); it never overwrites (overwrite='never'). Ask the
+   user to confirm the snapshot and the target first.
+6. Follow the task (wait_for_task) until it ends; report files restored/skipped and where the file is.
    Tell the user to check it there and move it into place themselves."""
 
 
@@ -93,7 +94,8 @@ def plan_backup_job_text(source_path: str, retention: str | None = None) -> str:
    - retention: {keep};
    - excludes for caches and temp files (for example .cache, node_modules, *.tmp, Thumbs.db);
    - failure notifications (a notification destination on warning and failure).
-3. After it is created: run the first backup, follow it with get_task, and check backup_health.
+3. After it is created: run_backup for the first snapshot, follow it with wait_for_task, then check
+   backup_health.
 4. Plan a TEST RESTORE: restore one folder of the first snapshot to a staging path (overwrite never) and
    compare it with the source; repeat monthly. A backup is only proven by a restore."""
 

@@ -51,7 +51,7 @@ def _snapshots(repository_id: str) -> Produce:
 
 def _backup_job(job_id: str) -> Produce:
     async def produce(ctx: Ctx) -> BaseModel:
-        return backups.job_summary(await client_of(ctx).get_backup_job(job_id))
+        return await backups.get_backup_job(ctx, job_id=job_id)
 
     return produce
 
@@ -158,7 +158,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         "zerobyte://backup-jobs/{job_id}",
         name="backup-job",
         title="Backup job",
-        description="One backup job by short id: schedule, volume, repository, last run and status.",
+        description="One backup job in full (= get_backup_job): schedule, runs, retention, rules, mirrors.",
         mime_type=JSON_MIME,
     )
     async def backup_job(job_id: str, ctx: Ctx) -> str:

@@ -59,7 +59,7 @@ def server_command() -> list[str]:
 def default_key_file(environ: Mapping[str, str]) -> Path:
     xdg = environ.get("XDG_CONFIG_HOME")
     base = Path(xdg) if xdg and os.path.isabs(xdg) else Path(environ.get("HOME") or Path.home()) / ".config"
-    return base / "zerobyte-mcp" / "api-key"
+    return base / "zerobyte-mcp" / "key"
 
 
 def render_snippet(
@@ -108,6 +108,9 @@ def _arguments(
         env["ZEROBYTE_API_KEY_FILE"] = str(key_file)
         notes.append(f"Replace {PLACEHOLDER_URL} with your Zerobyte address.")
         notes.append(_key_file_note(key_file))
+        access = (overrides or {}).get("access")
+        if access not in (None, "read-only"):
+            args += ["--access", str(access)]
         return args, env
 
     sources = settings.sources
@@ -135,7 +138,8 @@ def _arguments(
 def _key_file_note(key_file: Path) -> str:
     return (
         f"Put your Zerobyte API key (zb_..., from Zerobyte → Settings → API keys) in {key_file} and make it "
-        f"private: mkdir -p {shlex.quote(str(key_file.parent))} && (umask 077; cat > {shlex.quote(str(key_file))}) then paste the key and press Ctrl-D"
+        f"private: mkdir -p {shlex.quote(str(key_file.parent))} && (umask 077; cat > {shlex.quote(str(key_file))}), "
+        "then paste the key and press Ctrl-D"
     )
 
 

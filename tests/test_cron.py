@@ -351,3 +351,10 @@ def test_every_generated_schedule_has_words(spec: tuple[str, dict[str, set[int] 
     words = describe_cron(spec[0])
     assert words
     assert "None" not in words
+
+
+def test_a_schedule_that_almost_never_runs_raises_instead_of_looping() -> None:
+    schedule = parse_cron("0 0 * 2 1#5")  # a 5th Monday in February: only when 29 February is a Monday
+    assert schedule.next_after(at("2040-01-01T00:00:00")) == at("2044-02-29T00:00:00")
+    with pytest.raises(CronError, match="never runs"):
+        schedule.next_after(at("2026-01-01T00:00:00"))  # 2044 is more than 8 years away

@@ -48,15 +48,14 @@ async def serving(app: Starlette) -> AsyncIterator[str]:
     """Serve ``app`` on a free loopback port for the duration; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    # Listening before uvicorn starts: early connections wait in the backlog, so no start-up polling is needed.
+    sock.listen(128)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, log_config=None, log_level=None, lifespan="on", timeout_graceful_shutdown=1)
     )
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.01)
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
@@ -68,9 +67,11 @@ async def serving(app: Starlette) -> AsyncIterator[str]:
 async def mcp_client(url: str, era: str, token: str | None = TOKEN) -> AsyncIterator[Client]:
     """The SDK's streamable HTTP client on ``era``, sending the bearer token when given."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with create_mcp_http_client(headers=headers) as http:
-        async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=era) as client:
-            yield client
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=era) as client,
+    ):
+        yield client
 
 
 def seeded(sim: Simulator) -> None:
@@ -123,7 +124,9 @@ async def test_a_foreign_host_gets_421_and_a_foreign_origin_403_unless_allowed(s
         rebound = await http.post(f"{url}/mcp", json=INITIALIZE, headers={**auth, "Host": "evil.example:8765"})
         foreign = await http.post(f"{url}/mcp", json=INITIALIZE, headers={**auth, "Origin": "http://evil.example"})
         proxied = await http.post(
-            f"{url}/mcp", json=INITIALIZE, headers={**auth, "Host": "mcp.example.com", "Origin": "https://mcp.example.com"}
+            f"{url}/mcp",
+            json=INITIALIZE,
+            headers={**auth, "Host": "mcp.example.com", "Origin": "https://mcp.example.com"},
         )
     assert rebound.status_code == 421
     assert "allowed_hosts" in rebound.json()["error_description"]
@@ -141,7 +144,9 @@ def test_an_open_port_without_a_token_is_refused_and_loopback_needs_an_explicit_
     with pytest.raises(HttpSetupError, match="HTTP mode needs a bearer token"):
         build_http_app(server, base)
     assert isinstance(build_http_app(server, make_settings(base.url, http_allow_unauthenticated=True)), Starlette)
-    assert isinstance(build_http_app(server, make_settings(base.url, http_host="0.0.0.0", http_token=Secret(TOKEN))), Starlette)
+    assert isinstance(
+        build_http_app(server, make_settings(base.url, http_host="0.0.0.0", http_token=Secret(TOKEN))), Starlette
+    )
 
 
 def test_the_cli_exits_2_with_advice_when_asked_to_serve_0_0_0_0_without_a_token(tmp_path: Path) -> None:
@@ -191,7 +196,9 @@ async def test_deep_health_says_503_key_refused_when_zerobyte_rejects_the_key(se
     assert "zb_revoked_key_9876543210" not in deep.text
 
 
-async def test_two_concurrent_sessions_of_both_eras_share_one_zerobyte_client(sim: Simulator, settings: Settings) -> None:
+async def test_two_concurrent_sessions_of_both_eras_share_one_zerobyte_client(
+    sim: Simulator, settings: Settings
+) -> None:
     seeded(sim)
     settings = make_settings(settings.url, http_token=Secret(TOKEN))
     made: list[ZerobyteClient] = []
@@ -220,7 +227,9 @@ async def test_a_rotated_token_file_takes_effect_without_a_restart(settings: Set
     settings = make_settings(settings.url, http_token_file=token_file)
     new = "rotated-token-abcdef0123456789"
     async with serving(build_http_app(create_server(settings), settings)) as url, httpx.AsyncClient() as http:
-        assert (await http.get(f"{url}/healthz?deep=1", headers={"Authorization": f"Bearer {TOKEN}"})).status_code == 200
+        assert (
+            await http.get(f"{url}/healthz?deep=1", headers={"Authorization": f"Bearer {TOKEN}"})
+        ).status_code == 200
         token_file.write_text(new + "\n")
         old_answer = await http.get(f"{url}/healthz?deep=1", headers={"Authorization": f"Bearer {TOKEN}"})
         new_answer = await http.get(f"{url}/healthz?deep=1", headers={"Authorization": f"Bearer {new}"})

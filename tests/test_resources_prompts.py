@@ -42,7 +42,7 @@ def seed(sim: Simulator) -> dict[str, str]:
     )
     for i in range(60):
         sim.add_snapshot(repo["shortId"], job=job["shortId"], time_ms=now - (60 - i) * HOUR)
-    sim.add_task("backup", job=job["shortId"], status="running")
+    sim.add_task("restore", repository=repo["shortId"], status="running", snapshot_id="5ddc91c0")
     return {"volume": vol["shortId"], "repository": repo["shortId"], "job": job["shortId"]}
 
 
@@ -63,9 +63,12 @@ async def test_resources_and_templates_are_listed_with_descriptions_and_json_mim
         "zerobyte://backup-jobs/{job_id}",
         "zerobyte://repositories/{repository_id}/snapshots",
     }
-    for item in [*resources, *templates]:
+    for item in resources:
         assert item.description and len(item.description) >= 20
         assert item.mime_type == "application/json"
+    for template in templates:
+        assert template.description and len(template.description) >= 20
+        assert template.mime_type == "application/json"
 
 
 async def test_each_static_resource_reads_the_same_data_as_its_tool(sim: Simulator, mcp: Client) -> None:
@@ -82,7 +85,7 @@ async def test_each_static_resource_reads_the_same_data_as_its_tool(sim: Simulat
     assert jobs["jobs"][0]["id"] == ids["job"]
     assert volumes["volumes"][0]["id"] == ids["volume"]
     assert repositories["repositories"][0]["id"] == ids["repository"]
-    assert active["tasks"][0]["target"] == f"backup job 'photos' ({ids['job']})"
+    assert active["tasks"][0]["target"] == f"repository 'local-repo' ({ids['repository']}), snapshot 5ddc91c0 -> /"
     tool = await mcp.call_tool("list_volumes", {})
     assert isinstance(tool.content[0], TextContent)
     assert json.loads(tool.content[0].text) == volumes
@@ -173,7 +176,7 @@ async def test_each_prompt_renders_a_runbook(mcp: Client, name: str, args: dict[
         assert phrase in text, phrase
 
 
-async def test_prompts_only_name_read_tools_that_exist() -> None:
+async def test_prompts_only_name_tools_that_exist() -> None:
     from mcp_server.prompts import (
         diagnose_failed_backup_text,
         morning_health_report_text,
@@ -181,15 +184,17 @@ async def test_prompts_only_name_read_tools_that_exist() -> None:
         restore_file_as_of_text,
     )
 
-    tools = {t.name for t in exposed_tools(make_settings("http://127.0.0.1:9"))}
+    tools = {t.name for t in exposed_tools(make_settings("http://127.0.0.1:9", access="full"))}
     text = " ".join(
         [
             diagnose_failed_backup_text(),
+            diagnose_failed_backup_text("photos"),
             restore_file_as_of_text("/a", "2026-01-01"),
             morning_health_report_text(),
             plan_backup_job_text("/a"),
         ]
     )
     named = set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text))
-    write_tools = {"unlock_repository"}
-    assert named - write_tools - {"next_step", "last_status", "last_error", "next_run", "node_modules"} <= tools
+    fields = {"next_step", "last_status", "last_error", "next_run", "node_modules", "target_path"}
+    assert named - fields <= tools
+    assert {"backup_health", "find_file", "list_snapshots", "wait_for_task", "unlock_repository"} <= named

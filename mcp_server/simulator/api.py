@@ -10,6 +10,7 @@ plus the test-only fault rules (latency, proxy errors, truncated/wrongly-typed J
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import posixpath
@@ -54,6 +55,22 @@ TEXT_TYPE = "text/plain; charset=UTF-8"
 API = "/api/v1"
 AUTH_MOUNTS = ("/volumes", "/repositories", "/backups", "/notifications", "/tasks", "/events")
 STATE_DROP_SSE = "zb_drop_sse_after"
+BODY_LIMIT = 10 * 1024 * 1024
+# hono/secure-headers defaults, sent by a production Zerobyte on every answer (see sample 69)
+SECURE_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "cross-origin-resource-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "referrer-policy": "no-referrer",
+    "strict-transport-security": "max-age=15552000; includeSubDomains",
+    "x-dns-prefetch-control": "off",
+    "x-frame-options": "SAMEORIGIN",
+    "x-xss-protection": "0",
+    "vary": "Origin",
+    "origin-agent-cluster": "?1",
+    "x-download-options": "noopen",
+    "x-permitted-cross-domain-policies": "none",
+}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -538,7 +555,7 @@ def dump_snapshot(ctx: Ctx) -> Response:
     return StreamingResponse(
         _aiter(chunks),
         media_type=media,
-        headers={"content-disposition": f"attachment; filename={filename}", "x-content-type-options": "nosniff"},
+        headers={"content-disposition": f"attachment; filename={filename}"},
     )
 
 
@@ -727,9 +744,9 @@ def run_backup(ctx: Ctx) -> Response:
         raise fail(404, "Repository not found")
     if vol["status"] == "unmounted":
         raise fail(400, vol["lastError"] or "Volume is not mounted")
-    if vol["status"] == "error" or sim.mount_problem(vol):
-        if not vol["autoRemount"] or sim.mount(vol):
-            raise fail(400, vol["lastError"] or "Volume health check failed")
+    unhealthy = vol["status"] == "error" or sim.mount_problem(vol) is not None
+    if unhealthy and (not vol["autoRemount"] or sim.mount(vol)):
+        raise fail(400, vol["lastError"] or "Volume health check failed")
     sim.start_backup(row, manual=True)
     if sim.legacy:
         return json_response({"success": True})
@@ -1311,7 +1328,10 @@ def openapi_doc(ctx: Ctx) -> Response:
 
 
 def docs_page(ctx: Ctx) -> Response:
-    html = "<!doctype html><html><head><title>Zerobyte API</title></head><body>Zerobyte API reference (simulator)</body></html>"
+    html = (
+        "<!doctype html><html><head><title>Zerobyte API</title></head>"
+        "<body>Zerobyte API reference (simulator)</body></html>"
+    )
     return Response(html.encode(), media_type="text/html; charset=UTF-8")
 
 
@@ -1493,8 +1513,10 @@ async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response
         if route.auth == "browser":
             return json_response({"message": "Browser session required"}, 401)
     body: Any = None
+    raw = await request.body()
+    if len(raw) > BODY_LIMIT:
+        return json_response({"message": "Request body too large"}, 413)
     if route.body:
-        raw = await request.body()
         if "application/json" in (request.headers.get("content-type") or "").lower():
             try:
                 body = json.loads(raw.decode("utf-8") if raw else "")
@@ -1572,7 +1594,13 @@ class _Outer:
             response = text_response(
                 "Too many requests, please try again later.",
                 429,
-                {"retry-after": secs, "ratelimit-limit": limit, "ratelimit-remaining": "0", "ratelimit-reset": secs},
+                {
+                    **SECURE_HEADERS,
+                    "retry-after": secs,
+                    "ratelimit-limit": limit,
+                    "ratelimit-remaining": "0",
+                    "ratelimit-reset": secs,
+                },
             )
             await response(scope, replay, send)
             return
@@ -1655,15 +1683,13 @@ class _Outer:
         headers = [(k, val) for k, val in start.get("headers", []) if k.lower() != b"content-length"]
         if rule.reset:
             cut = body[: max(1, len(body) // 2)] if body else b""
-            headers.append((b"content-length", str(max(len(body), 1) + 16).encode()))
+            headers.append((b"content-length", str(max(len(body), len(cut) + 1)).encode()))
             await send({"type": "http.response.start", "status": start["status"], "headers": headers})
             await send({"type": "http.response.body", "body": cut, "more_body": True})
             return  # uvicorn closes the connection: the response was never completed
         if rule.wrong_types:
-            try:
+            with contextlib.suppress(ValueError):
                 body = json.dumps(mutate_types(json.loads(body))).encode()
-            except ValueError:
-                pass
         if rule.truncate_json:
             body = body[: max(1, len(body) // 2)]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -1676,7 +1702,10 @@ def create_app(sim: Simulator) -> Starlette:
     owner = object()
 
     async def endpoint(request: Request) -> Response:
-        return await _dispatch(sim, request, owner)
+        response = await _dispatch(sim, request, owner)
+        for name, value in SECURE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app = Starlette(routes=[StarletteRoute("/{path:path}", endpoint, methods=methods)])

@@ -73,7 +73,10 @@ def _nextcloud_tree(version: int) -> TreeSpec:
     files = {f"report-{i}.odt": 50_000 + i * 1000 for i in range(version + 3)}
     return {
         "config": {
-            "config.php": "<?php\n$CONFIG = array (\n  'instanceid' => 'ocdemo',\n  'datadirectory' => '/var/www/html/data',\n);\n"
+            "config.php": (
+                "<?php\n$CONFIG = array (\n  'instanceid' => 'ocdemo',\n"
+                "  'datadirectory' => '/var/www/html/data',\n);\n"
+            )
         },
         "data": {
             "alice": {"files": {"Documents": files, "Photos": {"cat.jpg": 2_800_000}}},

@@ -10,6 +10,7 @@ server-sent events, on the simulator's own clock. The HTTP layer lives in ``api.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import json
 import posixpath
@@ -424,10 +425,8 @@ class Simulator:
 
     @staticmethod
     def _deliver(sub: _Subscriber, frame: str | None) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the stream's event loop is gone
             sub.loop.call_soon_threadsafe(sub.queue.put_nowait, frame)
-        except RuntimeError:
-            pass
 
     def publish(self, event: str, data: Json) -> None:
         frame = sse_frame(event, data)
@@ -437,7 +436,7 @@ class Simulator:
             if sub.wants(event, data):
                 self._deliver(sub, frame)
 
-    def _publish_task(self, task: Task, previous_outcome: str | None | Literal[False] = False) -> None:
+    def _publish_task(self, task: Task, previous_outcome: str | Literal[False] | None = False) -> None:
         """task:changed to task streams; plus task:history-changed unless this is a progress tick."""
         self.publish("task:changed", task.dto())
         if previous_outcome is not False:
@@ -1297,9 +1296,13 @@ class Simulator:
 
     def active_task(self, kind: str, resource_id: str, operation_key: str | None = None) -> Task | None:
         for task in self.tasks.values():
-            if task.active and task.kind == kind and task.resource_id == resource_id:
-                if operation_key is None or task.operation_key == operation_key:
-                    return task
+            if (
+                task.active
+                and task.kind == kind
+                and task.resource_id == resource_id
+                and (operation_key is None or task.operation_key == operation_key)
+            ):
+                return task
         return None
 
     def _launch(self, task: Task, runner: Callable[[Task], None]) -> None:
@@ -1362,12 +1365,15 @@ class Simulator:
             if repo is not None:
                 repo["status"] = "doctor"
 
+    @staticmethod
+    def _skipping(task: Task) -> bool:
+        return task.fast_forward and not task.abandoned
+
     def _sleep(self, task: Task, seconds: float) -> None:
-        if task.fast_forward:
+        """Let task time pass; raise ``_TaskStop`` when cancelled or abandoned meanwhile."""
+        if self._skipping(task):
             return
-        if task.stop.wait(max(0.0, seconds)):
-            if task.fast_forward and not task.abandoned:
-                return
+        if task.stop.wait(max(0.0, seconds)) and not self._skipping(task):
             raise _TaskStop()
 
     def _finish(self, task: Task, status: str, *, error: str | None = None, result: Json | None = None) -> None:
@@ -1855,7 +1861,8 @@ class Simulator:
             {
                 "step": "check",
                 "success": healthy,
-                "output": "using temporary cache\nload indexes\ncheck all packs\ncheck snapshots, trees and blobs\nno errors were found"
+                "output": "using temporary cache\nload indexes\ncheck all packs\n"
+                "check snapshots, trees and blobs\nno errors were found"
                 if healthy
                 else "load indexes\ncheck all packs\npack 3f2a1b: not referenced in any index",
                 "error": error,
@@ -1994,9 +2001,11 @@ def diff_trees(old: Node | None, new: Node) -> Json:
             "data_added": 2767,
             "data_added_packed": 1703,
         }
-    old_files = {p: (n.size, n.mtime_ms) for p, n in old.iter_files()} if old is not None else {}
+    old_files = {p: (n.size, n.mtime_ms) for p, n in old.iter_files() if n.kind == "file"} if old is not None else {}
     new_count = changed = same = added = 0
     for path, node in new.iter_files():
+        if node.kind != "file":
+            continue
         before = old_files.get(path)
         if before is None:
             new_count += 1

@@ -109,18 +109,30 @@ class NotificationRoute(BaseModel):
     events: list[str] = Field([], description="start, success, warning, failure")
 
 
-class BackupJobDetail(BackupJobSummary):
-    retention: Retention | None = None
+class Rules(BaseModel):
     include_paths: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
     exclude_if_present: list[str] = []
     one_file_system: bool | None = None
+
+
+class Retries(BaseModel):
+    max: int | None = None
+    delay_minutes: int | float | None = None
+
+
+class Webhooks(BaseModel):
+    pre: Hook | None = None
+    post: Hook | None = None
+
+
+class BackupJobDetail(BackupJobSummary):
+    retention: Retention | None = None
+    rules: Rules | None = Field(None, description="What is included and excluded")
     compression: str | None = None
-    max_retries: int | None = None
-    retry_delay_minutes: float | None = None
-    pre_hook: Hook | None = None
-    post_hook: Hook | None = None
+    retries: Retries | None = None
+    webhooks: Webhooks | None = Field(None, description="Credentials redacted")
     mirrors: list[MirrorInfo] = []
     notifications: list[NotificationRoute] = []
 
@@ -130,8 +142,7 @@ async def get_backup_job(
     ctx: Ctx,
     job_id: Annotated[str, Field(description="Backup job short id (or numeric id)")],
 ) -> BackupJobDetail:
-    """One backup job in full: schedule, last/next run, retention, include/exclude rules, retries, webhooks (redacted),
-    mirrors with last sync, and notification routing."""
+    """A backup job in full: schedule, retention, include/exclude, retries, webhooks, mirrors and notifications."""
     client = client_of(ctx)
     job, mirrors, routes = await gather(
         client.get_backup_job(job_id), client.get_job_mirrors(job_id), client.get_job_notifications(job_id)
@@ -151,19 +162,23 @@ async def get_backup_job(
         )
         if policy is not None
         else None,
-        include_paths=job.includePaths or [],
-        include_patterns=job.includePatterns or [],
-        exclude_patterns=job.excludePatterns or [],
-        exclude_if_present=job.excludeIfPresent or [],
-        one_file_system=job.oneFileSystem,
+        rules=Rules(
+            include_paths=job.includePaths or [],
+            include_patterns=job.includePatterns or [],
+            exclude_patterns=job.excludePatterns or [],
+            exclude_if_present=job.excludeIfPresent or [],
+            one_file_system=job.oneFileSystem,
+        ),
         compression=job.compressionMode,
-        max_retries=job.maxRetries,
-        retry_delay_minutes=job.retryDelay,
-        pre_hook=_hook(hooks.get("pre")),
-        post_hook=_hook(hooks.get("post")),
+        retries=Retries(max=job.maxRetries, delay_minutes=_whole(job.retryDelay)),
+        webhooks=Webhooks(pre=_hook(hooks.get("pre")), post=_hook(hooks.get("post"))),
         mirrors=[_mirror(m) for m in mirrors],
         notifications=[_route(r) for r in routes],
     )
+
+
+def _whole(value: float | None) -> int | float | None:
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
 def _hook(value: Any) -> Hook | None:

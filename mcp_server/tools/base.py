@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -176,7 +177,9 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
 
 
 def _arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k != "ctx" and not isinstance(v, Context)}
+    # Resolver-injected values (a user's confirmation answer) are not arguments the agent sent.
+    injected = (Context, AcceptedElicitation, DeclinedElicitation, CancelledElicitation)
+    return {k: v for k, v in kwargs.items() if k != "ctx" and not isinstance(v, injected)}
 
 
 def _text(result: CallToolResult) -> str:
@@ -218,6 +221,11 @@ async def gather(*calls: Awaitable[Any]) -> list[Any]:
                 group.start_soon(run, index, call)
     except BaseExceptionGroup as failure:
         raise _first_error(failure) from None
+    finally:
+        # A sibling that failed at once (a refused id) cancels calls that never started: close them quietly.
+        for call in calls:
+            if inspect.iscoroutine(call) and inspect.getcoroutinestate(call) == inspect.CORO_CREATED:
+                call.close()
     return results
 
 

@@ -12,13 +12,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..cron import CronError, describe_cron, parse_cron
-from ..output import iso, iso_from_ms
+from ..output import drop_empty, iso, iso_from_ms, render_text
 from ..zerobyte import NotFound, ZerobyteClient
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
 from .base import Ctx, client_of, tool
@@ -41,6 +41,7 @@ T = TypeVar("T")
 # Most severe first: the order problems are listed in.
 JOB_STATES = ("failing", "stale", "warning", "never_ran", "running", "disabled", "ok")
 MAX_JOBS_LISTED = 60
+MAX_TEXT = 30_000  # the report must stay well under ~8k tokens whatever the organization's size
 MAX_FAILURES = 8
 MESSAGE_LIMIT = 240
 MIN_GRACE = timedelta(hours=1)
@@ -97,12 +98,12 @@ class HealthReport(BaseModel):
             {"type": "array", "description": "Worst first; state ok|warning|failing|stale|disabled|never_ran|running"}
         ),
     ]
-    jobs_not_listed: int | None = None
+    not_listed: Annotated[dict[str, int] | None, WithJsonSchema({"type": "object", "description": "Items cut"})] = None
     repositories: Annotated[list[RepositoryIssue], ARRAY]
     volumes: Annotated[list[VolumeIssue], ARRAY]
     running: Annotated[list[ActiveTask], ARRAY]
     recent_failures: Annotated[list[Failure], ARRAY]
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] | None = None
 
 
 # --- job verdicts ----------------------------------------------------------------------------------
@@ -152,10 +153,6 @@ def _age(delta: timedelta) -> str:
     return f"{max(1, rest // 60)}m"
 
 
-def _ms(dt: datetime) -> float:
-    return dt.timestamp() * 1000
-
-
 def job_state(
     job: BackupJob,
     *,
@@ -197,11 +194,12 @@ def job_state(
         since = last_success_ms if last_success_ms is not None else job.createdAt
         if since is not None and now - datetime.fromtimestamp(since / 1000, UTC) > allowed:
             age = _age(now - datetime.fromtimestamp(since / 1000, UTC))
-            what = "last successful backup" if last_success_ms is not None else "created, never ran,"
+            what = (
+                f"last successful backup {age} ago" if last_success_ms is not None else f"created {age} ago, never ran"
+            )
             view.state = "stale"
             view.reason = (
-                f"{what} {age} ago; schedule {_describe(job.cronExpression or '')} "
-                f"allows at most {_age(gap)} between runs"
+                f"{what}; schedule {_describe(job.cronExpression or '')} allows at most {_age(gap)} between runs"
             )
     if view.state == "ok" and job.nextBackupAt is not None:
         overdue = now - datetime.fromtimestamp(job.nextBackupAt / 1000, UTC)
@@ -211,7 +209,8 @@ def job_state(
     if view.state == "stale":
         view.message = message
         view.next_step = (
-            "check that Zerobyte's scheduler runs and the job's volume and repository are healthy, then run the backup"
+            "check that Zerobyte's scheduler runs and the job's volume and repository are healthy, then run the "
+            "backup (run_backup)"
         )
         return view
     if status == "warning":
@@ -319,15 +318,14 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
         if j.enabled:
             for key in _volume_keys(j):
                 enabled_users.setdefault(key, []).append(j.name)
-    volumes = [
-        _volume_issue(v, enabled_users.get(v.shortId) or enabled_users.get(str(v.id)) or [])
-        for v in data.volumes
-        if v.status in ("error", "unmounted")
-    ]
+    down = [v for v in data.volumes if v.status in ("error", "unmounted")]
+    users = {v.shortId: enabled_users.get(v.shortId) or enabled_users.get(str(v.id)) or [] for v in down}
+    volumes = [_volume_issue(v, users[v.shortId]) for v in down]
+    # An unmounted volume with auto-remount is remounted by the next backup; an errored one is not.
+    volumes_blocking = sum(1 for v in down if users[v.shortId] and (v.status == "error" or v.autoRemount is False))
     failures, resolved = _failures(history, {j.id for j in jobs if j.state in ("failing", "warning")})
 
     repos_error = sum(1 for r in repositories if r.status == "error")
-    volumes_blocking = sum(1 for v in volumes if v.used_by)
     other_failures = sum(1 for f in failures if f.kind != "backup" and f.outcome == "error")
     critical = states["failing"] + states["stale"] + repos_error + volumes_blocking
     warning = (
@@ -353,19 +351,40 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
             counts[key] = value
 
     listed = [j if j.state != "ok" else JobHealth(id=j.id, name=j.name, state="ok", last_run=j.last_run) for j in jobs]
-    return HealthReport(
+    report = HealthReport(
         verdict=verdict,
         summary=_summary(verdict, states, len(jobs), repos_error, len(volumes), len(active), other_failures),
         checked_at=iso(now) or "",
         counts=counts,
         jobs=listed[:MAX_JOBS_LISTED],
-        jobs_not_listed=max(0, len(listed) - MAX_JOBS_LISTED) or None,
         repositories=repositories,
         volumes=volumes,
-        running=[active_task(t, names) for t in active][:20],
+        running=[active_task(t, names) for t in active],
         recent_failures=failures,
-        notes=data.notes,
+        notes=data.notes or None,
     )
+    cut = {"jobs": max(0, len(listed) - MAX_JOBS_LISTED)}
+    return _fit(report, cut)
+
+
+def _fit(report: HealthReport, cut: dict[str, int]) -> HealthReport:
+    """Drop the least important list items (the tail of the longest list) until the text fits MAX_TEXT."""
+    lists: dict[str, list[Any]] = {
+        "jobs": report.jobs,
+        "repositories": report.repositories,
+        "volumes": report.volumes,
+        "running": report.running,
+        "recent_failures": report.recent_failures,
+    }
+    while len(render_text(drop_empty(report.model_dump(mode="json", exclude_none=True)))) > MAX_TEXT:
+        name, longest = max(lists.items(), key=lambda kv: len(kv[1]))
+        if not longest:
+            break
+        step = max(1, len(longest) // 4)
+        del longest[-step:]
+        cut[name] = cut.get(name, 0) + step
+    report.not_listed = {k: v for k, v in cut.items() if v} or None
+    return report
 
 
 def _task_job(task: Task) -> str | None:
@@ -386,9 +405,9 @@ def _repository_issue(r: Repository) -> RepositoryIssue:
     if r.status == "doctor":
         step = "doctor is running: wait for it (list_active_tasks kind=doctor)"
     elif r.status == "cancelled":
-        step = "the last doctor run was cancelled: run doctor again"
+        step = "the last doctor run was cancelled: run doctor again (run_doctor)"
     else:
-        step = next_step_for(message) or "run doctor on the repository and read its report"
+        step = next_step_for(message) or "run doctor on the repository (run_doctor) and read its report"
     return RepositoryIssue(id=r.shortId, name=r.name, status=r.status, message=message, next_step=step)
 
 
@@ -401,7 +420,13 @@ def _volume_issue(v: Volume, used_by: list[str]) -> VolumeIssue:
         message=message,
         used_by=used_by[:10],
         next_step="mount the volume / check its health"
-        + ("" if not used_by else ": its enabled backup jobs fail until it is mounted"),
+        + (
+            ""
+            if not used_by
+            else " (auto-remount is on: the next backup tries to remount it)"
+            if v.status == "unmounted" and v.autoRemount
+            else ": its enabled backup jobs fail until it is mounted"
+        ),
     )
 
 

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 # Routing is only readable per backup job; past this many jobs the lookups cost more than they tell.
-MAX_ROUTING_LOOKUPS = 40
+MAX_ROUTING_LOOKUPS = 25
 
 
 class DestinationSummary(BaseModel):
@@ -57,7 +57,7 @@ def destination_summary(d: NotificationDestination) -> DestinationSummary:
 
 @tool(toolset="notifications", title="List notification destinations")
 async def list_notification_destinations(ctx: Ctx) -> DestinationList:
-    """List notification destinations (email, Slack, ntfy, webhook...) with type, enabled, status and last error."""
+    """List notification destinations (email, Slack, ntfy, webhook...) with status and last error."""
     destinations = await client_of(ctx).list_destinations()
     return DestinationList(destinations=[destination_summary(d) for d in destinations], total=len(destinations))
 
@@ -79,8 +79,7 @@ async def get_notification_destination(
     ctx: Ctx,
     destination_id: Annotated[int, Field(description="Destination id (a number)", ge=1)],
 ) -> DestinationDetail:
-    """One notification destination: settings (secrets redacted), status, last error, and which backup jobs notify it
-    on which events."""
+    """A notification destination's settings (secrets redacted), status, and the backup jobs notifying it."""
     client = client_of(ctx)
     dest, jobs = await gather(client.get_destination(destination_id), client.list_backup_jobs())
     config = dict(dest.config)

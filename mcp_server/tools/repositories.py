@@ -82,7 +82,7 @@ async def list_repositories(ctx: Ctx) -> RepositoryList:
 # --- detail ----------------------------------------------------------------------------------------
 
 # Mirrors are only listed per backup job; beyond this many jobs the per-job lookups cost too many requests.
-MAX_MIRROR_LOOKUPS = 40
+MAX_MIRROR_LOOKUPS = 25
 
 
 class RepositoryStats(BaseModel):
@@ -114,7 +114,15 @@ class JobUse(BaseModel):
     last_time: str | None = None
 
 
-class RepositoryDetail(RepositorySummary):
+class RepositoryDetail(BaseModel):
+    id: str
+    name: str
+    backend: str | None = None
+    location: str | None = Field(None, description="Credentials redacted")
+    status: str | None = None
+    last_checked: str | None = None
+    last_error: str | None = None
+    compression: str | None = None
     stats: RepositoryStats | None = None
     doctor: DoctorSummary | None = Field(None, description="Last doctor run")
     backup_jobs: list[JobUse] = []
@@ -124,10 +132,10 @@ class RepositoryDetail(RepositorySummary):
 @tool(toolset="repositories", title="Get repository")
 async def get_repository(
     ctx: Ctx,
-    repository_id: Annotated[str, Field(description="Repository short id, e.g. 'J_-9phlm'")],
+    repository_id: Annotated[str, Field(description="Repository short id")],
 ) -> RepositoryDetail:
-    """One repository: status, last error and check, stored size and compression, snapshot count, last doctor result,
-    and the backup jobs writing or mirroring to it."""
+    """A repository's status, last error, stored size, compression, snapshot count, doctor result and the jobs using
+    it."""
     client = client_of(ctx)
     repo, stats, jobs = await gather(
         client.get_repository(repository_id),
@@ -168,7 +176,7 @@ async def get_repository(
                     )
     summary = repository_summary(repo)
     detail = RepositoryDetail(
-        **summary.model_dump(exclude={"stored_bytes", "snapshots_count"}),
+        **summary.model_dump(include=set(RepositoryDetail.model_fields)),
         stats=_stats(stats, repo),
         doctor=_doctor(repo.doctorResult),
         backup_jobs=uses,

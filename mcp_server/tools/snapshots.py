@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import anyio
 from pydantic import BaseModel, Field
 
-from ..output import iso, iso_from_ms, seconds_from_ms
+from ..output import human_bytes, iso, iso_from_ms, seconds_from_ms
 from ..zerobyte import (
     BadRequest,
     NotFound,
@@ -63,12 +63,12 @@ _TOOLSET = "snapshots"
 
 # --- arguments ---------------------------------------------------------------------------------------
 
-RepoArg = Annotated[str, Field(description="Repository short id")]
-OptRepoArg = Annotated[str | None, Field(description="Repository short id (or give backup_job_id)")]
-JobArg = Annotated[str | None, Field(description="Backup job short id: only its snapshots")]
-SnapArg = Annotated[str, Field(description="Snapshot id (8-hex short id)")]
-SinceArg = Annotated[str | None, Field(description="From: ISO date/time or age like 7d, 12h, 2w, 30m")]
-UntilArg = Annotated[str | None, Field(description="Until: ISO date/time (a date = end of day) or age")]
+RepoArg = Annotated[str, Field(description="Repository id")]
+OptRepoArg = Annotated[str | None, Field(description="Repository id (or backup_job_id)")]
+JobArg = Annotated[str | None, Field(description="Backup job id")]
+SnapArg = Annotated[str, Field(description="Snapshot id")]
+SinceArg = Annotated[str | None, Field(description="ISO date/time, or age: 7d, 12h, 30m")]
+UntilArg = Annotated[str | None, Field(description="ISO date/time (date = end of day), or age")]
 
 
 # --- output models -------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class SnapshotItem(BaseModel):
 class SnapshotPage(BaseModel):
     repository: str
     snapshots: list[SnapshotItem]
-    total: int = Field(description="Snapshots matching the filters")
+    total: int
     next_cursor: str | None = None
     hint: str | None = None
 
@@ -110,9 +110,7 @@ class BackupSummary(BaseModel):
 
 
 class SnapshotDetail(SnapshotItem):
-    repository: str
     summary: BackupSummary | None = None
-    hint: str | None = None
 
 
 class FileEntry(BaseModel):
@@ -127,9 +125,8 @@ class FileList(BaseModel):
     snapshot_time: str | None = None
     path: str
     entries: list[FileEntry]
-    total: int = Field(description="Entries in this folder")
+    total: int
     next_offset: int | None = None
-    hint: str | None = None
 
 
 class FileVersion(BaseModel):
@@ -144,25 +141,21 @@ class FileVersion(BaseModel):
 
 
 class FindResult(BaseModel):
-    repository: str
     versions: list[FileVersion]
-    total_versions: int
-    snapshots_searched: int
-    snapshots_in_range: int
-    requests: int
-    complete: bool
-    not_searched: list[str]
+    total_versions: int = 0
+    snapshots_searched: int = 0
+    snapshots_in_range: int = 0
+    complete: bool = True
+    not_searched: list[str] = Field(default_factory=list)
     hint: str | None = None
 
 
 class SnapshotFileText(BaseModel):
     snapshot: str
     snapshot_time: str | None = None
-    path: str
     size: int | None = None
     mtime: str | None = None
-    truncated: bool
-    bytes_read: int
+    truncated: bool = False
     text: str
     note: str | None = None
 
@@ -364,12 +357,12 @@ async def list_snapshots(
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    tag: Annotated[str | None, Field(description="Only snapshots with this tag")] = None,
-    host: Annotated[str | None, Field(description="Only snapshots from this hostname")] = None,
-    limit: Annotated[int, Field(description="Page size (1-200)", ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Field(description="next_cursor of the previous page")] = None,
+    tag: Annotated[str | None, Field(description="Tag")] = None,
+    host: Annotated[str | None, Field(description="Hostname")] = None,
+    limit: Annotated[int, Field(description="Page size", ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Field(description="next_cursor from the last page")] = None,
 ) -> SnapshotPage:
-    """Snapshots of a repository or backup job, newest first, filtered by time/tag/host, paged with a cursor."""
+    """Snapshots of a repository or backup job, newest first; filters by time, tag, host; paged by cursor."""
     rid, jid = _check_scope_args(repository_id, backup_job_id)
     lo, hi = _time_window(since, until)
     fingerprint = _fingerprint(rid, jid, since, until, tag, host)
@@ -431,7 +424,7 @@ async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot
 
 @tool(toolset=_TOOLSET, title="Get snapshot")
 async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -> SnapshotDetail:
-    """One snapshot in detail: time, duration, size, host, paths, backup job, retention, and restic's summary."""
+    """A snapshot's time, duration, size, host, paths, job, retention and restic summary."""
     rid = check_short_id("repository_id", repository_id)
     sid = check_snapshot_id("snapshot_id", snapshot_id)
     client = client_of(ctx)
@@ -450,9 +443,7 @@ async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -
     item.retention = retention
     return SnapshotDetail(
         **item.model_dump(),
-        repository=rid,
         summary=_summary(snap.summary),
-        hint=f"Browse it with list_snapshot_files(repository_id={rid!r}, snapshot_id={snap.short_id!r}).",
     )
 
 
@@ -470,16 +461,16 @@ def _summary(raw: dict[str, Any] | None) -> BackupSummary | None:
 # --- list_snapshot_files ---------------------------------------------------------------------------------
 
 
-@tool(toolset=_TOOLSET, title="List files in a snapshot")
+@tool(toolset=_TOOLSET, title="List snapshot files")
 async def list_snapshot_files(
     ctx: Ctx,
     repository_id: RepoArg,
     snapshot_id: SnapArg,
-    path: Annotated[str | None, Field(description="Folder in the snapshot (default: its first path)")] = None,
-    offset: Annotated[int, Field(description="next_offset of the previous page", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Entries per page (1-500)", ge=1, le=PAGE_CAP)] = 100,
+    path: Annotated[str | None, Field(description="Folder (default: the snapshot's first path)")] = None,
+    offset: Annotated[int, Field(description="next_offset from the last page", ge=0)] = 0,
+    limit: Annotated[int, Field(description="Page size", ge=1, le=PAGE_CAP)] = 100,
 ) -> FileList:
-    """One folder of a snapshot (not recursive): names, types, sizes, mtimes; paged with next_offset."""
+    """One folder of a snapshot (not recursive): name, type, size, mtime of each entry; paged."""
     rid = check_short_id("repository_id", repository_id)
     sid = check_snapshot_id("snapshot_id", snapshot_id)
     folder = check_absolute_path("path", path) if path is not None else None
@@ -516,7 +507,6 @@ async def list_snapshot_files(
         entries=[_entry(f) for f in children],
         total=max(total - self_counted, 0),
         next_offset=next_offset,
-        hint=f"More: call again with offset={next_offset}." if next_offset is not None else None,
     )
 
 
@@ -540,8 +530,6 @@ async def _missing(client: ZerobyteClient, rid: str, sid: str, path: str) -> Too
 
 
 def _size_text(size: int | None) -> str:
-    from ..output import human_bytes
-
     return human_bytes(size) or "size unknown"
 
 
@@ -566,8 +554,9 @@ class _Pattern:
 
     @property
     def walks(self) -> bool:
-        """True when matching needs a walk of whole folder trees (the expensive case)."""
-        return not self.absolute or any(s.kind == "any" for s in self.segments)
+        """True unless the pattern names one folder (a path, or a glob in its last part only): then every
+        snapshot costs a request or two; otherwise folder trees must be walked (the expensive case)."""
+        return not self.absolute or any(s.kind != "lit" for s in self.segments[:-1])
 
     def for_root(self, root: str) -> tuple[_Seg, ...]:
         if self.absolute:
@@ -702,6 +691,7 @@ class _Searcher:
         queue: list[tuple[str, int]] = [("/", 0)]
         seen: set[tuple[str, int]] = set()
         complete = True
+        used_before = self.budget.used
 
         def hit(node: SnapshotNode) -> None:
             result.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
@@ -751,7 +741,10 @@ class _Searcher:
                 complete = False
                 result.unvisited.extend(failed + [p for p, _ in queue])
                 break
-        result.mode = "full" if complete else "partial"
+        if not complete and self.budget.used == used_before and not result.hits:
+            result.mode, result.unvisited = "none", []  # the budget was gone before this snapshot began
+        else:
+            result.mode = "full" if complete else "partial"
 
 
 def _noting(
@@ -798,19 +791,19 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return next((e for e in leaves if isinstance(e, ZerobyteError)), leaves[0])
 
 
-@tool(toolset=_TOOLSET, title="Find a file across snapshots")
+@tool(toolset=_TOOLSET, title="Find file in snapshots")
 async def find_file(
     ctx: Ctx,
-    pattern: Annotated[str, Field(description="Abs path, glob (* in a folder, ** across) or name")],
+    pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or file name")],
     repository_id: OptRepoArg = None,
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    max_snapshots: Annotated[int, Field(description="Newest snapshots to search (1-100)", ge=1, le=100)] = 20,
-    max_results: Annotated[int, Field(description="Max versions listed (1-200)", ge=1, le=200)] = 50,
+    max_snapshots: Annotated[int, Field(description="Newest snapshots to search", ge=1, le=100)] = 20,
+    max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
 ) -> FindResult:
-    """Which snapshots hold a file (path, glob or bare name, any case): each distinct version (size, mtime) once,
-    newest first, with what was not searched."""
+    """Which snapshots hold a file (path, glob, or name in any case): each version (size, mtime) once, newest
+    first, and what was not searched."""
     rid, jid = _check_scope_args(repository_id, backup_job_id)
     lo, hi = _time_window(since, until)
     pat = parse_pattern(pattern)
@@ -861,15 +854,13 @@ async def find_file(
     shown = versions[:max_results]
     notes.extend(_not_searched(results, skipped, versions, shown, max_results))
     result = FindResult(
-        repository=scope.repository_id,
         versions=shown,
         total_versions=len(versions),
         snapshots_searched=sum(1 for r in results if r.mode in ("full", "partial", "folders")),
         snapshots_in_range=len(in_range),
-        requests=budget.used,
         complete=not notes,
         not_searched=notes,
-        hint=_find_hint(pat, versions, in_range, scope.repository_id),
+        hint=_find_hint(pat, versions, in_range, scope.repository_id, not notes),
     )
     return _fit(result)
 
@@ -886,26 +877,24 @@ def _bind(
 
 
 async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], found: set[str]) -> None:
-    """Look for the found paths in the other snapshots: a stat per lone file, a listing per shared folder."""
-    by_folder: dict[str, list[str]] = {}
-    for path in sorted(found):
-        by_folder.setdefault(posixpath.dirname(path), []).append(path)
-    name_seg = searcher.pattern.segments[-1]
+    """Look for the found paths in the other snapshots: a stat per path, or one listing of a folder that
+    holds several of them. Only the first ``cap`` paths are followed (more could not be shown anyway)."""
+    by_folder: dict[str, set[str]] = {}
+    for path in sorted(found)[: searcher.cap]:
+        by_folder.setdefault(posixpath.dirname(path), set()).add(path)
 
     async def check(res: _SnapSearch) -> None:
         sid = res.snapshot.short_id
         checked = 0
         try:
             for folder, paths in by_folder.items():
-                if len(paths) == 1:
-                    node = await searcher.stat(sid, paths[0])
-                    nodes = [node] if node is not None else []
+                if len(paths) <= 2:
+                    nodes = [await searcher.stat(sid, p) for p in sorted(paths)]
                 else:
-                    # The folder's other entries matching the name are versions too (e.g. a renamed copy).
-                    kids = await searcher.children(sid, folder) or []
-                    nodes = [k for k in kids if k.path in paths or searcher.pattern.matches(name_seg, k.name)]
+                    nodes = [k for k in await searcher.children(sid, folder) or [] if k.path in paths]
                 for node in nodes:
-                    res.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
+                    if node is not None:
+                        res.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
                 checked += 1
             res.mode = "folders"
         except _OutOfBudget:
@@ -977,14 +966,14 @@ def _not_searched(
     folders = [r for r in results if r.mode == "folders"]
     if folders:
         notes.append(
-            f"{len(folders)} snapshot(s) were checked only in the folders where matches were found "
-            f"({', '.join(r.snapshot.short_id for r in folders[:3])}{'…' if len(folders) > 3 else ''}); copies "
-            "elsewhere in them were not looked for: give an absolute path or glob to search them fully."
+            f"{len(folders)} snapshot(s) were checked only at the paths found in a newer one "
+            f"({', '.join(r.snapshot.short_id for r in folders[:3])}{'…' if len(folders) > 3 else ''}); other "
+            "matches in them were not looked for: put the folder in the pattern to search them fully."
         )
     untouched = [r for r in results if r.mode == "none"]
     if untouched:
         notes.append(
-            f"{len(untouched)} snapshot(s) not searched: the request budget ({FIND_BUDGET}) ran out "
+            f"{len(untouched)} snapshot(s) not searched: the request budget ran out "
             f"({', '.join(r.snapshot.short_id for r in untouched[:3])}{'…' if len(untouched) > 3 else ''}); "
             "narrow since/until or give a folder in the pattern."
         )
@@ -995,9 +984,16 @@ def _not_searched(
     return notes
 
 
-def _find_hint(pat: _Pattern, versions: list[FileVersion], in_range: list[Snapshot], rid: str) -> str | None:
+def _find_hint(
+    pat: _Pattern, versions: list[FileVersion], in_range: list[Snapshot], rid: str, complete: bool
+) -> str | None:
     if not in_range:
         return "No snapshots in range: check since/until or list_snapshots."
+    if not versions and not complete:
+        return (
+            "Nothing found in the part searched: put the folder in the pattern ('/srv/data/docs/*.pdf') so only "
+            "it is listed."
+        )
     if not versions:
         if pat.absolute:
             return "Not found: check the folder with list_snapshot_files, or search by name ('tax.pdf', '*tax*')."
@@ -1010,11 +1006,14 @@ def _find_hint(pat: _Pattern, versions: list[FileVersion], in_range: list[Snapsh
 
 def _fit(result: FindResult) -> FindResult:
     """Drop trailing versions until the JSON answer is under MAX_TEXT characters."""
-    while len(result.model_dump_json(exclude_none=True)) > MAX_TEXT and result.versions:
-        result.versions = result.versions[: max(len(result.versions) * 3 // 4, len(result.versions) - 10)]
-        if not any("max_results" in n for n in result.not_searched):
-            result.not_searched.append("Results cut to fit the answer size; narrow the pattern or since/until.")
-            result.complete = False
+    before = len(result.versions)
+    while len(result.model_dump_json(exclude_none=True)) > MAX_TEXT - 200 and result.versions:
+        result.versions = result.versions[: min(len(result.versions) * 3 // 4, len(result.versions) - 10)]
+    if len(result.versions) < before:
+        result.not_searched.append(
+            f"Only {len(result.versions)} of {result.total_versions} versions fit in one answer; narrow the pattern."
+        )
+        result.complete = False
     return result
 
 
@@ -1069,18 +1068,16 @@ def _as_text(data: bytes) -> tuple[str | None, int]:
     return text, bad
 
 
-@tool(toolset=_TOOLSET, title="Read a file from a snapshot")
+@tool(toolset=_TOOLSET, title="Read snapshot file")
 async def read_snapshot_file(
     ctx: Ctx,
-    snapshot_id: Annotated[str, Field(description="Snapshot id, or 'latest'")],
-    path: Annotated[str, Field(description="Absolute path of the file in the snapshot")],
+    snapshot_id: Annotated[str, Field(description="Snapshot id or 'latest'")],
+    path: Annotated[str, Field(description="Absolute file path")],
     repository_id: OptRepoArg = None,
-    backup_job_id: Annotated[str | None, Field(description="Backup job short id (for 'latest')")] = None,
-    max_bytes: Annotated[
-        int, Field(description="Read at most this many bytes (max 1 MiB)", ge=1, le=MAX_FILE_BYTES)
-    ] = 65536,
+    backup_job_id: Annotated[str | None, Field(description="Backup job id (for 'latest')")] = None,
+    max_bytes: Annotated[int, Field(description="Max bytes to read", ge=1, le=MAX_FILE_BYTES)] = 65536,
 ) -> SnapshotFileText:
-    """The text of a small file as it was in a snapshot ('latest' = newest); binary files are refused."""
+    """Text of a small file in a snapshot ('latest' = newest); binary files are refused."""
     rid, jid = _check_scope_args(repository_id, backup_job_id)
     latest = snapshot_id.strip().lower() == "latest"
     sid = None if latest else check_snapshot_id("snapshot_id", snapshot_id)
@@ -1130,11 +1127,9 @@ async def read_snapshot_file(
     return SnapshotFileText(
         snapshot=ref.short_id if ref and ref.short_id else sid,
         snapshot_time=iso(ref.time) if ref else None,
-        path=clean,
         size=size,
         mtime=iso(node.mtime),
         truncated=truncated,
-        bytes_read=len(dump.data),
         text=text,
         note=" ".join(notes) or None,
     )

@@ -21,19 +21,15 @@ class SystemInfo(BaseModel):
     latest_version: str | None = None
     update_available: bool | None = None
     missed_releases: list[str] = []
-    rclone: bool | None = None
-    sys_admin: bool | None = Field(None, description="Can mount NFS/SMB (container has SYS_ADMIN)")
+    features: list[str] = Field([], description="tasks, task_history, rclone, sys_admin")
     volume_backends: list[str] = []
     repository_backends: list[str] = []
-    tasks_api: bool
-    task_history: bool
     notes: list[str] = []
 
 
 @tool(toolset="system", title="Get system info")
 async def get_system_info(ctx: Ctx) -> SystemInfo:
-    """Zerobyte version and available update, runtime, usable volume/repository backends, rclone, and whether tasks and
-    task history exist."""
+    """Zerobyte version and update, runtime, usable volume/repository backends, and features (tasks, history)."""
     client = client_of(ctx)
     info, caps, updates = await gather(client.system_info(), app_of(ctx).get_capabilities(), _updates(ctx))
     features = info.capabilities
@@ -45,12 +41,19 @@ async def get_system_info(ctx: Ctx) -> SystemInfo:
         missed_releases=[str(r.get("version") or r.get("name") or "?") for r in updates.missedReleases]
         if updates
         else [],
-        rclone=_flag(features.get("rclone")),
-        sys_admin=_flag(features.get("sysAdmin")),
+        features=[
+            name
+            for name, on in (
+                ("tasks", caps.tasks_api),
+                ("task_history", caps.task_history),
+                ("rclone", features.get("rclone") is True),
+                # Without SYS_ADMIN the container cannot mount NFS/SMB/WebDAV volumes.
+                ("sys_admin", features.get("sysAdmin") is True),
+            )
+            if on
+        ],
         volume_backends=_names(features.get("volumeBackends")),
         repository_backends=_names(features.get("repositoryBackends")),
-        tasks_api=caps.tasks_api,
-        task_history=caps.task_history,
         notes=list(caps.notes),
     )
 
@@ -60,10 +63,6 @@ async def _updates(ctx: Ctx) -> SystemUpdates | None:
         return await client_of(ctx).system_updates()
     except NotFound:
         return None
-
-
-def _flag(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
 
 
 def _names(value: object) -> list[str]:

@@ -50,6 +50,7 @@ __all__ = [
 TaskKind = Literal["backup", "restore", "forget", "doctor", "mirrorSync", "deleteSnapshots", "tagSnapshots"]
 Outcome = Literal["running", "success", "warning", "error", "cancelled", "stale"]
 HISTORY_PAGE_SIZE = 25  # fixed by Zerobyte (API.md §3.6)
+MESSAGE_LIMIT = 1500
 # Nested parts are published as bare object/array in outputSchema: every result shows their shape, and
 # tools/list has a token budget.
 OBJECT = WithJsonSchema({"type": "object"})
@@ -202,7 +203,8 @@ def _exit_code_text(exit_code: Any) -> str | None:
 _NEXT_STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         ("unable to create lock", "already locked", "is locked", "repository locked", "stale lock", "lock timeout"),
-        "repository locked -> unlock the repository (unlock_repository) once no backup runs, or run doctor",
+        "repository locked -> unlock the repository (unlock_repository) once no backup runs, "
+        "or run doctor (run_doctor)",
     ),
     (
         ("wrong password", "no key found", "ciphertext verification failed", "invalid password"),
@@ -218,7 +220,7 @@ _NEXT_STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (
         ("zerobyte was restarted", "stopped reporting"),
-        "stale: run the backup again",
+        "stale: run the backup again (run_backup)",
     ),
     (
         ("cancelled", "canceled", "stopped by the user"),
@@ -364,16 +366,18 @@ def task_view(task: Task, names: Mapping[str, str] | None = None) -> TaskView:
     """The agent's view of one task: outcome, progress, per-kind result, warnings, error, next step."""
     outcome = task_outcome(task)
     result = task.result or {}
-    warnings = result.get("warningDetails") if task.kind == "backup" else None
+    details = result.get("warningDetails") if task.kind == "backup" else None
+    warnings = str(details) if details is not None else None
     if warnings is None and outcome == "warning":
         warnings = _exit_code_text(result.get("exitCode"))
     error = task.error
     if error is None and outcome == "error":
         error = task_message(task, outcome)
-    exit_code = _int(result.get("exitCode"))
-    step = next_step_for(error or warnings, exit_code=exit_code) if outcome in ("warning", "error", "stale") else None
-    if outcome == "cancelled":
-        step = next_step_for(error or "cancelled")
+    step = None
+    if outcome in ("warning", "error"):
+        step = next_step_for(error or warnings, exit_code=_int(result.get("exitCode")))
+    elif outcome in ("cancelled", "stale"):
+        step = next_step_for(error) or next_step_for(outcome if outcome == "cancelled" else "stopped reporting")
     return TaskView(
         id=task.id,
         kind=task.kind,
@@ -385,8 +389,9 @@ def task_view(task: Task, names: Mapping[str, str] | None = None) -> TaskView:
         duration_s=_duration(task.startedAt, task.finishedAt),
         progress=task_progress(task) if outcome == "running" else None,
         result=_result_summary(task),
-        warnings=warnings,
-        error=error,
+        # restic lists every unreadable file in its warnings: keep the head, enough to act on.
+        warnings=_clip(warnings, MESSAGE_LIMIT),
+        error=_clip(error, MESSAGE_LIMIT),
         next_step=step,
     )
 

@@ -97,16 +97,14 @@ class JobRef(BaseModel):
 class VolumeDetail(VolumeSummary):
     capacity: Capacity | None = Field(None, description="Filesystem of the mounted volume")
     backup_jobs: list[JobRef] = []
-    created: str | None = None
 
 
 @tool(toolset="volumes", title="Get volume")
 async def get_volume(
     ctx: Ctx,
-    volume_id: Annotated[str, Field(description="Volume short id, e.g. 'crjZKYGr'")],
+    volume_id: Annotated[str, Field(description="Volume short id")],
 ) -> VolumeDetail:
-    """One volume: source, mount status, last error, disk capacity (total/used/free bytes) and the backup jobs reading
-    it."""
+    """A volume's source, mount status, last error, disk capacity and the backup jobs reading it."""
     client = client_of(ctx)
     detail, jobs = await gather(client.get_volume(volume_id), client.list_backup_jobs())
     volume = detail.volume
@@ -121,7 +119,6 @@ async def get_volume(
     return VolumeDetail(
         **volume_summary(volume).model_dump(),
         capacity=capacity,
-        created=iso_from_ms(volume.createdAt),
         backup_jobs=[
             JobRef(
                 id=j.shortId,
@@ -149,7 +146,6 @@ class VolumeEntry(BaseModel):
 
 
 class VolumeFiles(BaseModel):
-    volume_id: str
     path: str
     entries: list[VolumeEntry]
     total: int
@@ -160,17 +156,15 @@ class VolumeFiles(BaseModel):
 async def browse_volume_files(
     ctx: Ctx,
     volume_id: Annotated[str, Field(description="Volume short id")],
-    path: Annotated[str, Field(description="Folder inside the volume, e.g. '/docs'")] = "/",
-    offset: Annotated[int, Field(description="Entries to skip (paging)", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Max entries (1-500)", ge=1, le=500)] = 100,
+    path: Annotated[str, Field(description="Folder in the volume, e.g. '/docs'")] = "/",
+    offset: Annotated[int, Field(description="Entries to skip", ge=0)] = 0,
+    limit: Annotated[int, Field(description="Max entries", ge=1, le=500)] = 100,
 ) -> VolumeFiles:
-    """List one folder of a volume's live files (not a snapshot) with size and modified time, paged. The volume must be
-    mounted."""
+    """List a folder of a mounted volume's live files (not a snapshot), paged."""
     page = await client_of(ctx).list_volume_files(volume_id, path, offset=offset, limit=limit)
     total = page.total if page.total is not None else offset + len(page.files)
     end = offset + len(page.files)
     return VolumeFiles(
-        volume_id=volume_id,
         path=page.path or path,
         entries=[
             VolumeEntry(name=f.name, type=f.type, size=f.size, modified=iso_from_ms(f.modifiedAt)) for f in page.files
@@ -189,25 +183,27 @@ class ServerDirectories(BaseModel):
     path: str
     directories: list[ServerDirectory]
     total: int
-    next_offset: int | None = None
+    note: str | None = None
+
+
+# Zerobyte lists a folder unpaged; a folder with more sub-folders than this is cut (it is never a volume root).
+MAX_SERVER_DIRECTORIES = 300
 
 
 @tool(toolset="volumes", title="Browse server filesystem")
 async def browse_server_filesystem(
     ctx: Ctx,
     path: Annotated[str, Field(description="Absolute folder on the Zerobyte server")] = "/",
-    offset: Annotated[int, Field(description="Entries to skip (paging)", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Max entries (1-500)", ge=1, le=500)] = 200,
 ) -> ServerDirectories:
-    """List sub-folders of a folder on the Zerobyte server's own filesystem (not a volume), to pick a path for a new
-    directory volume."""
+    """List folders on the Zerobyte server's own filesystem, to pick a path for a new directory volume."""
     browse = await client_of(ctx).browse_filesystem(path)
     dirs = browse.directories
-    window = dirs[offset : offset + limit]
-    end = offset + len(window)
+    shown = dirs[:MAX_SERVER_DIRECTORIES]
     return ServerDirectories(
         path=browse.path or path,
-        directories=[ServerDirectory(name=d.name, path=d.path) for d in window],
+        directories=[ServerDirectory(name=d.name, path=d.path) for d in shown],
         total=len(dirs),
-        next_offset=end if end < len(dirs) else None,
+        note=f"Showing the first {len(shown)} of {len(dirs)}: browse a deeper path."
+        if len(shown) < len(dirs)
+        else None,
     )

@@ -10,13 +10,14 @@ from mcp import Client
 
 from mcp_server.simulator import Simulator, SimulatorServer, seed_scale
 from mcp_server.tools.tasks import next_step_for
-
 from tests.conftest import TEST_KEY, make_settings
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
 LOCK_ERROR = "Fatal: unable to create lock in backend: repository is already locked by PID 4711"
-UNREADABLE = "error: open /srv/data/private/.cache: permission denied\nWarning: at least one source file could not be read"
+UNREADABLE = (
+    "error: open /srv/data/private/.cache: permission denied\nWarning: at least one source file could not be read"
+)
 
 
 def setup_pair(sim: Simulator, volume_status: str = "mounted", volume_error: str | None = None) -> tuple[str, str]:
@@ -160,6 +161,18 @@ async def test_a_new_job_that_never_ran_is_a_warning(sim: Simulator, mcp: Client
 
 
 @pytest.mark.anyio
+async def test_an_old_job_that_never_ran_is_stale_not_new(sim: Simulator, mcp: Client) -> None:
+    vol, repo = setup_pair(sim)
+    add_job(sim, "forgotten", vol, repo, last_status=None, last_backup_at=None, created_at=sim.now_ms() - 10 * DAY)
+
+    report = await health(mcp)
+
+    job = job_entry(report, "forgotten")
+    assert job["state"] == "stale"
+    assert job["reason"].startswith("created 10d ago, never ran")
+
+
+@pytest.mark.anyio
 async def test_a_job_with_an_active_backup_task_is_running_and_the_task_is_listed(sim: Simulator, mcp: Client) -> None:
     vol, repo = setup_pair(sim)
     job = add_job(sim, "photos", vol, repo)
@@ -177,7 +190,7 @@ async def test_a_job_with_an_active_backup_task_is_running_and_the_task_is_liste
 
 @pytest.mark.anyio
 async def test_repositories_in_error_are_critical_and_doctor_runs_are_reported(sim: Simulator, mcp: Client) -> None:
-    vol, _ = setup_pair(sim)
+    setup_pair(sim)
     broken = sim.add_repository("b2-offsite", status="error", last_error="Fatal: wrong password or no key found")
     sim.add_repository("nas-repo", status="doctor")
 
@@ -208,6 +221,19 @@ async def test_an_unmounted_volume_used_by_an_enabled_job_is_critical(sim: Simul
     assert volume["next_step"].startswith("mount the volume / check its health")
     assert report["verdict"] == "critical"
     assert "1 volume not mounted" in report["summary"]
+
+
+@pytest.mark.anyio
+async def test_an_unmounted_volume_with_auto_remount_is_a_warning(sim: Simulator, mcp: Client) -> None:
+    vol = sim.add_volume("usb-disk", status="unmounted", auto_remount=True)
+    repo = sim.add_repository("local-repo")
+    add_job(sim, "usb", vol["shortId"], repo["shortId"])
+
+    report = await health(mcp)
+
+    assert report["volumes"][0]["used_by"] == ["usb"]
+    assert "auto-remount is on" in report["volumes"][0]["next_step"]
+    assert report["verdict"] == "warning"
 
 
 @pytest.mark.anyio
@@ -250,19 +276,28 @@ async def test_a_stale_task_after_a_restart_says_run_it_again(sim: Simulator, mc
 
     report = await health(mcp)
 
-    assert report["recent_failures"][0]["next_step"] == "stale: run the backup again"
+    assert report["recent_failures"][0]["next_step"] == "stale: run the backup again (run_backup)"
 
 
 @pytest.mark.parametrize(
     ("message", "exit_code", "step"),
     [
-        (LOCK_ERROR, None, "repository locked -> unlock the repository (unlock_repository) once no backup runs, or run doctor"),
-        ("Fatal: wrong password or no key found", None, "the repository's data or keys are missing or the password changed"),
+        (
+            LOCK_ERROR,
+            None,
+            "repository locked -> unlock the repository (unlock_repository) once no backup runs, "
+            "or run doctor (run_doctor)",
+        ),
+        (
+            "Fatal: wrong password or no key found",
+            None,
+            "the repository's data or keys are missing or the password changed",
+        ),
         ("write /repo/data/3f: no space left on device", None, "destination full: free space or apply retention"),
         (UNREADABLE, None, "some files unreadable: check permissions or exclude them"),
         ("restic exited", 3, "some files unreadable: check permissions or exclude them"),
         ("Volume is not mounted", None, "mount the volume / check its health"),
-        ("Zerobyte was restarted before this task completed", None, "stale: run the backup again"),
+        ("Zerobyte was restarted before this task completed", None, "stale: run the backup again (run_backup)"),
         ("Task was cancelled by the user", None, "cancelled: run it again when ready"),
         ("something nobody has seen", None, None),
     ],
@@ -300,7 +335,7 @@ async def test_report_stays_small_with_a_large_organization(era: str) -> None:
     with SimulatorServer(sim) as server:
         from mcp_server.server import create_server
 
-        async with Client(create_server(make_settings(server.url)), mode=era) as client:  # type: ignore[arg-type]
+        async with Client(create_server(make_settings(server.url)), mode=era) as client:
             result = await client.call_tool("backup_health", {})
     text = result.content[0].text  # type: ignore[union-attr]
     assert not result.is_error
@@ -317,7 +352,7 @@ async def test_on_zerobyte_041_the_report_works_without_task_history(era: str) -
     with SimulatorServer(sim) as server:
         from mcp_server.server import create_server
 
-        async with Client(create_server(make_settings(server.url)), mode=era) as client:  # type: ignore[arg-type]
+        async with Client(create_server(make_settings(server.url)), mode=era) as client:
             result = await client.call_tool("backup_health", {})
     report: dict[str, Any] = result.structured_content or {}
     assert not result.is_error
@@ -325,3 +360,25 @@ async def test_on_zerobyte_041_the_report_works_without_task_history(era: str) -
     assert job_entry(report, "photos")["next_step"] == "destination full: free space or apply retention"
     assert any("task history" in n for n in report["notes"])
     sim.close()
+
+
+@pytest.mark.anyio
+async def test_report_fits_with_hundreds_of_broken_objects_and_says_what_it_cut(sim: Simulator, mcp: Client) -> None:
+    long_error = "Fatal: no space left on device " + "x" * 1000
+    for i in range(40):
+        sim.add_repository(f"repo-{i}", status="error", last_error=long_error)
+        sim.add_volume(f"vol-{i}", status="error", last_error="mount error: " + "y" * 1000)
+    vol, repo = setup_pair(sim)
+    for i in range(150):
+        add_job(sim, f"job-{i:03}", vol, repo, last_status="error", last_error=long_error)
+
+    result = await mcp.call_tool("backup_health", {})
+
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert len(text) < 32_000
+    report = json.loads(text)
+    assert report["counts"]["jobs_failing"] == 150
+    assert report["counts"]["repositories_error"] == 40
+    assert report["not_listed"]["jobs"] >= 90
+    assert report["jobs"][0]["state"] == "failing"
+    assert len(report["jobs"][0]["message"]) <= 240

@@ -13,7 +13,9 @@ from mcp_server.simulator import Simulator, SimulatorServer, seed_scale
 from tests.conftest import TEST_KEY, make_settings
 
 HOUR = 3_600_000
-UNREADABLE = "error: open /srv/data/private/.cache: permission denied\nWarning: at least one source file could not be read"
+UNREADABLE = (
+    "error: open /srv/data/private/.cache: permission denied\nWarning: at least one source file could not be read"
+)
 
 
 def seed_job(sim: Simulator) -> tuple[str, str]:
@@ -195,7 +197,7 @@ async def test_failed_cancelled_and_stale_tasks_carry_error_and_next_step(sim: S
     assert (c["outcome"], c["error"]) == ("cancelled", "Task was cancelled by the user")
     assert c["next_step"] == "cancelled: run it again when ready"
     assert s["outcome"] == "stale"
-    assert s["next_step"] == "stale: run the backup again"
+    assert s["next_step"] == "stale: run the backup again (run_backup)"
 
 
 @pytest.mark.anyio
@@ -245,7 +247,7 @@ async def test_history_pages_stay_small_with_long_messages_and_500_tasks(era: st
     sim = Simulator(api_keys=[TEST_KEY], task_seconds=0.4, progress_interval=0.05)
     seed_scale(sim, history=500)
     with SimulatorServer(sim) as server:
-        async with Client(create_server(make_settings(server.url)), mode=era) as client:  # type: ignore[arg-type]
+        async with Client(create_server(make_settings(server.url)), mode=era) as client:
             result = await client.call_tool("task_history", {"page": 2})
     sim.close()
     text: str = result.content[0].text  # type: ignore[union-attr]
@@ -260,10 +262,22 @@ async def test_history_pages_stay_small_with_long_messages_and_500_tasks(era: st
 async def test_history_on_zerobyte_041_says_it_is_not_available(era: str) -> None:
     sim = Simulator(api_keys=[TEST_KEY], legacy=True)
     with SimulatorServer(sim) as server:
-        async with Client(create_server(make_settings(server.url)), mode=era) as client:  # type: ignore[arg-type]
+        async with Client(create_server(make_settings(server.url)), mode=era) as client:
             result = await client.call_tool("task_history", {})
     sim.close()
     assert result.is_error
     text: str = result.content[0].text  # type: ignore[union-attr]
     assert "no task history" in text
     assert "list_backup_jobs" in text
+
+
+@pytest.mark.anyio
+async def test_long_restic_warnings_are_cut_to_their_head(sim: Simulator, mcp: Client) -> None:
+    job, _ = seed_job(sim)
+    details = "\n".join(f"error: open /srv/data/f{i}: permission denied" for i in range(2000))
+    task = sim.add_task("backup", job=job, exit_code=3, warning_details=details)
+
+    data = await call(mcp, "get_task", {"task_id": task["id"]})
+
+    assert data["warnings"].startswith("error: open /srv/data/f0: permission denied")
+    assert len(data["warnings"]) <= 1500

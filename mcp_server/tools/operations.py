@@ -1,0 +1,1070 @@
+"""Operation tools: start Zerobyte's long tasks and follow them, and the destructive actions.
+
+Each tool that starts a task (backup, restore, doctor, retention, mirror sync, snapshot delete/tag)
+follows it to its end by default and answers with the outcome, so an agent never reports a bare 202
+as success. Destructive tools (level ``full``) act only after a confirmation (``confirm.py``) whose
+preview comes from live data: the cascades of a delete, the snapshots a retention run would forget.
+
+Restore is two tools on purpose: ``restore`` (operate) writes only to a NEW folder under the configured
+roots and never overwrites; ``restore_in_place`` (full, destructive, confirmed) writes to the original
+location or overwrites. An agent at ``operate`` then sees only the safe form, with honest annotations.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Elicit, Resolve
+from pydantic import BaseModel, Field
+
+from ..audit import note
+from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
+from ..follow import TaskOutcome, follow, outcome_of, wait_budget
+from ..output import iso_from_ms
+from ..zerobyte import ZerobyteClient, ZerobyteError
+from ..zerobyte.errors import Conflict
+from ..zerobyte.ids import check_absolute_path, check_snapshot_id
+from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
+from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .repositories import repository_summary
+from .tasks import resource_names, task_progress
+
+__all__ = [
+    "RestoreResult",
+    "Retagged",
+    "TagResult",
+    "TaskActionResult",
+    "apply_retention",
+    "cancel_task",
+    "check_restore_target",
+    "delete_backup_job",
+    "delete_notification_destination",
+    "delete_repository",
+    "delete_snapshots",
+    "delete_volume",
+    "restore",
+    "restore_in_place",
+    "run_backup",
+    "run_doctor",
+    "sync_mirror",
+    "tag_snapshots",
+    "wait_for_task",
+]
+
+MAX_RESTORE_PATHS = 20
+CANCEL_WAIT_SECONDS = 10.0
+NO_TASKS_API = (
+    "Started. This Zerobyte (v0.41 or older) gives no task to follow: check list_backup_jobs for the "
+    "job's last status in a while."
+)
+Overwrite = Literal["always", "if-changed", "if-newer", "never"]
+
+JobArg = Annotated[str, Field(description="Backup job short id")]
+RepoArg = Annotated[str, Field(description="Repository short id")]
+TaskArg = Annotated[str, Field(description="Task id (UUID)")]
+WaitArg = Annotated[bool, Field(description="Follow the task to its end")]
+WaitSecondsArg = Annotated[float | None, Field(description="Max seconds to follow (0-900)")]
+TokenArg = Annotated[str | None, Field(description="From the preview answer; omit to preview")]
+SnapshotIdsArg = Annotated[list[str], Field(description="8-hex snapshot ids", min_length=1)]
+TagsArg = Annotated[list[str] | None, Field(description="Tags")]
+PathsArg = Annotated[
+    list[str],
+    Field(description="Absolute paths inside the snapshot", min_length=1),
+]
+
+
+class TaskActionResult(ActionResult):
+    task: TaskOutcome | None = None
+
+
+class RestoreResult(TaskActionResult):
+    landed: list[str] = Field(default_factory=list, description="Where the files land")
+
+
+class Retagged(BaseModel):
+    old_id: str
+    new_id: str | None = None
+    time: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class TagResult(TaskOutcome):
+    retagged: list[Retagged] = Field(default_factory=list, description="Tagging gives snapshots new ids")
+
+
+# --- followed tasks -------------------------------------------------------------------------------
+
+
+@tool(toolset="backups", title="Run a backup now", level="operate", idempotent=False)
+async def run_backup(
+    ctx: Ctx,
+    job_id: JobArg,
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> TaskOutcome:
+    """Run a backup job now and follow it: outcome, new snapshot id, files and bytes added."""
+    client = client_of(ctx)
+    job = await client.get_backup_job(job_id)
+    try:
+        started = await client.run_backup(job.shortId)
+    except Conflict as exc:
+        raise await _already_running(
+            client, exc, f"A backup of job {job.name!r} ({job.shortId})", "backup", "backup_schedule", job.shortId
+        ) from None
+    outcome, _ = await _run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
+    return outcome
+
+
+@tool(toolset="tasks", title="Wait for a task")
+async def wait_for_task(ctx: Ctx, task_id: TaskArg, wait_seconds: WaitSecondsArg = None) -> TaskOutcome:
+    """Follow a task (with progress) until it ends or wait_seconds pass; returns its outcome."""
+    client = client_of(ctx)
+    names = await resource_names(client)
+    outcome, _ = await follow(ctx, task_id, wait_seconds=wait_budget(ctx, wait_seconds), names=names)
+    return outcome
+
+
+@tool(toolset="tasks", title="Cancel a task", level="operate", idempotent=True)
+async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
+    """Cancel a queued or running task (not snapshot delete/tag) and report how it ended."""
+    client = client_of(ctx)
+    try:
+        await client.cancel_task(task_id)
+    except Conflict:
+        note(zerobyte_status=409)
+        task = await client.get_task(task_id)
+        view = outcome_of(task)
+        if task.terminal:
+            raise ToolFailure(
+                f"Task {task.id} ({task.kind}) already ended ({view.outcome}): nothing to cancel."
+            ) from None
+        raise ToolFailure(
+            f"Zerobyte cannot cancel a running {task.kind} task (only backup, restore, doctor, retention and mirror "
+            f"sync tasks stop midway). Call wait_for_task(task_id='{task.id}') to see it end."
+        ) from None
+    note(zerobyte_status=202, task_id=task_id)
+    outcome, final = await follow(ctx, task_id, wait_seconds=min(CANCEL_WAIT_SECONDS, wait_budget(ctx, None)))
+    if final is None:
+        outcome.next_step = (
+            f"Cancellation requested; the task is still stopping. Call wait_for_task(task_id='{task_id}')."
+        )
+    return outcome
+
+
+@tool(toolset="repositories", title="Run repository doctor", level="operate", idempotent=False)
+async def run_doctor(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> TaskOutcome:
+    """Run doctor (unlock, check, repair index) on a repository and follow it; reports each step."""
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    try:
+        started = await client.start_doctor(repo.shortId)
+    except Conflict as exc:
+        raise await _already_running(
+            client, exc, f"Doctor on repository {repo.name!r} ({repo.shortId})", "doctor", "repository", repo.shortId
+        ) from None
+    outcome, _ = await _run_task(ctx, started, "doctor", {repo.shortId: repo.name}, wait, wait_seconds)
+    return outcome
+
+
+@tool(toolset="backups", title="Sync a mirror", level="operate", idempotent=False)
+async def sync_mirror(
+    ctx: Ctx,
+    job_id: JobArg,
+    mirror_repository_id: Annotated[str, Field(description="Mirror repository short id")],
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> TaskOutcome:
+    """Copy a backup job's missing snapshots to one of its mirrors now, and follow the copy."""
+    client = client_of(ctx)
+    job = await client.get_backup_job(job_id)
+    mirrors = await client.get_job_mirrors(job.shortId)
+    mirror = next(
+        (
+            m
+            for m in mirrors
+            if mirror_repository_id == m.repositoryId or (m.repository and m.repository.id == mirror_repository_id)
+        ),
+        None,
+    )
+    if mirror is None:
+        known = ", ".join(_repo_label(m.repositoryId, m.repository) for m in mirrors) or "none"
+        raise ToolFailure(
+            f"Repository {mirror_repository_id!r} is not a mirror of backup job {job.name!r} ({job.shortId}); "
+            f"its mirrors: {known}."
+        )
+    names = {job.shortId: job.name}
+    if mirror.repository is not None:
+        names[mirror.repositoryId] = mirror.repository.name
+    try:
+        started = await client.sync_mirror(job.shortId, mirror.repositoryId)
+    except Conflict as exc:
+        raise await _already_running(
+            client,
+            exc,
+            f"A mirror sync of job {job.name!r} ({job.shortId})",
+            "mirrorSync",
+            "backup_schedule",
+            job.shortId,
+        ) from None
+    outcome, _ = await _run_task(ctx, started, "mirrorSync", names, wait, wait_seconds)
+    return outcome
+
+
+@tool(toolset="snapshots", title="Tag snapshots", level="operate", idempotent=False)
+async def tag_snapshots(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_ids: SnapshotIdsArg,
+    add_tags: TagsArg = None,
+    remove_tags: TagsArg = None,
+    set_tags: Annotated[list[str] | None, Field(description="Replace all tags with these")] = None,
+    wait_seconds: WaitSecondsArg = None,
+) -> TagResult:
+    """Add, remove or set snapshot tags. Tagged snapshots get NEW ids: the result maps old to new."""
+    wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
+    add, remove, replace_all = (
+        _tags("add_tags", add_tags),
+        _tags("remove_tags", remove_tags),
+        _tags("set_tags", set_tags),
+    )
+    if not (add or remove or replace_all is not None):
+        raise ToolFailure("Nothing to do: give add_tags, remove_tags or set_tags.")
+    if replace_all is not None and (add or remove):
+        raise ToolFailure("set_tags replaces all tags: use it alone, or use add_tags/remove_tags.")
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    before = await client.list_snapshots(repo.shortId)
+    targets = _match_snapshots(before, wanted, repo)
+    started = await client.tag_snapshots(
+        repo.shortId, [s.short_id for s in targets], add=add or None, remove=remove or None, set_tags=replace_all
+    )
+    # Always followed: the new ids are only known once the task has ended.
+    outcome, final = await _run_task(ctx, started, "tagSnapshots", {repo.shortId: repo.name}, True, wait_seconds)
+    result = TagResult.model_validate(outcome.model_dump())
+    if final is None or final.status != "succeeded":
+        result.next_step = result.next_step or "Tagging did not finish: list_snapshots shows the current ids."
+        return result
+    after = await client.list_snapshots(repo.shortId)
+    by_time: dict[float, list[Snapshot]] = {}
+    for s in after:
+        by_time.setdefault(s.time, []).append(s)
+    for old in targets:
+        # Tagging rewrites the snapshot (new id, same time); the task result still lists the old ids (sample 75).
+        same_time = by_time.get(old.time, [])
+        new = same_time[0] if len(same_time) == 1 else next((s for s in same_time if s.short_id == old.short_id), None)
+        result.retagged.append(
+            Retagged(
+                old_id=old.short_id,
+                new_id=new.short_id if new else None,
+                time=iso_from_ms(old.time),
+                tags=list(new.tags) if new else [],
+            )
+        )
+    hints = [await _detached_from_jobs(client, targets, result.retagged)]
+    vanished = [r.old_id for r in result.retagged if r.new_id is None]
+    if vanished:
+        hints.append(
+            f"No snapshot with the time of {', '.join(vanished)} is listed any more (a retention run may have "
+            "removed it meanwhile): list_snapshots shows the current set."
+        )
+    result.next_step = " ".join(h for h in hints if h) or None
+    return result
+
+
+# --- restore ---------------------------------------------------------------------------------------
+
+
+@tool(toolset="snapshots", title="Restore to a new folder", level="operate", idempotent=False)
+async def restore(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex)")],
+    paths: PathsArg,
+    target_path: Annotated[str, Field(description="Absolute folder under an allowed restore root")],
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> RestoreResult:
+    """Restore files or one folder from a snapshot into a folder under the allowed roots; never overwrites."""
+    target = check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
+    sid = check_snapshot_id("snapshot_id", snapshot_id)
+    clean = _clean_paths(paths)
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    snap = await client.get_snapshot(repo.shortId, sid)
+    kind = await _path_kind(client, repo, snap, clean, target)
+    body = _restore_body(snap.short_id, clean, kind, target, "never")
+    return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
+
+
+async def _ask_restore_in_place(
+    ctx: Ctx,
+    repository_id: str,
+    snapshot_id: str,
+    paths: list[str],
+    overwrite: str,
+    target_path: str | None,
+    confirm_token: str | None,
+) -> Gate | Elicit[Approval]:
+    arguments = {
+        "repository_id": repository_id,
+        "snapshot_id": snapshot_id,
+        "paths": paths,
+        "overwrite": overwrite,
+        "target_path": target_path,
+    }
+
+    async def preview() -> Preview:
+        target = (
+            check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
+            if target_path is not None
+            else None
+        )
+        sid = check_snapshot_id("snapshot_id", snapshot_id)
+        clean = _clean_paths(paths)
+        client = client_of(ctx)
+        repo = await client.get_repository(repository_id)
+        snap = await client.get_snapshot(repo.shortId, sid)
+        kind = await _path_kind(client, repo, snap, clean, target)
+        where = "its original location" if target is None else target
+        mode = {
+            "always": "existing files there are replaced by the snapshot's version",
+            "if-changed": "existing files whose content differs are replaced by the snapshot's version",
+            "if-newer": "existing files older than the snapshot's version are replaced",
+            "never": "existing files are kept; only missing files are written",
+        }[overwrite]
+        return Preview(
+            action=(
+                f"Restore {len(clean)} {kind}{'s' if len(clean) > 1 else ''} from snapshot {snap.short_id} "
+                f"({iso_from_ms(snap.time)}) of repository {repo.name!r} ({repo.shortId}) to {where}"
+            ),
+            effects=[f"overwrite={overwrite}: {mode}.", "Files that are not in the snapshot are left alone."],
+            items=[
+                PreviewItem(kind=kind, id=p, note=line)
+                for p, line in zip(clean, _landing(clean, kind, target), strict=True)
+            ],
+        )
+
+    return await gate(ctx, tool="restore_in_place", arguments=arguments, token=confirm_token, preview=preview)
+
+
+@tool(toolset="snapshots", title="Restore in place", level="full", destructive=True, idempotent=False)
+async def restore_in_place(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex)")],
+    paths: PathsArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_restore_in_place)],
+    overwrite: Annotated[Overwrite, Field(description="What to do with existing files")] = "always",
+    target_path: Annotated[str | None, Field(description="Allowed folder; omit = original location")] = None,
+    confirm_token: TokenArg = None,
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> RestoreResult:
+    """Restore over existing files: to the original location, or overwriting in an allowed folder. Confirmed."""
+    decision = settle(answer, "restore_in_place")
+    if (stop := not_done(decision, RestoreResult)) is not None:
+        return stop
+    roots = app_of(ctx).settings.restore_allowed_roots
+    target = check_restore_target(target_path, roots) if target_path is not None else None
+    clean = _clean_paths(paths)
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    snap = await client.get_snapshot(repo.shortId, check_snapshot_id("snapshot_id", snapshot_id))
+    kind = await _path_kind(client, repo, snap, clean, target)
+    body = _restore_body(snap.short_id, clean, kind, target, overwrite)
+    return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
+
+
+def check_restore_target(target_path: str, roots: Sequence[str]) -> str:
+    """The normalised target, or a refusal: relative, '..', '//', odd characters, or outside every root."""
+    if not roots:
+        raise ToolFailure(
+            "Restoring to a new folder is off: no restore roots are configured. Ask the administrator to set "
+            'restore.allowed_roots (e.g. ["/srv/restore"]) in config.toml or ZEROBYTE_MCP_RESTORE_ROOTS. '
+            "For one file, read_snapshot_file needs no restore."
+        )
+    allowed = ", ".join(roots)
+    text = target_path.strip() if isinstance(target_path, str) else ""
+    if not text:
+        raise ToolFailure(f"target_path is empty: give a folder under {allowed}.")
+    if any(ord(c) < 32 or c in "\x7f\\" for c in text):
+        raise ToolFailure("target_path contains control characters or a backslash: give a plain POSIX path.")
+    if not text.startswith("/"):
+        raise ToolFailure(f"target_path {text!r} is relative: give an absolute folder under {allowed}.")
+    if text.startswith("//"):
+        raise ToolFailure(f"target_path {text!r} starts with '//' (a network path): give a folder under {allowed}.")
+    if any(part in ("..", ".", "~") for part in text.split("/")):
+        raise ToolFailure(f"target_path {text!r} contains '..', '.' or '~': give the folder plainly, under {allowed}.")
+    normal = posixpath.normpath(text)
+    for root in roots:
+        base = root.rstrip("/")
+        if normal in (root, base) or normal.startswith(base + "/"):
+            return normal
+    raise ToolFailure(f"target_path {normal!r} is outside the allowed restore folders ({allowed}).")
+
+
+def _clean_paths(paths: Sequence[str]) -> list[str]:
+    if len(paths) > MAX_RESTORE_PATHS:
+        raise ToolFailure(f"paths: at most {MAX_RESTORE_PATHS} per restore; restore their common folder instead.")
+    clean: list[str] = []
+    for p in paths:
+        normal = check_absolute_path("paths", p)
+        if normal not in clean:
+            clean.append(normal)
+    return clean
+
+
+async def _path_kind(
+    client: ZerobyteClient, repo: Repository, snap: Snapshot, paths: list[str], target: str | None
+) -> Literal["file", "dir"]:
+    """Every path must exist in the snapshot and be of one kind (Zerobyte restores one kind per call)."""
+    kinds: dict[str, str] = {}
+    for path in paths:
+        try:
+            page = await client.list_snapshot_files(repo.shortId, snap.short_id, path, limit=1)
+        except ZerobyteError:
+            page = None
+        node = next((n for n in page.files if n.path.rstrip("/") == path.rstrip("/")), None) if page else None
+        if node is None:
+            raise ToolFailure(
+                f"{path!r} is not in snapshot {snap.short_id}: list_snapshot_files or find_file shows what it holds. "
+                "Nothing was restored."
+            )
+        kinds[path] = "dir" if node.type == "dir" else "file"
+    found = set(kinds.values())
+    if len(found) > 1:
+        raise ToolFailure("paths mixes files and folders: restore files and folders in separate calls.")
+    kind: Literal["file", "dir"] = "dir" if found == {"dir"} else "file"
+    if kind == "dir" and len(paths) > 1 and target is not None:
+        raise ToolFailure(
+            "Restore one folder per call: a folder's contents land directly in target_path, so two folders would mix."
+        )
+    return kind
+
+
+def _landing(paths: list[str], kind: str, target: str | None) -> list[str]:
+    """Where each path lands: a file in the target folder; a folder's CONTENTS in the target."""
+    if target is None:
+        return [f"{p} (original location)" for p in paths]
+    if kind == "file":
+        return [f"{p} -> {posixpath.join(target, posixpath.basename(p))}" for p in paths]
+    return [f"contents of {p}/ -> {target}/" for p in paths]
+
+
+def _restore_body(snapshot_id: str, paths: list[str], kind: str, target: str | None, overwrite: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "snapshotId": snapshot_id,
+        "include": paths,
+        "selectedItemKind": kind,
+        "overwrite": overwrite,
+    }
+    if target is not None:
+        body["targetPath"] = target
+    return body
+
+
+async def _do_restore(
+    ctx: Ctx,
+    client: ZerobyteClient,
+    repo: Repository,
+    snap: Snapshot,
+    body: dict[str, Any],
+    landed: list[str],
+    wait: bool,
+    wait_seconds: float | None,
+) -> RestoreResult:
+    try:
+        started = await client.restore(repo.shortId, body)
+    except Conflict as exc:
+        raise await _already_running(
+            client, exc, f"A restore of snapshot {snap.short_id}", "restore", "repository", repo.shortId
+        ) from None
+    outcome, final = await _run_task(ctx, started, "restore", {repo.shortId: repo.name}, wait, wait_seconds)
+    where = body.get("targetPath") or "the original location"
+    if final is None:
+        message = f"Restore of snapshot {snap.short_id} into {where} is still running."
+    elif outcome.outcome == "success":
+        counts = outcome.result
+        files = f"{counts.files_restored} file(s)" if counts and counts.files_restored is not None else "Files"
+        message = f"{files} restored from snapshot {snap.short_id} into {where}."
+    else:
+        message = f"Restore of snapshot {snap.short_id} into {where} ended: {outcome.outcome}."
+    return RestoreResult(outcome=outcome.outcome, message=message, task=outcome, landed=landed)
+
+
+# --- destructive: retention and snapshots ---------------------------------------------------------
+
+
+async def _ask_apply_retention(ctx: Ctx, job_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="apply_retention",
+        arguments={"job_id": job_id},
+        token=confirm_token,
+        preview=lambda: _retention_preview(client_of(ctx), job_id),
+    )
+
+
+@tool(toolset="backups", title="Apply retention", level="full", destructive=True, idempotent=False)
+async def apply_retention(
+    ctx: Ctx,
+    job_id: JobArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_apply_retention)],
+    confirm_token: TokenArg = None,
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> TaskActionResult:
+    """Apply a job's retention policy now (forget + prune); previews the snapshots that go. Confirmed."""
+    decision = settle(answer, "apply_retention")
+    if (stop := not_done(decision, TaskActionResult)) is not None:
+        return stop
+    client = client_of(ctx)
+    job = await client.get_backup_job(job_id)
+    rid = await _job_repository(client, job)
+    try:
+        started = await client.run_forget(job.shortId)
+    except Conflict as exc:
+        raise await _already_running(
+            client, exc, f"Retention for job {job.name!r} ({job.shortId})", "forget", "backup_schedule", job.shortId
+        ) from None
+    outcome, final = await _run_task(ctx, started, "forget", {job.shortId: job.name}, wait, wait_seconds)
+    planned = [i.id for i in decision.preview.items] if decision.preview else []
+    if final is None or outcome.outcome != "success":
+        message = f"Retention for backup job {job.name!r} did not finish ({outcome.outcome})."
+        return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
+    remaining = {s.short_id for s in await client.list_snapshots(rid, backup_job_id=job.shortId)} if rid else set()
+    gone = [sid for sid in planned if sid not in remaining]
+    message = (
+        f"Retention applied to backup job {job.name!r}: {len(gone)} snapshot(s) forgotten and pruned"
+        + (f" ({', '.join(gone)})" if gone else "")
+        + f"; {len(remaining)} kept."
+    )
+    return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
+
+
+async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview | None:
+    job = await client.get_backup_job(job_id)
+    policy = job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else {}
+    policy = {k: v for k, v in policy.items() if v not in (None, "", 0)}
+    if not policy:
+        raise ToolFailure(
+            f"Backup job {job.name!r} ({job.shortId}) has no retention policy, so there is nothing to apply."
+        )
+    rid = await _job_repository(client, job)
+    if rid is None:
+        raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows.")
+    # With backupId, Zerobyte computes retentionCategories by a `forget --dry-run`: an empty list means
+    # that snapshot is the one forget removes (API.md §2.2).
+    snaps = sorted(await client.list_snapshots(rid, backup_job_id=job.shortId), key=lambda s: s.time)
+    going = [s for s in snaps if not s.retentionCategories]
+    if not going:
+        return None
+    rules = ", ".join(f"{k}={v}" for k, v in sorted(policy.items()))
+    effects = [
+        f"Forgets {len(going)} of {len(snaps)} snapshots and prunes data only they use; "
+        f"{len(snaps) - len(going)} are kept ({rules}).",
+        "Forgotten snapshots cannot be restored afterwards.",
+    ]
+    if len(going) == len(snaps):
+        effects.append("Warning: Zerobyte marks EVERY snapshot of this job for removal.")
+    repo = _repo_label(rid, job.repository)
+    return Preview(
+        action=f"Apply retention of backup job {job.name!r} ({job.shortId}) to repository {repo}",
+        effects=effects,
+        items=[_snapshot_item(s, {job.shortId: job}) for s in going],
+    )
+
+
+async def _ask_delete_snapshots(
+    ctx: Ctx, repository_id: str, snapshot_ids: list[str], confirm_token: str | None
+) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="delete_snapshots",
+        arguments={"repository_id": repository_id, "snapshot_ids": snapshot_ids},
+        token=confirm_token,
+        preview=lambda: _delete_snapshots_preview(client_of(ctx), repository_id, snapshot_ids),
+    )
+
+
+@tool(toolset="snapshots", title="Delete snapshots", level="full", destructive=True, idempotent=True)
+async def delete_snapshots(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_ids: SnapshotIdsArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_snapshots)],
+    confirm_token: TokenArg = None,
+    wait: WaitArg = True,
+    wait_seconds: WaitSecondsArg = None,
+) -> TaskActionResult:
+    """Delete snapshots for good (forget + prune); previews them with time and size. Confirmed."""
+    decision = settle(answer, "delete_snapshots")
+    if (stop := not_done(decision, TaskActionResult)) is not None:
+        return stop
+    assert decision.preview is not None
+    ids = [i.id for i in decision.preview.items]
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    started = await client.delete_snapshots(repo.shortId, ids)
+    outcome, final = await _run_task(ctx, started, "deleteSnapshots", {repo.shortId: repo.name}, wait, wait_seconds)
+    if final is None or outcome.outcome != "success":
+        message = f"Deleting {len(ids)} snapshot(s) from {repo.name!r} did not finish ({outcome.outcome})."
+    else:
+        message = f"Deleted {len(ids)} snapshot(s) from repository {repo.name!r}: {', '.join(ids)}."
+    return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
+
+
+async def _delete_snapshots_preview(client: ZerobyteClient, repository_id: str, snapshot_ids: list[str]) -> Preview:
+    wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
+    repo = await client.get_repository(repository_id)
+    snaps = await client.list_snapshots(repo.shortId)
+    # Zerobyte "deletes" a missing id with a succeeded task (samples 80-81), so existence is checked here.
+    targets = _match_snapshots(snaps, wanted, repo)
+    jobs = await _jobs_by_tag(client)
+    items = [_snapshot_item(s, jobs) for s in sorted(targets, key=lambda s: s.time)]
+    effects = [
+        f"Runs restic forget --prune: the {len(targets)} snapshot(s) and data only they use are removed for good.",
+        f"{len(snaps) - len(targets)} snapshot(s) remain in the repository.",
+    ]
+    for tag, job in sorted(jobs.items()):
+        of_job = [s for s in snaps if tag in s.tags]
+        if of_job and max(of_job, key=lambda s: s.time) in targets:
+            effects.append(f"Includes the newest snapshot of backup job {job.name!r} ({job.shortId}).")
+    return Preview(
+        action=f"Delete {len(targets)} snapshot(s) from repository {repo.name!r} ({repo.shortId})",
+        effects=effects,
+        items=items,
+    )
+
+
+# --- destructive: objects ------------------------------------------------------------------------
+
+
+async def _ask_delete_backup_job(ctx: Ctx, job_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="delete_backup_job",
+        arguments={"job_id": job_id},
+        token=confirm_token,
+        preview=lambda: _job_preview(client_of(ctx), job_id),
+    )
+
+
+@tool(toolset="backups", title="Delete a backup job", level="full", destructive=True, idempotent=True)
+async def delete_backup_job(
+    ctx: Ctx,
+    job_id: JobArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_backup_job)],
+    confirm_token: TokenArg = None,
+) -> ActionResult:
+    """Delete a backup job with its mirror and notification links; snapshots stay. Confirmed."""
+    decision = settle(answer, "delete_backup_job")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return stop
+    client = client_of(ctx)
+    job = await client.get_backup_job(job_id)
+    await client.delete_backup_job(job.shortId)
+    note(zerobyte_status=200)
+    return ActionResult(outcome="done", message=_done(decision, f"Deleted backup job {job.name!r} ({job.shortId})."))
+
+
+async def _job_preview(client: ZerobyteClient, job_id: str) -> Preview:
+    job = await client.get_backup_job(job_id)
+    mirrors, links, active = await _gather3(
+        lambda: client.get_job_mirrors(job.shortId),
+        lambda: client.get_job_notifications(job.shortId),
+        lambda: client.list_tasks(resource_type="backup_schedule", resource_id=job.shortId),
+    )
+    repo = job.repository.name if job.repository else job.repositoryId
+    effects = [
+        f"Its schedule ({job.cronExpression or 'manual only'}) stops; {_count(len(mirrors), 'mirror link')} and "
+        f"{_count(len(links), 'notification link')} go with it.",
+        f"Existing snapshots stay in repository {repo!r} but are no longer listed or pruned for this job.",
+    ]
+    if active:
+        effects.append(f"A {active[0].kind} task of this job is {active[0].status} right now ({active[0].id}).")
+    items = [
+        PreviewItem(kind="mirror", id=m.repositoryId, name=m.repository.name if m.repository else None) for m in mirrors
+    ]
+    items += [
+        PreviewItem(
+            kind="notification_link", id=str(a.destinationId), name=a.destination.name if a.destination else None
+        )
+        for a in links
+    ]
+    return Preview(action=f"Delete backup job {job.name!r} ({job.shortId})", effects=effects, items=items)
+
+
+async def _ask_delete_volume(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="delete_volume",
+        arguments={"volume_id": volume_id},
+        token=confirm_token,
+        preview=lambda: _volume_preview(client_of(ctx), volume_id),
+    )
+
+
+@tool(toolset="volumes", title="Delete a volume", level="full", destructive=True, idempotent=True)
+async def delete_volume(
+    ctx: Ctx,
+    volume_id: Annotated[str, Field(description="Volume short id (see list_volumes)")],
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_volume)],
+    confirm_token: TokenArg = None,
+) -> ActionResult:
+    """Delete a volume and the backup jobs using it (listed in the preview). Confirmed."""
+    decision = settle(answer, "delete_volume")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return stop
+    client = client_of(ctx)
+    volume = (await client.get_volume(volume_id)).volume
+    await client.delete_volume(volume.shortId)
+    note(zerobyte_status=200)
+    return ActionResult(outcome="done", message=_done(decision, f"Deleted volume {volume.name!r} ({volume.shortId})."))
+
+
+async def _volume_preview(client: ZerobyteClient, volume_id: str) -> Preview:
+    volume = (await client.get_volume(volume_id)).volume
+    jobs = [
+        j
+        for j in await client.list_backup_jobs()
+        if (j.volume is not None and j.volume.shortId == volume.shortId)
+        or (j.volumeId is not None and str(j.volumeId) in (str(volume.id), volume.shortId))
+    ]
+    mirrors = await _mirrors_of(client, jobs)
+    effects = [_cascade("use it", jobs, sum(len(m) for m in mirrors.values()))]
+    effects.append(
+        "Zerobyte unmounts it; the source files themselves are not touched, and snapshots stay in their repositories."
+    )
+    return Preview(
+        action=f"Delete volume {volume.name!r} ({volume.shortId})",
+        effects=effects,
+        items=_job_items(jobs, mirrors),
+    )
+
+
+async def _ask_delete_repository(ctx: Ctx, repository_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="delete_repository",
+        arguments={"repository_id": repository_id},
+        token=confirm_token,
+        preview=lambda: _repository_preview(client_of(ctx), repository_id),
+    )
+
+
+@tool(toolset="repositories", title="Delete a repository", level="full", destructive=True, idempotent=True)
+async def delete_repository(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_repository)],
+    confirm_token: TokenArg = None,
+) -> ActionResult:
+    """Delete a repository with the jobs and mirrors using it; the restic data stays. Confirmed."""
+    decision = settle(answer, "delete_repository")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return stop
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    await client.delete_repository(repo.shortId)
+    note(zerobyte_status=200)
+    return ActionResult(outcome="done", message=_done(decision, f"Deleted repository {repo.name!r} ({repo.shortId})."))
+
+
+async def _repository_preview(client: ZerobyteClient, repository_id: str) -> Preview:
+    repo = await client.get_repository(repository_id)
+    all_jobs = await client.list_backup_jobs()
+    primary = [j for j in all_jobs if _uses_repository(j, repo)]
+    mirrors = await _mirrors_of(client, all_jobs)
+    own_mirrors = sum(len(mirrors.get(j.shortId, [])) for j in primary)
+    mirrored_here = [j for j in all_jobs if j not in primary and repo.shortId in mirrors.get(j.shortId, [])]
+    effects = [_cascade("use it", primary, own_mirrors)] if primary else ["No backup job writes to it."]
+    if mirrored_here:
+        names = _names(mirrored_here)
+        effects.append(
+            f"{_count(len(mirrored_here), 'mirror')} into it (from {names}) will be removed; those jobs stay."
+        )
+    location = repository_summary(repo).location
+    effects.append(
+        f"The restic data stays in {location or 'its storage'}: Zerobyte does not delete it (re-add it as an "
+        "existing repository to use it again)."
+    )
+    items = _job_items(primary, mirrors)
+    items += [PreviewItem(kind="mirror", id=j.shortId, name=j.name, note="mirror link removed") for j in mirrored_here]
+    return Preview(action=f"Delete repository {repo.name!r} ({repo.shortId})", effects=effects, items=items)
+
+
+async def _ask_delete_destination(ctx: Ctx, destination_id: int, confirm_token: str | None) -> Gate | Elicit[Approval]:
+    return await gate(
+        ctx,
+        tool="delete_notification_destination",
+        arguments={"destination_id": destination_id},
+        token=confirm_token,
+        preview=lambda: _destination_preview(client_of(ctx), destination_id),
+    )
+
+
+@tool(toolset="notifications", title="Delete notification destination", level="full", destructive=True, idempotent=True)
+async def delete_notification_destination(
+    ctx: Ctx,
+    destination_id: Annotated[int, Field(description="Destination id (integer)", ge=1)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_destination)],
+    confirm_token: TokenArg = None,
+) -> ActionResult:
+    """Delete a notification destination; jobs using it stop notifying it. Confirmed."""
+    decision = settle(answer, "delete_notification_destination")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return stop
+    client = client_of(ctx)
+    dest = await client.get_destination(destination_id)
+    await client.delete_destination(dest.id)
+    note(zerobyte_status=200)
+    return ActionResult(
+        outcome="done", message=_done(decision, f"Deleted notification destination {dest.name!r} ({dest.id}).")
+    )
+
+
+async def _destination_preview(client: ZerobyteClient, destination_id: int) -> Preview:
+    dest = await client.get_destination(destination_id)
+    jobs = await client.list_backup_jobs()
+    links = await _bounded([_binder(client.get_job_notifications, j.shortId) for j in jobs])
+    users = [j for j, assigned in zip(jobs, links, strict=True) if any(a.destinationId == dest.id for a in assigned)]
+    if users:
+        effect = (
+            f"{_names(users)} notif{'y' if len(users) > 1 else 'ies'} it; they stop (their other destinations stay)."
+        )
+    else:
+        effect = "No backup job notifies it."
+    return Preview(
+        action=f"Delete notification destination {dest.name!r} ({dest.id}, {dest.type or 'unknown type'})",
+        effects=[effect],
+        items=[PreviewItem(kind="backup_job", id=j.shortId, name=j.name, note="loses this destination") for j in users],
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+async def _run_task(
+    ctx: Ctx,
+    started: TaskStarted | None,
+    kind: str,
+    names: dict[str, str],
+    wait: bool,
+    wait_seconds: float | None,
+) -> tuple[TaskOutcome, Task | None]:
+    """The task's outcome after following it (or right away when wait is false)."""
+    if started is None:
+        return TaskOutcome(id="unknown", kind=kind, status="started", outcome="running", next_step=NO_TASKS_API), None
+    note(zerobyte_status=202, task_id=started.taskId)
+    if not wait:
+        task = await client_of(ctx).get_task(started.taskId)
+        if task.terminal:
+            return outcome_of(task, names), task
+        step = f"Started; call wait_for_task(task_id='{task.id}') to follow it."
+        return outcome_of(task, names, next_step=step), None
+    return await follow(ctx, started.taskId, wait_seconds=wait_budget(ctx, wait_seconds), names=names)
+
+
+async def _already_running(
+    client: ZerobyteClient, exc: Conflict, what: str, kind: str, resource_type: str, resource_id: str
+) -> ToolFailure:
+    """A 409 'already running', explained with the running task and what to do about it."""
+    note(zerobyte_status=409)
+    try:
+        tasks = await client.list_tasks(kind=kind, resource_type=resource_type, resource_id=resource_id)
+    except ZerobyteError:
+        tasks = []
+    if not tasks:
+        return ToolFailure(f"{exc} No active {kind} task shows for it now (it may just have ended): retry.")
+    t = tasks[0]
+    progress = task_progress(t)
+    done = f", {progress.percent:g}% done" if progress is not None and progress.percent is not None else ""
+    since = iso_from_ms(t.startedAt or t.createdAt)
+    return ToolFailure(
+        f"{what} is already running: task {t.id} ({t.status}{done}, since {since}). Call "
+        f"wait_for_task(task_id='{t.id}') to follow it, or cancel_task to stop it."
+    )
+
+
+def _match_snapshots(snaps: list[Snapshot], wanted: list[str], repo: Repository) -> list[Snapshot]:
+    found: list[Snapshot] = []
+    missing: list[str] = []
+    for sid in wanted:
+        if len(sid) >= 8:
+            hits = [s for s in snaps if s.short_id == sid[:8] and (s.id is None or s.id.startswith(sid))]
+        else:
+            hits = [s for s in snaps if s.short_id.startswith(sid)]
+        if not hits:
+            missing.append(sid)
+        elif len(hits) > 1:
+            raise ToolFailure(f"Snapshot id {sid!r} is ambiguous in repository {repo.name!r}: give 8 hex digits.")
+        elif hits[0] not in found:
+            found.append(hits[0])
+    if missing:
+        raise ToolFailure(
+            f"No snapshot {', '.join(missing)} in repository {repo.name!r} ({repo.shortId}); nothing was changed. "
+            "list_snapshots shows the current ids (tagging changes them)."
+        )
+    return found
+
+
+def _snapshot_item(s: Snapshot, jobs: dict[str, BackupJob] | None = None) -> PreviewItem:
+    job_names = [jobs[t].name for t in s.tags if jobs and t in jobs]
+    other_tags = [t for t in s.tags if not jobs or t not in jobs]
+    note_parts = ([f"job {', '.join(job_names)}"] if job_names else []) + (
+        [f"tags {', '.join(other_tags)}"] if other_tags else []
+    )
+    return PreviewItem(
+        kind="snapshot",
+        id=s.short_id,
+        time=iso_from_ms(s.time),
+        size=int(s.size) if s.size is not None else None,
+        note="; ".join(note_parts) or None,
+    )
+
+
+async def _jobs_by_tag(client: ZerobyteClient) -> dict[str, BackupJob]:
+    """Backup jobs by the tag their snapshots carry (the job's short id); {} if the list fails."""
+    try:
+        return {j.shortId: j for j in await client.list_backup_jobs()}
+    except ZerobyteError:
+        return {}
+
+
+async def _detached_from_jobs(client: ZerobyteClient, before: list[Snapshot], after: list[Retagged]) -> str | None:
+    jobs = await _jobs_by_tag(client)
+    lost: list[str] = []
+    for old, new in zip(before, after, strict=True):
+        for tag in old.tags:
+            if tag in jobs and new.new_id is not None and tag not in new.tags:
+                lost.append(f"{new.new_id} left job {jobs[tag].name!r}")
+    if not lost:
+        return None
+    return (
+        "Removing a job's tag detaches snapshots from that job's list and retention: "
+        + "; ".join(lost)
+        + ". add_tags with the job's short id re-attaches them."
+    )
+
+
+def _tags(argument: str, values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    if len(values) > 50:
+        raise ToolFailure(f"{argument}: at most 50 tags.")
+    clean: list[str] = []
+    for v in values:
+        text = v.strip()
+        if not text or len(text) > 100 or "," in text or any(c.isspace() or ord(c) < 32 for c in text):
+            raise ToolFailure(f"{argument}: {v!r} is not a valid tag (1-100 characters, no spaces or commas).")
+        if text not in clean:
+            clean.append(text)
+    return clean
+
+
+async def _job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
+    if job.repository is not None:
+        return job.repository.shortId
+    if job.repositoryId is None:
+        return None
+    # Job rows name their repository by UUID (API.md §4); snapshot routes take short ids.
+    for repo in await client.list_repositories():
+        if job.repositoryId in (repo.id, repo.shortId):
+            return repo.shortId
+    return None
+
+
+def _uses_repository(job: BackupJob, repo: Repository) -> bool:
+    if job.repository is not None:
+        return job.repository.shortId == repo.shortId
+    return job.repositoryId is not None and job.repositoryId in (repo.id, repo.shortId)
+
+
+async def _mirrors_of(client: ZerobyteClient, jobs: list[BackupJob]) -> dict[str, list[str]]:
+    """Job short id -> mirror repository short ids."""
+    found = await _bounded([_binder(client.get_job_mirrors, j.shortId) for j in jobs])
+    return {j.shortId: [m.repositoryId for m in mirrors] for j, mirrors in zip(jobs, found, strict=True)}
+
+
+def _job_items(jobs: list[BackupJob], mirrors: dict[str, list[str]]) -> list[PreviewItem]:
+    items: list[PreviewItem] = []
+    for j in jobs:
+        own = mirrors.get(j.shortId, [])
+        items.append(
+            PreviewItem(
+                kind="backup_job",
+                id=j.shortId,
+                name=j.name,
+                note=f"deleted, with {_count(len(own), 'mirror')}" if own else "deleted",
+            )
+        )
+    return items
+
+
+def _cascade(verb: str, jobs: list[BackupJob], mirror_count: int) -> str:
+    if not jobs:
+        return "No backup job uses it."
+    jobs_text = f"Backup job{'s' if len(jobs) > 1 else ''} {_names(jobs)}"
+    mirrors_text = f" and {_count(mirror_count, 'mirror')}" if mirror_count else ""
+    plural = len(jobs) > 1 or mirror_count > 0
+    return f"{jobs_text}{mirrors_text} {verb if plural else 'uses it'} and will be deleted with it."
+
+
+def _names(jobs: list[BackupJob]) -> str:
+    quoted = [repr(j.name) for j in jobs]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _done(decision: Gate, first: str) -> str:
+    effects = decision.preview.effects if decision.preview else []
+    return " ".join([first, *effects])
+
+
+def _repo_label(short_id: str, repo: Repository | None) -> str:
+    return f"{repo.name!r} ({short_id})" if repo is not None else short_id
+
+
+def _binder(fn: Callable[[str], Awaitable[Any]], arg: str) -> Callable[[], Awaitable[Any]]:
+    return lambda: fn(arg)
+
+
+async def _bounded(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int = 6) -> list[Any]:
+    """Run calls concurrently (at most ``limit`` at once), results in order."""
+    results: list[Any] = [None] * len(calls)
+    errors: list[ZerobyteError] = []
+    limiter = anyio.CapacityLimiter(limit)
+
+    async def one(i: int) -> None:
+        async with limiter:
+            try:
+                results[i] = await calls[i]()
+            except ZerobyteError as exc:  # re-raised plainly below: callers catch ZerobyteError, not groups
+                errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(calls)):
+            tg.start_soon(one, i)
+    if errors:
+        raise errors[0]
+    return results
+
+
+async def _gather3(
+    a: Callable[[], Awaitable[Any]], b: Callable[[], Awaitable[Any]], c: Callable[[], Awaitable[Any]]
+) -> tuple[Any, Any, Any]:
+    x, y, z = await _bounded([a, b, c])
+    return x, y, z

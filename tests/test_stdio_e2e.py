@@ -1,0 +1,77 @@
+"""The real ``zerobyte-mcp`` process over stdio, spawned by the SDK's client the way Claude Desktop or Cursor do.
+
+This is the only test that proves the console script, the settings from the environment, the key file and
+stdout-as-protocol work together: nothing but JSON-RPC may reach stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from mcp_server.simulator import Simulator, SimulatorServer
+from tests.conftest import TEST_KEY
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def stdio_params(url: str, tmp_path: Path, *extra_args: str, **extra_env: str) -> StdioServerParameters:
+    key_file = tmp_path / "api-key"
+    key_file.write_text(TEST_KEY + "\n")
+    key_file.chmod(0o600)
+    env = {
+        "ZEROBYTE_URL": url,
+        "ZEROBYTE_API_KEY_FILE": str(key_file),
+        "XDG_CONFIG_HOME": str(tmp_path),  # never pick up a developer's own config.toml
+        "ZEROBYTE_MCP_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_server", *extra_args], env=env, cwd=str(tmp_path)
+    )
+
+
+async def test_the_stdio_server_lists_tools_and_answers_list_volumes_on_both_eras(
+    sim: Simulator, sim_server: SimulatorServer, tmp_path: Path, era: str
+) -> None:
+    sim.add_volume("photos", path="/srv/photos")
+    sim.add_volume("nas-share", backend="nfs", config={"backend": "nfs", "server": "nas.lan", "exportPath": "/x"})
+    async with Client(stdio_params(sim_server.url, tmp_path), mode=era) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        result = await client.call_tool("list_volumes", {})
+        missing = await client.call_tool("get_volume", {"volume_id": "nOsUcH01"})
+    assert "list_volumes" in tools
+    assert tools["list_volumes"].annotations is not None
+    assert tools["list_volumes"].annotations.read_only_hint is True
+    assert not result.is_error
+    data: dict[str, Any] = result.structured_content or {}
+    assert data["total"] == 2
+    by_name = {v["name"]: v for v in data["volumes"]}
+    assert by_name["photos"]["source"] == "/srv/photos"
+    assert by_name["nas-share"]["source"] == "nas.lan:/x"
+    assert missing.is_error
+    text = missing.content[0].text  # type: ignore[union-attr]
+    assert "nOsUcH01" in text
+    assert "Error executing tool" not in text
+
+
+async def test_python_m_mcp_server_and_the_console_script_are_the_same_program(
+    sim_server: SimulatorServer, tmp_path: Path
+) -> None:
+    script = Path(sys.executable).with_name("zerobyte-mcp")
+    if not script.exists():
+        pytest.skip("the zerobyte-mcp console script is not installed next to this Python")
+    params = stdio_params(sim_server.url, tmp_path)
+    params = StdioServerParameters(command=str(script), args=[], env=params.env, cwd=params.cwd)
+    async with Client(params, mode="legacy") as client:
+        info = client.server_info
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert info is not None
+    assert info.name == "zerobyte"
+    assert "backup_health" in names
+    assert os.access(script, os.X_OK)

@@ -1,0 +1,566 @@
+"""Operation tools end to end: access levels, followed tasks, restore guards, previews, quirks, audit.
+
+Every test drives the real server through the SDK's in-memory client (both protocol eras) against the
+simulator over HTTP, and checks what reached Zerobyte (``sim.requests``) as well as what the agent read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from mcp import Client
+from mcp.client.context import ClientRequestContext
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
+
+from mcp_server.server import create_server
+from mcp_server.simulator import Simulator, SimulatorServer
+from tests.conftest import TEST_KEY, make_settings
+
+pytestmark = pytest.mark.anyio
+
+DAY_MS = 86_400_000
+OPERATION_TOOLS = {
+    "read": {"wait_for_task"},
+    "operate": {"run_backup", "cancel_task", "run_doctor", "sync_mirror", "tag_snapshots", "restore"},
+    "full": {
+        "restore_in_place",
+        "apply_retention",
+        "delete_snapshots",
+        "delete_backup_job",
+        "delete_volume",
+        "delete_repository",
+        "delete_notification_destination",
+    },
+}
+
+
+@dataclass
+class World:
+    volume: str
+    docs_volume: str
+    repo: str
+    offsite: str
+    job: str
+    docs_job: str
+    destination: int
+    snapshots: list[str]  # photos-daily's snapshots, oldest first
+
+
+def seed_world(sim: Simulator) -> World:
+    """Two volumes, a local and an S3 repository, two jobs (one mirrored, one notifying), four snapshots."""
+    photos = sim.add_volume("photos", path="/srv/photos", files={"2026": {"a.jpg": 1000, "b.jpg": 2000}, "n.txt": "hi"})
+    docs = sim.add_volume("docs", path="/srv/docs", files={"tax.pdf": 5000, "letters": {"x.txt": "x"}})
+    repo = sim.add_repository("local-repo", config={"path": "/srv/repos"})
+    offsite = sim.add_repository(
+        "offsite-b2",
+        backend="s3",
+        config={
+            "endpoint": "https://s3.example.com",
+            "bucket": "zb-offsite",
+            "accessKeyId": "AK",
+            "secretAccessKey": "SK",
+        },
+    )
+    job = sim.add_backup_job(
+        "photos-daily", volume=photos["shortId"], repository=repo["shortId"], retention={"keepLast": 2}
+    )
+    docs_job = sim.add_backup_job("docs-daily", volume=docs["shortId"], repository=offsite["shortId"])
+    sim.add_mirror(job["shortId"], offsite["shortId"])
+    dest = sim.add_notification_destination("ops-webhook")
+    sim.assign_notification(job["shortId"], dest["id"])
+    base = sim.now_ms() - 10 * DAY_MS
+    snaps = [
+        sim.add_snapshot(repo["shortId"], job=job["shortId"], time_ms=base + i * DAY_MS, size=1_000_000 * (i + 1))
+        for i in range(4)
+    ]
+    sim.add_snapshot(offsite["shortId"], job=docs_job["shortId"], time_ms=base)
+    return World(
+        volume=photos["shortId"],
+        docs_volume=docs["shortId"],
+        repo=repo["shortId"],
+        offsite=offsite["shortId"],
+        job=job["shortId"],
+        docs_job=docs_job["shortId"],
+        destination=dest["id"],
+        snapshots=[s["short_id"] for s in snaps],
+    )
+
+
+Elicit = Any  # an elicitation callback: async (context, params) -> ElicitResult
+
+
+@asynccontextmanager
+async def connect(
+    server: SimulatorServer, era: str, *, elicit: Elicit | None = None, **changes: Any
+) -> AsyncIterator[Client]:
+    """A connected client on a server built from the test settings plus ``changes`` (default access full)."""
+    changes.setdefault("access", "full")
+    settings = make_settings(server.url, **changes)
+    async with Client(create_server(settings), mode=era, elicitation_callback=elicit) as client:
+        yield client
+
+
+def answering(
+    action: Literal["accept", "decline", "cancel"], confirm: bool = True, seen: list[str] | None = None
+) -> Elicit:
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        if seen is not None:
+            seen.append(getattr(params, "message", ""))
+        content: dict[str, str | int | float | bool | list[str] | None] | None = (
+            {"confirm": confirm} if action == "accept" else None
+        )
+        return ElicitResult(action=action, content=content)
+
+    return callback
+
+
+def text(result: CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, text(result)
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
+
+
+def writes(sim: Simulator, since: int = 0) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sim.requests[since:] if r.is_write]
+
+
+# --- access levels ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("access", ["read-only", "operate", "full"])
+async def test_each_access_level_registers_exactly_its_operation_tools(
+    sim_server: SimulatorServer, era: str, access: str
+) -> None:
+    levels = {"read-only": ["read"], "operate": ["read", "operate"], "full": ["read", "operate", "full"]}[access]
+    expected = set().union(*(OPERATION_TOOLS[level] for level in levels))
+    every = set().union(*OPERATION_TOOLS.values())
+    async with connect(sim_server, era, access=access) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) & every == expected
+    for name in expected & OPERATION_TOOLS["full"]:
+        annotations = tools[name].annotations
+        assert annotations is not None and annotations.destructive_hint is True
+    if "run_backup" in tools:
+        annotations = tools["run_backup"].annotations
+        assert annotations is not None and annotations.read_only_hint is False and not annotations.destructive_hint
+
+
+def _sample_arguments(schema: dict[str, Any], world: World) -> dict[str, Any]:
+    """Plausible arguments for any tool, from its input schema (ids from the seeded world)."""
+    samples: dict[str, Any] = {
+        "volume_id": world.volume,
+        "repository_id": world.repo,
+        "job_id": world.job,
+        "backup_job_id": world.job,
+        "snapshot_id": world.snapshots[-1],
+        "snapshot_ids": [world.snapshots[0]],
+        "destination_id": world.destination,
+        "path": "/srv/photos/n.txt",
+        "paths": ["/srv/photos/n.txt"],
+    }
+    out: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        prop = schema["properties"][name]
+        if name in samples:
+            out[name] = samples[name]
+        elif prop.get("type") == "integer":
+            out[name] = 1
+        elif prop.get("type") == "boolean":
+            out[name] = True
+        elif prop.get("type") == "array":
+            out[name] = ["x"]
+        elif "enum" in prop:
+            out[name] = prop["enum"][0]
+        else:
+            out[name] = "x"
+    return out
+
+
+async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerobyte(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    finished = sim.add_task("backup", job=world.job)
+    async with connect(sim_server, era, access="read-only") as client:
+        tools = (await client.list_tools()).tools
+        names = {t.name for t in tools}
+        assert "wait_for_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
+        for t in tools:
+            args = _sample_arguments(t.input_schema, world)
+            if t.name in ("wait_for_task", "get_task"):
+                args = {"task_id": finished["id"]}
+            await client.call_tool(t.name, args)
+    assert writes(sim) == []
+
+
+# --- followed tasks --------------------------------------------------------------------------------
+
+
+async def test_run_backup_follows_the_task_and_reports_the_new_snapshot(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        result = data(await client.call_tool("run_backup", {"job_id": world.job}))
+        listed = data(await client.call_tool("list_snapshots", {"repository_id": world.repo, "limit": 50}))
+    assert result["kind"] == "backup" and result["status"] == "succeeded" and result["outcome"] == "success"
+    snapshot_id = result["result"]["snapshot_id"]
+    assert snapshot_id[:8] in json.dumps(listed)
+    assert "photos-daily" in result["target"]
+
+
+async def test_a_backup_with_unreadable_files_is_reported_as_a_warning(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    sim.next_backup_outcome = "warning"
+    async with connect(sim_server, era, access="operate") as client:
+        result = data(await client.call_tool("run_backup", {"job_id": world.job}))
+    assert result["status"] == "succeeded" and result["outcome"] == "warning"
+    assert "could not be read" in result["warnings"] or "permission denied" in result["warnings"]
+
+
+async def test_a_second_run_of_a_busy_job_names_the_running_task(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    sim.task_seconds = 3.0
+    async with connect(sim_server, era, access="operate") as client:
+        first = data(await client.call_tool("run_backup", {"job_id": world.job, "wait": False}))
+        second = await client.call_tool("run_backup", {"job_id": world.job})
+    assert first["outcome"] == "running" and "wait_for_task" in first["next_step"]
+    assert second.is_error
+    message = text(second)
+    assert "already running" in message and first["id"] in message and "wait_for_task" in message
+    sim.wait_task(first["id"])
+
+
+async def test_run_doctor_reports_each_step(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        result = data(await client.call_tool("run_doctor", {"repository_id": world.repo}))
+    assert result["kind"] == "doctor" and result["outcome"] == "success"
+    assert [s["step"] for s in result["result"]["doctor_steps"]][:2] == ["unlock", "check"]
+
+
+async def test_sync_mirror_copies_to_a_configured_mirror_and_refuses_others(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        done = data(await client.call_tool("sync_mirror", {"job_id": world.job, "mirror_repository_id": world.offsite}))
+        wrong = await client.call_tool("sync_mirror", {"job_id": world.job, "mirror_repository_id": world.repo})
+    assert done["kind"] == "mirrorSync" and done["status"] == "succeeded"
+    assert wrong.is_error and "not a mirror" in text(wrong) and "offsite-b2" in text(wrong)
+
+
+async def test_cancel_task_stops_a_running_backup(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
+    world = seed_world(sim)
+    sim.task_seconds = 5.0
+    async with connect(sim_server, era, access="operate") as client:
+        started = data(await client.call_tool("run_backup", {"job_id": world.job, "wait": False}))
+        cancelled = data(await client.call_tool("cancel_task", {"task_id": started["id"]}))
+        again = await client.call_tool("cancel_task", {"task_id": started["id"]})
+    assert cancelled["status"] == "cancelled" and cancelled["outcome"] == "cancelled"
+    assert again.is_error and "already ended" in text(again)
+
+
+async def test_tag_snapshots_returns_the_new_ids(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
+    world = seed_world(sim)
+    old = world.snapshots[-1]
+    async with connect(sim_server, era, access="operate") as client:
+        result = data(
+            await client.call_tool(
+                "tag_snapshots", {"repository_id": world.repo, "snapshot_ids": [old], "add_tags": ["keep-me"]}
+            )
+        )
+        listed = data(await client.call_tool("list_snapshots", {"repository_id": world.repo, "limit": 50}))
+    (retag,) = result["retagged"]
+    assert retag["old_id"] == old and retag["new_id"] and retag["new_id"] != old
+    assert "keep-me" in retag["tags"]
+    listing = json.dumps(listed)
+    assert retag["new_id"] in listing and old not in listing
+
+
+async def test_tag_snapshots_refuses_a_missing_snapshot_before_any_write(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        result = await client.call_tool(
+            "tag_snapshots", {"repository_id": world.repo, "snapshot_ids": ["deadbeef"], "add_tags": ["x"]}
+        )
+    assert result.is_error and "deadbeef" in text(result)
+    assert writes(sim) == []
+
+
+# --- restore ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("/srv/restore/../etc", "'..'"),
+        ("/etc/cron.d", "outside"),
+        ("//srv/restore/x", "'//'"),
+        ("srv/restore/x", "relative"),
+        ("~/restore", "relative"),
+        ("/srv/restore\\..\\etc", "backslash"),
+        ("/srv/restored", "outside"),
+    ],
+)
+async def test_restore_refuses_escaping_targets_without_sending_anything(
+    sim: Simulator, sim_server: SimulatorServer, era: str, target: str, why: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate", restore_allowed_roots=("/srv/restore",)) as client:
+        before = len(sim.requests)
+        result = await client.call_tool(
+            "restore",
+            {
+                "repository_id": world.repo,
+                "snapshot_id": world.snapshots[-1],
+                "paths": ["/srv/photos/n.txt"],
+                "target_path": target,
+            },
+        )
+    assert result.is_error and why in text(result)
+    assert sim.requests[before:] == []
+
+
+async def test_restore_without_configured_roots_explains_how_to_enable_it(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        result = await client.call_tool(
+            "restore",
+            {
+                "repository_id": world.repo,
+                "snapshot_id": world.snapshots[-1],
+                "paths": ["/srv/photos/n.txt"],
+                "target_path": "/srv/restore",
+            },
+        )
+    assert result.is_error and "restore.allowed_roots" in text(result)
+    assert sim.requests == []
+
+
+async def test_restore_of_a_file_and_of_a_folder_says_where_they_landed(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    snap = world.snapshots[-1]
+    async with connect(sim_server, era, access="operate", restore_allowed_roots=("/srv/restore",)) as client:
+        one = data(
+            await client.call_tool(
+                "restore",
+                {
+                    "repository_id": world.repo,
+                    "snapshot_id": snap,
+                    "paths": ["/srv/photos/n.txt"],
+                    "target_path": "/srv/restore/a",
+                },
+            )
+        )
+        folder = data(
+            await client.call_tool(
+                "restore",
+                {
+                    "repository_id": world.repo,
+                    "snapshot_id": snap,
+                    "paths": ["/srv/photos/2026"],
+                    "target_path": "/srv/restore/b/",
+                },
+            )
+        )
+    assert one["outcome"] == "success" and one["landed"] == ["/srv/photos/n.txt -> /srv/restore/a/n.txt"]
+    assert folder["landed"] == ["contents of /srv/photos/2026/ -> /srv/restore/b/"]
+    assert folder["task"]["result"]["files_restored"] == 2
+    bodies = [r.body for r in sim.requests if r.path.endswith("/restore")]
+    assert [b["overwrite"] for b in bodies] == ["never", "never"]
+    assert [b["selectedItemKind"] for b in bodies] == ["file", "dir"]
+    assert bodies[1]["targetPath"] == "/srv/restore/b"
+
+
+async def test_restore_refuses_a_path_missing_from_the_snapshot(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate", restore_allowed_roots=("/srv/restore",)) as client:
+        result = await client.call_tool(
+            "restore",
+            {
+                "repository_id": world.repo,
+                "snapshot_id": world.snapshots[-1],
+                "paths": ["/srv/photos/nope.txt"],
+                "target_path": "/srv/restore",
+            },
+        )
+    assert result.is_error and "not in snapshot" in text(result)
+    assert writes(sim) == []
+
+
+async def test_restore_in_place_needs_confirmation_and_then_restores_to_the_original_location(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    args = {"repository_id": world.repo, "snapshot_id": world.snapshots[-1], "paths": ["/srv/photos/n.txt"]}
+    async with connect(sim_server, era) as client:
+        preview = data(await client.call_tool("restore_in_place", args))
+        assert writes(sim) == []
+        done = data(await client.call_tool("restore_in_place", {**args, "confirm_token": preview["confirm_token"]}))
+    assert preview["outcome"] == "confirmation_required"
+    assert (
+        "original location" in preview["preview"]["action"] and "overwrite=always" in preview["preview"]["effects"][0]
+    )
+    assert done["outcome"] == "success" and done["landed"] == ["/srv/photos/n.txt (original location)"]
+    (body,) = [r.body for r in sim.requests if r.path.endswith("/restore")]
+    assert "targetPath" not in body and body["overwrite"] == "always"
+
+
+# --- previews and destructive actions ---------------------------------------------------------------
+
+
+async def test_deleting_a_repository_previews_the_jobs_and_mirrors_it_takes_along(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era) as client:
+        preview = data(await client.call_tool("delete_repository", {"repository_id": world.offsite}))
+        local = data(await client.call_tool("delete_repository", {"repository_id": world.repo}))
+    shown = preview["preview"]
+    assert shown["action"] == f"Delete repository 'offsite-b2' ({world.offsite})"
+    effects = " ".join(shown["effects"])
+    assert "'docs-daily'" in effects and "will be deleted" in effects
+    assert "1 mirror into it (from 'photos-daily')" in effects and "zb-offsite" in effects
+    assert {(i["kind"], i["name"]) for i in shown["items"]} == {
+        ("backup_job", "docs-daily"),
+        ("mirror", "photos-daily"),
+    }
+    assert "Backup job 'photos-daily' and 1 mirror use it" in " ".join(local["preview"]["effects"])
+    assert writes(sim) == []
+
+
+async def test_deleting_a_volume_previews_its_backup_jobs(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era) as client:
+        preview = data(await client.call_tool("delete_volume", {"volume_id": world.volume}))
+        done = data(
+            await client.call_tool(
+                "delete_volume", {"volume_id": world.volume, "confirm_token": preview["confirm_token"]}
+            )
+        )
+        jobs = data(await client.call_tool("list_backup_jobs", {}))
+    assert "Backup job 'photos-daily' and 1 mirror use it and will be deleted" in preview["preview"]["effects"][0]
+    assert done["outcome"] == "done" and "Deleted volume 'photos'" in done["message"]
+    assert [j["name"] for j in jobs["jobs"]] == ["docs-daily"]
+
+
+async def test_apply_retention_previews_exactly_the_snapshots_forget_removes(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era) as client:
+        preview = data(await client.call_tool("apply_retention", {"job_id": world.job}))
+        going = [i["id"] for i in preview["preview"]["items"]]
+        done = data(
+            await client.call_tool("apply_retention", {"job_id": world.job, "confirm_token": preview["confirm_token"]})
+        )
+        listed = data(await client.call_tool("list_snapshots", {"repository_id": world.repo, "limit": 50}))
+    assert going == world.snapshots[:2]  # keepLast=2 keeps the two newest
+    assert all(i["time"] and i["size"] for i in preview["preview"]["items"])
+    assert "Forgets 2 of 4 snapshots" in preview["preview"]["effects"][0]
+    assert done["outcome"] == "success" and "2 snapshot(s) forgotten" in done["message"]
+    remaining = json.dumps(listed)
+    assert all(s not in remaining for s in going) and all(s in remaining for s in world.snapshots[2:])
+
+
+async def test_delete_snapshots_previews_them_and_refuses_missing_ones(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era) as client:
+        missing = await client.call_tool(
+            "delete_snapshots", {"repository_id": world.repo, "snapshot_ids": ["deadbeef"]}
+        )
+        preview = data(
+            await client.call_tool(
+                "delete_snapshots", {"repository_id": world.repo, "snapshot_ids": [world.snapshots[-1]]}
+            )
+        )
+        done = data(
+            await client.call_tool(
+                "delete_snapshots",
+                {
+                    "repository_id": world.repo,
+                    "snapshot_ids": [world.snapshots[-1]],
+                    "confirm_token": preview["confirm_token"],
+                },
+            )
+        )
+    assert missing.is_error and "deadbeef" in text(missing) and "nothing was changed" in text(missing)
+    (item,) = preview["preview"]["items"]
+    assert item["id"] == world.snapshots[-1] and item["size"] == 4_000_000 and item["time"].endswith("Z")
+    assert "newest snapshot of backup job 'photos-daily'" in " ".join(preview["preview"]["effects"])
+    assert done["outcome"] == "success"
+    assert writes(sim) == [f"DELETE /api/v1/repositories/{world.repo}/snapshots"]
+
+
+async def test_deleting_a_notification_destination_names_the_jobs_that_lose_it(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, confirm_destructive=False) as client:
+        done = data(await client.call_tool("delete_notification_destination", {"destination_id": world.destination}))
+    assert done["outcome"] == "done" and "'photos-daily' notifies it" in done["message"]
+    assert sim.destinations == {}
+
+
+async def test_deleting_a_backup_job_keeps_its_snapshots(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, confirm_destructive=False) as client:
+        done = data(await client.call_tool("delete_backup_job", {"job_id": world.job}))
+        listed = data(await client.call_tool("list_snapshots", {"repository_id": world.repo, "limit": 50}))
+    assert "1 mirror link and 1 notification link go with it" in done["message"]
+    assert all(s in json.dumps(listed) for s in world.snapshots)
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+async def test_the_audit_log_has_one_line_per_mutation_and_no_secret(
+    sim: Simulator, sim_server: SimulatorServer, era: str, tmp_path: Path
+) -> None:
+    world = seed_world(sim)
+    log = tmp_path / "audit.jsonl"
+    async with connect(sim_server, era, audit_log=log) as client:
+        await client.call_tool("list_volumes", {})
+        backup = data(await client.call_tool("run_backup", {"job_id": world.job}))
+        preview = data(await client.call_tool("delete_volume", {"volume_id": world.docs_volume}))
+        await client.call_tool(
+            "delete_volume", {"volume_id": world.docs_volume, "confirm_token": preview["confirm_token"]}
+        )
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["tool"], e["outcome"]) for e in lines] == [
+        ("run_backup", "success"),
+        ("delete_volume", "confirmation_required"),
+        ("delete_volume", "done"),
+    ]
+    assert lines[0]["task_id"] == backup["id"] and lines[0]["zerobyte_status"] == 202
+    assert lines[2]["zerobyte_status"] == 200
+    raw = log.read_text()
+    assert TEST_KEY not in raw and "SK" not in raw.replace("SKIP", "")
