@@ -39,14 +39,16 @@ server.run("stdio")
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(ZEROBYTE_URL="http://127.0.0.1:9", ZEROBYTE_API_KEY="zb_bench_key_000000000", ZEROBYTE_MCP_LOG_LEVEL="WARNING")
+    env.update(
+        ZEROBYTE_URL="http://127.0.0.1:9", ZEROBYTE_API_KEY="zb_bench_key_000000000", ZEROBYTE_MCP_LOG_LEVEL="WARNING"
+    )
     env.pop("ZEROBYTE_API_KEY_FILE", None)
     return env
 
 
 async def _time(params: StdioServerParameters, mode: str) -> tuple[float, int]:
     started = time.perf_counter()
-    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(params, mode=mode) as client:
         tools = await client.list_tools()
     return time.perf_counter() - started, len(tools.tools)
 

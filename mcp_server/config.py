@@ -22,11 +22,9 @@ Empty environment variables count as unset.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import posixpath
-import tomllib
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -267,6 +265,8 @@ def _missing_url_message(config_file: Path | None, environ: Mapping[str, str], c
 
 
 def _file_layer(path: Path, environ: Mapping[str, str]) -> dict[str, _Raw]:
+    import tomllib  # here, not at the top: a start-up without a config file need not pay for it
+
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
@@ -346,6 +346,8 @@ def _unknown_setting_message(table: str | None, key: str, path: Path) -> str:
 
 
 def _unknown_table_message(key: str, path: Path) -> str:
+    import difflib  # error paths only (cold start)
+
     close = difflib.get_close_matches(key, _TOML_TABLES, n=1)
     hint = f"; did you mean [{close[0]}]?" if close else f"; tables are {', '.join(f'[{t}]' for t in _TOML_TABLES)}"
     return f"Unknown table [{key}] in {path}{hint}"
@@ -359,6 +361,8 @@ def _suggestion(table: str | None, key: str) -> str:
         home = elsewhere[0] if elsewhere else None
     if home is not None and home != (table, key):
         return f"; did you mean {_location(home)}?"
+    import difflib  # error paths only (cold start)
+
     siblings = [k for (t, k) in _TOML_FIELDS if t == table]
     close = difflib.get_close_matches(key, siblings, n=1)
     if close:

@@ -4,13 +4,11 @@ Zerobyte answers 202 and works in the background, but an agent wants to know how
 This follows the task over SSE (``ZerobyteClient.follow_task``), forwards its progress as MCP progress
 notifications, stops waiting after a bounded time (the task itself goes on), and describes the end
 state with the same outcome rules as the task tools (``tools/tasks.py``).
-
-Import order: this module needs ``tools.tasks``, whose package imports the operation tools that use
-this module, so import it through ``mcp_server.server`` or ``mcp_server.tools`` (as the server does).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import anyio
@@ -19,9 +17,12 @@ from .audit import note
 from .output import human_bytes
 from .tools.base import Ctx, ToolFailure, app_of, client_of
 from .tools.tasks import TaskProgress, TaskView, task_progress, task_view
+from .zerobyte import ZerobyteError
 from .zerobyte.models import Task
 
 __all__ = ["MAX_WAIT_SECONDS", "TaskOutcome", "follow", "outcome_of", "progress_message", "wait_budget"]
+
+log = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 900.0
 # Progress values must strictly increase (MCP spec); a running task never reports 100 before its end.
@@ -74,10 +75,15 @@ async def follow(
             final = await client.follow_task(task_id, on_update)
             await progress.finish(final)
             return outcome_of(final, names), final
+        task = last if last is not None else await client.get_task(task_id)
     except anyio.get_cancelled_exc_class():
         note(following="stopped: the MCP call was cancelled; the Zerobyte task goes on unless cancel_task is called")
         raise
-    task = last if last is not None else await client.get_task(task_id)
+    except ZerobyteError as exc:
+        raise ToolFailure(
+            f"Task {task_id} is under way in Zerobyte, but following it failed: {exc} "
+            f"Call wait_for_task(task_id='{task_id}') to check on it."
+        ) from None
     if task.terminal:
         return outcome_of(task, names), task
     step = (
@@ -132,11 +138,19 @@ class _Progress:
             if value <= self.last:
                 return
         self.last, self.message = value, message
-        await self.ctx.report_progress(value, 100, message)
+        await self._send(value, message)
 
     async def finish(self, task: Task) -> None:
         view = task_view(task)
-        await self.ctx.report_progress(100, 100, f"{task.kind}: {task.status} ({view.outcome})")
+        await self._send(100, f"{task.kind}: {task.status} ({view.outcome})")
+
+    async def _send(self, value: float, message: str) -> None:
+        try:
+            await self.ctx.report_progress(value, 100, message)
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception:  # a notification the client cannot take must not fail the task's answer
+            log.debug("progress notification not delivered", exc_info=True)
 
 
 def _duration(seconds: float) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "SIZE_KEYS",
@@ -20,6 +23,8 @@ __all__ = [
     "human_bytes",
     "iso",
     "iso_from_ms",
+    "outline_model",
+    "outline_schema",
     "render_text",
     "seconds_from_ms",
 ]
@@ -194,3 +199,35 @@ def compact_schema(
 
     result: dict[str, Any] = walk(schema, 0)
     return result
+
+
+def outline_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema that names the top-level fields (and which are always there), nothing more.
+
+    Every result carries its full structured content, and most clients never show output schemas to
+    the model, so spelling out types and nested shapes would only cost tools/list characters.
+    """
+    out: dict[str, Any] = {"type": "object", "properties": {name: {} for name in schema.get("properties", {})}}
+    if schema.get("required"):
+        out["required"] = list(schema["required"])
+    return out
+
+
+def outline_model(model: type[BaseModel]) -> dict[str, Any]:
+    """``outline_schema`` of a model's JSON schema, read from its fields without generating that schema.
+
+    Generating JSON schemas for every tool's output model was the largest part of tool registration, which
+    every cold start pays; the outline needs only the names (aliases, as the schema uses) and which fields
+    have no default. tests/test_tool_catalogue.py checks both ways agree for every tool.
+    """
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, info in model.model_fields.items():
+        key = info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or name)
+        properties[key] = {}
+        if info.is_required():
+            required.append(key)
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    return out

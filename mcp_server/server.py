@@ -18,7 +18,7 @@ from mcp.server import MCPServer
 from . import __version__
 from .audit import AuditLog
 from .config import ConfigError, Settings
-from .output import compact_schema
+from .output import compact_schema, outline_model
 from .tools import base as tool_base
 from .zerobyte import Capabilities, Timeouts, ZerobyteClient
 
@@ -74,7 +74,9 @@ def make_client(settings: Settings) -> ZerobyteClient:
 
 def exposed_tools(settings: Settings) -> list[tool_base.ToolSpec]:
     """The tools this configuration registers: access level first, then allow/deny lists."""
-    from . import tools as _tools  # noqa: F401  (importing the package declares every tool)
+    from . import tools
+
+    tools.load()
 
     levels = tool_base.LEVELS[settings.access]
     chosen: list[tool_base.ToolSpec] = []
@@ -131,12 +133,9 @@ def create_server(
         if registered is not None:
             # Flat, small schemas: no $ref/$defs (several clients reject them), no titles.
             registered.parameters = compact_schema(registered.parameters)
-            if registered.fn_metadata.output_schema is not None:
-                # Output schemas name the top-level fields and their types; the nested shape is visible in
-                # every result, so spelling it out here would only cost context (tools/list budget).
-                registered.fn_metadata.output_schema = compact_schema(
-                    registered.fn_metadata.output_schema, max_depth=1, descriptions=False
-                )
+            # The SDK validates each result against output_model (its validator is built on the first call).
+            registered.fn_metadata.output_model = spec.output_model
+            registered.fn_metadata.output_schema = outline_model(spec.output_model)
     from .prompts import register_prompts
     from .resources import register_resources
 

@@ -68,7 +68,14 @@ def era(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
     """An MCP client connected in memory to a read-only server over the simulator, on both eras."""
-    async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+    async with Client(create_server(settings), mode=era) as client:
+        yield client
+
+
+@pytest.fixture
+async def operate_mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
+    """Like ``mcp``, on a server at access level ``operate`` (tools that only serve writes appear there)."""
+    async with Client(create_server(replace(settings, access="operate")), mode=era) as client:
         yield client
 
 

@@ -61,7 +61,7 @@ async def test_past_the_wait_the_answer_is_still_running_and_wait_for_task_finis
 async def test_wait_seconds_above_the_maximum_is_refused(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
     world = seed_world(sim)
     task = sim.add_task("backup", job=world.job)
-    async with connect(sim_server, era, access="read-only") as client:
+    async with connect(sim_server, era, access="operate") as client:
         result = await client.call_tool("wait_for_task", {"task_id": task["id"], "wait_seconds": 3600})
         finished = data(await client.call_tool("wait_for_task", {"task_id": task["id"]}))
     assert result.is_error and "wait_seconds" in text(result)

@@ -204,3 +204,30 @@ async def test_following_a_job_that_is_not_running_returns_its_last_result(
     assert outcome.status == "error"
     assert outcome.error is not None
     assert "locked" in outcome.error
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("era", ["legacy", "auto"])
+async def test_the_run_backup_tool_follows_a_legacy_backup_with_progress_notifications(
+    legacy_sim: Simulator, legacy_server: SimulatorServer, era: str
+) -> None:
+    legacy_sim.task_seconds = 3.0  # long enough for the 1 s status polls to see it running
+    job_id = _photos_job(legacy_sim)
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    server = create_server(make_settings(legacy_server.url, access="operate"))
+    async with Client(server, mode=era) as client:
+        result = await client.call_tool(
+            "run_backup", {"job_id": job_id, "wait_seconds": 20}, progress_callback=on_progress
+        )
+    assert not result.is_error, result.content
+    data = result.structured_content
+    assert data is not None
+    assert data["outcome"] == "success"
+    assert "photos-nightly" in data["target"]
+    assert seen, "no progress notification reached the client"
+    runs = [r for r in legacy_sim.requests if r.method == "POST"]
+    assert [r.path for r in runs] == [f"/api/v1/backups/{job_id}/run"]  # started exactly once

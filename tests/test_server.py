@@ -58,7 +58,7 @@ async def test_a_rejected_key_gives_the_401_advice_without_the_key(sim: Simulato
     with SimulatorServer(sim) as running:
         settings = make_settings(running.url)
         sim.api_keys.clear()  # the key was revoked in Zerobyte
-        async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+        async with Client(create_server(settings), mode=era) as client:
             result = await client.call_tool("list_volumes", {})
     text = _text(result)
     assert result.is_error
@@ -69,7 +69,7 @@ async def test_a_rejected_key_gives_the_401_advice_without_the_key(sim: Simulato
 
 async def test_an_unreachable_zerobyte_names_the_url_and_the_next_step(era: str) -> None:
     settings = make_settings("http://127.0.0.1:9")  # nothing listens on the discard port
-    async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+    async with Client(create_server(settings), mode=era) as client:
         result = await client.call_tool("list_volumes", {})
     text = _text(result)
     assert result.is_error
@@ -78,8 +78,8 @@ async def test_an_unreachable_zerobyte_names_the_url_and_the_next_step(era: str)
 
 
 async def test_the_server_teaches_zerobytes_model_in_its_instructions(era: str) -> None:
-    async with Client(create_server(make_settings("http://127.0.0.1:9")), mode=era) as client:  # type: ignore[arg-type]
+    async with Client(create_server(make_settings("http://127.0.0.1:9")), mode=era) as client:
         assert client.instructions == INSTRUCTIONS
     assert all(word in INSTRUCTIONS for word in ("volumes", "repositories", "snapshot", "task"))
-    async with Client(create_server(make_settings("http://127.0.0.1:9"), demo=True), mode=era) as client:  # type: ignore[arg-type]
+    async with Client(create_server(make_settings("http://127.0.0.1:9"), demo=True), mode=era) as client:
         assert "simulator" in (client.instructions or "")

@@ -23,7 +23,7 @@ BUDGETS = {"read-only": 3500, "operate": 8000, "full": 10000}
 
 async def _tools(access: str, era: str = "legacy") -> list[dict[str, Any]]:
     settings = make_settings("http://127.0.0.1:9", access=access)
-    async with Client(create_server(settings), mode=era) as client:  # type: ignore[arg-type]
+    async with Client(create_server(settings), mode=era) as client:
         listed = await client.list_tools()
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]
 
@@ -63,9 +63,13 @@ async def test_every_tool_is_described_annotated_and_flat(access: str) -> None:
 async def test_read_only_tools_all_say_read_only_and_write_tools_do_not() -> None:
     read = {t["name"] for t in await _tools("read-only")}
     for tool in await _tools("full"):
-        assert tool["annotations"]["readOnlyHint"] is (tool["name"] in read), tool["name"]
-        if tool["annotations"]["destructiveHint"]:
-            assert tool["name"] not in read
+        notes = tool["annotations"]
+        if tool["name"] in read:
+            assert notes["readOnlyHint"] is True, tool["name"]
+        if not notes["readOnlyHint"]:
+            assert tool["name"] not in read, tool["name"]
+        if notes["destructiveHint"]:
+            assert notes["readOnlyHint"] is False, tool["name"]
 
 
 async def test_access_levels_nest() -> None:

@@ -56,6 +56,7 @@ API = "/api/v1"
 AUTH_MOUNTS = ("/volumes", "/repositories", "/backups", "/notifications", "/tasks", "/events")
 STATE_DROP_SSE = "zb_drop_sse_after"
 BODY_LIMIT = 10 * 1024 * 1024
+WEB_UI = '<!DOCTYPE html><html lang="en"><head><title>Zerobyte</title></head><body><div id="root"></div></body></html>'
 # hono/secure-headers defaults, sent by a production Zerobyte on every answer (see sample 69)
 SECURE_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -162,7 +163,7 @@ def create_volume(ctx: Ctx) -> Response:
     return json_response(before, 201)
 
 
-def test_connection(ctx: Ctx) -> Response:
+def check_volume_connection(ctx: Ctx) -> Response:
     body = ctx.validate(v.TEST_CONNECTION)
     fake = {"name": "", "config": body["config"]}
     problem = ctx.sim.mount_problem(fake)
@@ -586,8 +587,6 @@ def restore_snapshot(ctx: Ctx) -> Response:
 def start_doctor(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
     task = ctx.sim.start_doctor(row)
-    if ctx.sim.legacy:
-        return json_response({"message": "Doctor operation started", "repositoryId": row["id"]}, 202)
     return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
@@ -991,7 +990,7 @@ def delete_destination(ctx: Ctx) -> Response:
     return json_response({"message": "Notification destination deleted"})
 
 
-def test_destination(ctx: Ctx) -> Response:
+def send_test_notification(ctx: Ctx) -> Response:
     sim = ctx.sim
     row = _destination_or_404(ctx)
     now = sim.now_ms()
@@ -1085,7 +1084,7 @@ def task_history(ctx: Ctx) -> Response:
     return json_response(
         {
             "organizationId": sim.organization_id,
-            "items": [_history_item(sim, t) for t in page_items],
+            "items": [_history_item(t) for t in page_items],
             "page": page,
             "pageSize": size,
             "totalItems": total,
@@ -1094,7 +1093,7 @@ def task_history(ctx: Ctx) -> Response:
     )
 
 
-def _history_item(sim: Simulator, task: Task) -> Json:
+def _history_item(task: Task) -> Json:
     item = task.lifecycle_item()
     if task.resource_type == "backup_schedule" and task.kind in ("backup", "mirrorSync", "forget"):
         target: Json = {
@@ -1375,7 +1374,7 @@ ROUTES: list[RouteDef] = [
     # volumes
     _route("GET", "/volumes", list_volumes),
     _route("POST", "/volumes", create_volume, body=True),
-    _route("POST", "/volumes/test-connection", test_connection, body=True),
+    _route("POST", "/volumes/test-connection", check_volume_connection, body=True),
     _route("GET", "/volumes/filesystem/browse", browse_filesystem),
     _route("GET", "/volumes/{shortId}", get_volume),
     _route("PUT", "/volumes/{shortId}", update_volume, body=True),
@@ -1430,7 +1429,7 @@ ROUTES: list[RouteDef] = [
     _route("GET", "/notifications/destinations/{id}", get_destination),
     _route("PATCH", "/notifications/destinations/{id}", update_destination, body=True),
     _route("DELETE", "/notifications/destinations/{id}", delete_destination),
-    _route("POST", "/notifications/destinations/{id}/test", test_destination),
+    _route("POST", "/notifications/destinations/{id}/test", send_test_notification),
     # system
     _route("GET", "/system/info", system_info),
     _route("GET", "/system/updates", system_updates),
@@ -1486,6 +1485,18 @@ def _match(sim: Simulator, method: str, sub: str) -> tuple[RouteDef | None, dict
 async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response:
     path = request.url.path
     method = request.method.upper()
+    if method == "OPTIONS":  # hono/cors answers every preflight before routing and auth
+        headers = {
+            "access-control-allow-methods": "GET,HEAD,PUT,POST,DELETE,PATCH",
+            "vary": "Origin, Access-Control-Request-Headers",
+        }
+        requested = request.headers.get("access-control-request-headers")
+        if requested:
+            headers["access-control-allow-headers"] = requested
+        origin = request.headers.get("origin")
+        if origin and origin in sim.trusted_origins:
+            headers["access-control-allow-origin"] = origin
+        return Response(b"", status_code=204, headers=headers)
     if path == "/api/healthcheck" and method == "GET":
         return json_response({"status": "ok"})
     if path.startswith("/api/auth/"):
@@ -1497,6 +1508,8 @@ async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response
             return json_response(None)
         return not_found_text()
     if not (path == API or path.startswith(API + "/")):
+        if method in ("GET", "HEAD") and not path.startswith("/api/"):
+            return Response(WEB_UI.encode(), media_type="text/html; charset=utf-8")  # the web UI's pages
         return not_found_text()
     sub = path[len(API) :] or "/"
     route, params, _ = _match(sim, method, sub)

@@ -8,16 +8,19 @@ and shuts down promptly even with event streams open.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import threading
 import time
 from types import TracebackType
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from .api import create_app
 from .state import Simulator
+
+if TYPE_CHECKING:  # uvicorn is imported on first start(): importing the package stays cheap
+    import uvicorn
 
 _RESET_MESSAGES = ("ASGI callable returned without completing response.",)
 
@@ -32,31 +35,37 @@ class _QuietResets(logging.Filter):
 _filter = _QuietResets()
 
 
-class _PromptServer(uvicorn.Server):
-    """uvicorn with a 10 ms shutdown poll instead of 100-200 ms, so per-test servers stay cheap."""
+@functools.cache
+def _server_class() -> type[uvicorn.Server]:
+    import uvicorn
 
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
+    class _PromptServer(uvicorn.Server):
+        """uvicorn with a 10 ms shutdown poll instead of 100-200 ms, so per-test servers stay cheap."""
+
+        async def main_loop(self) -> None:
+            counter = 0
             should_exit = await self.on_tick(counter)
+            while not should_exit:
+                counter = (counter + 1) % 864000
+                await asyncio.sleep(0.01)
+                should_exit = await self.on_tick(counter)
 
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for sock in sockets or []:
-            sock.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + float(self.config.timeout_graceful_shutdown or 2)
-        # uvicorn's connection/task sets offer no event to wait on, so poll them briefly
-        while (self.server_state.connections or self.server_state.tasks) and loop.time() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
-        for task in list(self.server_state.tasks):
-            task.cancel()
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for server in self.servers:
+                server.close()
+            for sock in sockets or []:
+                sock.close()
+            for connection in list(self.server_state.connections):
+                connection.shutdown()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + float(self.config.timeout_graceful_shutdown or 2)
+            # uvicorn's connection/task sets offer no event to wait on, so poll them briefly
+            while (self.server_state.connections or self.server_state.tasks) and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            for task in list(self.server_state.tasks):
+                task.cancel()
+
+    return _PromptServer
 
 
 class SimulatorServer:
@@ -92,6 +101,8 @@ class SimulatorServer:
     def start(self, timeout: float = 10.0) -> SimulatorServer:
         if self._thread is not None:
             return self
+        import uvicorn
+
         logging.getLogger("uvicorn.error").addFilter(_filter)
         config = uvicorn.Config(
             self.app,
@@ -110,7 +121,7 @@ class SimulatorServer:
             ssl_certfile=self.ssl_certfile,
             ssl_keyfile=self.ssl_keyfile,
         )
-        server = _PromptServer(config)
+        server = _server_class()(config)
         self._server = server
         thread = threading.Thread(target=server.run, name="zerobyte-simulator", daemon=True)
         self._thread = thread

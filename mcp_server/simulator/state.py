@@ -60,6 +60,51 @@ BLOCKED_RESTORE_PREFIXES = ("/tmp", "/var/tmp", "/app", "/var/lib/zerobyte", "/p
 ORG_OWNER_USER_ID = "IStydEBdHMTuuCx8jkkOH2qevmu1Aket"
 
 
+_VOLUME_DEFAULTS: dict[str, Json] = {
+    "nfs": {"server": "nas.lan", "exportPath": "/export/data", "port": 2049, "version": "4.1"},
+    "smb": {"server": "nas.lan", "share": "data", "mapToContainerUidGid": False, "vers": "auto", "port": 445},
+    "webdav": {"server": "dav.lan", "path": "/remote.php/dav/files/backup", "port": 443, "ssl": True},
+    "rclone": {"remote": "gdrive", "path": "/backup"},
+    "sftp": {
+        "host": "files.lan",
+        "port": 22,
+        "username": "backup",
+        "path": "/data",
+        "skipHostKeyCheck": False,
+        "allowLegacySshRsa": False,
+        "allowUnsafeSymlinkTargets": False,
+    },
+}
+_REPOSITORY_DEFAULTS: dict[str, Json] = {
+    "local": {"path": "/var/lib/zerobyte/repositories"},
+    "s3": {
+        "endpoint": "https://s3.amazonaws.com",
+        "bucket": "zerobyte",
+        "accessKeyId": "AKIAEXAMPLE",
+        "secretAccessKey": "example-secret",
+    },
+    "r2": {
+        "endpoint": "https://example.r2.cloudflarestorage.com",
+        "bucket": "zerobyte",
+        "accessKeyId": "r2-key",
+        "secretAccessKey": "r2-secret",
+    },
+    "gcs": {"bucket": "zerobyte", "projectId": "homelab", "credentialsJson": '{"type": "service_account"}'},
+    "azure": {"container": "zerobyte", "accountName": "homelab", "accountKey": "example-key"},
+    "rclone": {"remote": "gdrive", "path": "/restic"},
+    "rest": {"url": "https://restic.example.org:8000/zerobyte"},
+    "sftp": {
+        "host": "backup.lan",
+        "port": 22,
+        "user": "restic",
+        "path": "/srv/restic",
+        "privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nexample\n-----END OPENSSH PRIVATE KEY-----",
+        "skipHostKeyCheck": False,
+        "allowLegacySshRsa": False,
+    },
+}
+
+
 class ApiError(Exception):
     """An error answer: ``status`` with a JSON ``body`` (``{"message": ...}`` unless stated)."""
 
@@ -314,6 +359,7 @@ class Simulator:
         self.password_login_disabled = False
         self.dev_panel_enabled = False
         self.hostname = "zerobyte"
+        self.trusted_origins: set[str] = set()
         self.restores: list[Json] = []
         self.lock = threading.RLock()
         self._ids = IdFactory(seed)
@@ -333,7 +379,6 @@ class Simulator:
         self._rate_hits: dict[str, list[float]] = {}
         self._threads: list[threading.Thread] = []
         self._counters = {"volume": 0, "schedule": 0, "destination": 0, "mirror": 0, "task": 0}
-        self._closed = False
 
     # ------------------------------------------------------------------------------------------
     # basics
@@ -367,7 +412,6 @@ class Simulator:
     def close(self) -> None:
         """Stop task threads (running tasks are abandoned as-is) and end all event streams."""
         with self.lock:
-            self._closed = True
             for task in self.tasks.values():
                 if task.active:
                     task.abandoned = True
@@ -691,7 +735,9 @@ class Simulator:
         """Create a volume directly (no mount step). Returns ``VolumeRow + path``."""
         with self.lock:
             if config is None:
-                config = {"backend": "directory", "path": path} if backend == "directory" else {"backend": backend}
+                config = {"path": path} if backend == "directory" else {}
+            backend = str(config.get("backend", backend))
+            config = {"backend": backend, **_VOLUME_DEFAULTS.get(backend, {}), **config}
             config = seal_config(self._box, config, VOLUME_SECRET_FIELDS.get(str(config.get("backend")), ()))
             row = self._insert_volume(
                 name,
@@ -760,9 +806,8 @@ class Simulator:
     ) -> Json:
         """Create a repository directly (no init). Returns the raw ``RepositoryRow``."""
         with self.lock:
-            if config is None:
-                config = {"backend": backend, "path": "/var/lib/zerobyte/repositories"} if backend == "local" else {}
-            config = {"backend": backend, **config}
+            backend = str((config or {}).get("backend", backend))
+            config = {"backend": backend, **_REPOSITORY_DEFAULTS.get(backend, {}), **(config or {})}
             row = self._insert_repository(name, config, compression_mode=compression_mode, created_at=created_at)
             if config["backend"] == "local" and not config.get("isExistingRepository"):
                 row["config"]["path"] = f"{str(config.get('path', '')).rstrip('/')}/{row['shortId']}"
@@ -1587,23 +1632,20 @@ class Simulator:
             updatedAt=now,
         )
         self.refresh_stats(repo)
-        self._finish(
-            task,
-            "succeeded",
-            result={
-                "kind": "backup",
-                "exitCode": 3 if warning else 0,
-                "result": result_summary,
-                "warningDetails": warning,
-            },
-        )
+        # follow-up tasks are queued before the backup turns terminal, as in the recorded event streams
         if schedule.get("retentionPolicy"):
             self.start_forget(schedule, trigger="postBackup")
         for mirror in self.mirrors_of(schedule):
-            if mirror["enabled"]:
-                mirror_repo = self.repositories.get(mirror["repositoryId"])
-                if mirror_repo is not None:
+            if mirror["enabled"] and mirror["repositoryId"] in self.repositories:
+                with contextlib.suppress(ApiError):  # already syncing: the real server logs and moves on
                     self.start_mirror_sync(schedule, mirror, snapshot_ids=[snap_id])
+        result = {
+            "kind": "backup",
+            "exitCode": 3 if warning else 0,
+            "result": result_summary,
+            "warningDetails": warning,
+        }
+        self._finish(task, "succeeded", result=result)
 
     def start_forget(self, schedule: Json, *, trigger: str = "manual") -> Task | None:
         repo = self.repositories[schedule["repositoryId"]]

@@ -1,8 +1,16 @@
-"""Tool modules, one per Zerobyte domain; importing this package declares every tool in the registry."""
+"""Tool modules, one per Zerobyte domain. :func:`load` imports them all, which declares every tool.
 
-from . import backups, configure, health, notifications, operations, repositories, snapshots, system, tasks, volumes
+The package itself imports nothing, so a helper module (``follow``, ``resources``) can import one tool
+module without pulling in (and cycling through) all the others.
+"""
 
-__all__ = [
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["MODULES", "load"]
+
+MODULES = (
     "backups",
     "configure",
     "health",
@@ -13,4 +21,10 @@ __all__ = [
     "system",
     "tasks",
     "volumes",
-]
+)
+
+
+def load() -> None:
+    """Import every tool module (idempotent); the ``@tool`` decorators fill the registry."""
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}")

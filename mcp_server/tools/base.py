@@ -18,7 +18,7 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
@@ -84,6 +84,7 @@ def tool(
     toolset: str,
     title: str,
     level: Level = "read",
+    read_only: bool | None = None,
     destructive: bool = False,
     idempotent: bool | None = None,
     open_world: bool = False,
@@ -102,19 +103,21 @@ def tool(
         description = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip()
         if not description:
             raise TypeError(f"tool {tool_name} needs a docstring")
-        read_only = level == "read"
+        # A tool registered above the read level may still only read (it is offered where its
+        # answer is useful, e.g. beside the tools that start tasks); its hints stay honest.
+        only_reads = level == "read" if read_only is None else read_only
         annotations = ToolAnnotations(
             title=title,
-            read_only_hint=read_only,
+            read_only_hint=only_reads,
             destructive_hint=destructive,
-            idempotent_hint=read_only if idempotent is None else idempotent,
+            idempotent_hint=only_reads if idempotent is None else idempotent,
             open_world_hint=open_world,
         )
 
         @functools.wraps(fn)
         async def handler(**kwargs: Any) -> CallToolResult:
             ctx = kwargs.get("ctx")
-            audit = app_of(ctx).audit if level != "read" and isinstance(ctx, Context) else None
+            audit = app_of(ctx).audit if not only_reads and isinstance(ctx, Context) else None
             if audit is None:
                 return await _run(fn, tool_name, kwargs)
             current, token = audit.begin()
@@ -138,7 +141,10 @@ def tool(
 
         sig = inspect.signature(fn)
         params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-        ret = Annotated[CallToolResult, output_model]
+        # A bare CallToolResult return keeps the SDK from deriving the output JSON schema at registration
+        # (the costliest part of tool registration, on every cold start); create_server attaches the model
+        # and its outline instead, and the SDK still validates each result against the model.
+        ret = CallToolResult
         handler.__signature__ = sig.replace(parameters=params, return_annotation=ret)  # type: ignore[attr-defined]
         handler.__annotations__ = {**{p.name: p.annotation for p in params}, "return": ret}
         del handler.__wrapped__

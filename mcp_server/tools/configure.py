@@ -1024,11 +1024,12 @@ async def set_mirror(
 
 
 class MirrorStatusView(BaseModel):
+    """``in_sync`` plus source_snapshots, mirror_snapshots, missing_total and missing ("id time size", first
+    20); only ``in_sync`` is in the output schema, which the read-only tools/list budget pays for."""
+
+    model_config = ConfigDict(extra="allow")
+
     in_sync: bool
-    source_snapshots: int | None = None
-    mirror_snapshots: int | None = None
-    missing_total: int
-    missing: list[str] = Field(description="id time size (first 20)")
 
 
 @tool(toolset="backups", title="Mirror status")
@@ -1037,7 +1038,7 @@ async def get_mirror_status(
     job_id: JobId,
     repository_id: Annotated[str, Field(description="Mirror repository short id")],
 ) -> MirrorStatusView:
-    """Compare a job's snapshots with a mirror: counts and snapshots not copied."""
+    """Compare a job's snapshots with a mirror: counts and those not copied yet."""
     jid = check_job_id("job_id", job_id)
     rid = check_short_id("repository_id", repository_id)
     status = await client_of(ctx).get_mirror_status(jid, rid)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -67,7 +68,8 @@ JobArg = Annotated[str, Field(description="Backup job short id")]
 RepoArg = Annotated[str, Field(description="Repository short id")]
 TaskArg = Annotated[str, Field(description="Task id (UUID)")]
 WaitArg = Annotated[bool, Field(description="Follow the task to its end")]
-WaitSecondsArg = Annotated[float | None, Field(description="Max seconds to follow (0-900)")]
+# Bounds in the schema, so a bad value is refused before anything starts.
+WaitSecondsArg = Annotated[float | None, Field(description="Max seconds to follow", ge=0, le=900)]
 TokenArg = Annotated[str | None, Field(description="From the preview answer; omit to preview")]
 SnapshotIdsArg = Annotated[list[str], Field(description="8-hex snapshot ids", min_length=1)]
 TagsArg = Annotated[list[str] | None, Field(description="Tags")]
@@ -108,6 +110,9 @@ async def run_backup(
 ) -> TaskOutcome:
     """Run a backup job now and follow it: outcome, new snapshot id, files and bytes added."""
     client = client_of(ctx)
+    caps = await app_of(ctx).get_capabilities()
+    if caps.legacy_backup_control:
+        return await _run_legacy_backup(ctx, job_id, wait, wait_seconds)
     job = await client.get_backup_job(job_id)
     try:
         started = await client.run_backup(job.shortId)
@@ -119,7 +124,32 @@ async def run_backup(
     return outcome
 
 
-@tool(toolset="tasks", title="Wait for a task")
+async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: float | None) -> TaskOutcome:
+    """Zerobyte ≤ v0.41 has no backup tasks: follow the run through the job's status and progress route."""
+    from ..legacy import LegacyProgress, run_legacy_backup
+
+    async def progress(p: LegacyProgress) -> None:
+        percent = 100 * (p.percent_done or 0)
+        with suppress(Exception):  # a lost progress notification must not fail the backup report
+            await ctx.report_progress(percent, 100, f"{p.files_done or 0}/{p.total_files or '?'} files")
+
+    budget = wait_budget(ctx, wait_seconds) if wait else 0.0
+    ran = await run_legacy_backup(client_of(ctx), job_id, progress, wait_seconds=budget)
+    note(zerobyte_status=200)
+    outcome = {"success": "success", "warning": "warning", "error": "error"}.get(ran.status, "running")
+    return TaskOutcome(
+        id="none (Zerobyte ≤ v0.41 has no tasks)",
+        kind="backup",
+        status="running" if outcome == "running" else "finished",
+        outcome=outcome,
+        target=f"backup job {ran.job_name!r} ({ran.job_id})",
+        finished=iso_from_ms(ran.finished_at_ms),
+        error=ran.error,
+        next_step=" ".join(ran.notes) or None,
+    )
+
+
+@tool(toolset="tasks", title="Wait for a task", level="operate", read_only=True)
 async def wait_for_task(ctx: Ctx, task_id: TaskArg, wait_seconds: WaitSecondsArg = None) -> TaskOutcome:
     """Follow a task (with progress) until it ends or wait_seconds pass; returns its outcome."""
     client = client_of(ctx)
@@ -491,13 +521,13 @@ async def _do_restore(
     outcome, final = await _run_task(ctx, started, "restore", {repo.shortId: repo.name}, wait, wait_seconds)
     where = body.get("targetPath") or "the original location"
     if final is None:
-        message = f"Restore of snapshot {snap.short_id} into {where} is still running."
+        message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
     elif outcome.outcome == "success":
         counts = outcome.result
         files = f"{counts.files_restored} file(s)" if counts and counts.files_restored is not None else "Files"
         message = f"{files} restored from snapshot {snap.short_id} into {where}."
     else:
-        message = f"Restore of snapshot {snap.short_id} into {where} ended: {outcome.outcome}."
+        message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
     return RestoreResult(outcome=outcome.outcome, message=message, task=outcome, landed=landed)
 
 
@@ -539,7 +569,7 @@ async def apply_retention(
     outcome, final = await _run_task(ctx, started, "forget", {job.shortId: job.name}, wait, wait_seconds)
     planned = [i.id for i in decision.preview.items] if decision.preview else []
     if final is None or outcome.outcome != "success":
-        message = f"Retention for backup job {job.name!r} did not finish ({outcome.outcome})."
+        message = _unfinished(f"Retention for backup job {job.name!r}", outcome)
         return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
     remaining = {s.short_id for s in await client.list_snapshots(rid, backup_job_id=job.shortId)} if rid else set()
     gone = [sid for sid in planned if sid not in remaining]
@@ -617,7 +647,7 @@ async def delete_snapshots(
     started = await client.delete_snapshots(repo.shortId, ids)
     outcome, final = await _run_task(ctx, started, "deleteSnapshots", {repo.shortId: repo.name}, wait, wait_seconds)
     if final is None or outcome.outcome != "success":
-        message = f"Deleting {len(ids)} snapshot(s) from {repo.name!r} did not finish ({outcome.outcome})."
+        message = _unfinished(f"Deleting {len(ids)} snapshot(s) from {repo.name!r}", outcome)
     else:
         message = f"Deleted {len(ids)} snapshot(s) from repository {repo.name!r}: {', '.join(ids)}."
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
@@ -1027,6 +1057,13 @@ def _names(jobs: list[BackupJob]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _unfinished(what: str, outcome: TaskOutcome) -> str:
+    if outcome.outcome == "running":
+        return f"{what} is still running (task {outcome.id}). {outcome.next_step or ''}".strip()
+    detail = outcome.error or outcome.warnings
+    return f"{what} ended: {outcome.outcome}" + (f" ({detail})." if detail else ".")
 
 
 def _done(decision: Gate, first: str) -> str:

@@ -190,7 +190,7 @@ class ServerDirectories(BaseModel):
 MAX_SERVER_DIRECTORIES = 300
 
 
-@tool(toolset="volumes", title="Browse server filesystem")
+@tool(toolset="volumes", title="Browse server filesystem", level="operate", read_only=True)
 async def browse_server_filesystem(
     ctx: Ctx,
     path: Annotated[str, Field(description="Absolute folder on the Zerobyte server")] = "/",

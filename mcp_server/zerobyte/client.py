@@ -12,14 +12,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
-import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import InvalidArgument, NotFound, ZerobyteError, ZerobyteProtocolError, ZerobyteUnreachable
-from .http import HttpCore, KeySource, SSEEvent, Timeouts
+from .http import HttpCore, KeySource, SSEEvent, Timeouts, lost_answer
 from .ids import (
     check_absolute_path,
     check_destination_id,
@@ -55,6 +54,9 @@ from .models import (
     VolumeDetail,
     VolumeFilesPage,
 )
+
+if TYPE_CHECKING:
+    import httpx  # imported where used, as in .http (cold start)
 
 __all__ = ["Capabilities", "DumpResult", "ZerobyteClient"]
 
@@ -219,12 +221,13 @@ class ZerobyteClient:
         return await self._get(HttpCore.path("/volumes/{v}", v=vid), VolumeDetail, what=f"Volume {vid!r}")
 
     async def create_volume(self, name: str, config: Mapping[str, Any]) -> Volume:
-        return await self._send("POST", "/volumes", Volume, body={"name": name, "config": dict(config)})
+        # Zerobyte mounts synchronously before answering: a slow NFS/SMB mount needs the long timeout.
+        return await self._send("POST", "/volumes", Volume, body={"name": name, "config": dict(config)}, heavy=True)
 
     async def update_volume(self, volume_id: str, changes: Mapping[str, Any]) -> Volume:
         vid = check_short_id("volume_id", volume_id)
         return await self._send(
-            "PUT", HttpCore.path("/volumes/{v}", v=vid), Volume, body=dict(changes), what=f"Volume {vid!r}"
+            "PUT", HttpCore.path("/volumes/{v}", v=vid), Volume, body=dict(changes), what=f"Volume {vid!r}", heavy=True
         )
 
     async def delete_volume(self, volume_id: str) -> Message:
@@ -232,7 +235,9 @@ class ZerobyteClient:
         return await self._send("DELETE", HttpCore.path("/volumes/{v}", v=vid), Message, what=f"Volume {vid!r}")
 
     async def test_volume_connection(self, config: Mapping[str, Any]) -> TestConnectionResult:
-        return await self._send("POST", "/volumes/test-connection", TestConnectionResult, body={"config": dict(config)})
+        return await self._send(
+            "POST", "/volumes/test-connection", TestConnectionResult, body={"config": dict(config)}, heavy=True
+        )
 
     async def mount_volume(self, volume_id: str) -> MountResult:
         return await self._volume_action(volume_id, "mount")
@@ -247,7 +252,7 @@ class ZerobyteClient:
         vid = check_short_id("volume_id", volume_id)
         path = HttpCore.path("/volumes/{v}/" + action, v=vid)
         try:
-            return await self._send("POST", path, MountResult, what=f"Volume {vid!r}")
+            return await self._send("POST", path, MountResult, what=f"Volume {vid!r}", heavy=True)
         except ZerobyteError as exc:
             # Mount/unmount failures answer 500 {status:"error", error}: a result, not a crash.
             upstream = getattr(exc, "upstream_message", None)
@@ -399,6 +404,8 @@ class ZerobyteClient:
         self, repository_id: str, snapshot_id: str, path: str, *, kind: Literal["file", "dir"], max_bytes: int
     ) -> DumpResult:
         """Read a file (or a folder as tar) from a snapshot, stopping after ``max_bytes``."""
+        import httpx
+
         rid = check_short_id("repository_id", repository_id)
         sid = check_snapshot_id("snapshot_id", snapshot_id)
         clean = check_absolute_path("path", path)
@@ -709,6 +716,8 @@ class ZerobyteClient:
         Zerobyte never closes the stream and replays nothing after a disconnect, so the stream is
         closed here at the terminal event and the state is re-read after every drop.
         """
+        import httpx
+
         tid = check_task_id("task_id", task_id)
         reconnects = 0
         last: Task | None = None
@@ -770,7 +779,7 @@ def _shape_error(exc: ValidationError, method: str, path: str) -> ZerobyteProtoc
     return ZerobyteProtocolError(
         f"Zerobyte answered {method} /api/v1{path} with data of an unexpected shape "
         f"({loc}: {msg}; {exc.error_count()} problem(s)): this Zerobyte version may not be "
-        "supported, or a proxy altered the answer."
+        "supported, or a proxy altered the answer." + lost_answer(method)
     )
 
 

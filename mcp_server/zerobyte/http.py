@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
 from ..redact import redact_text
 from .errors import (
@@ -42,7 +41,12 @@ from .errors import (
 )
 from .ids import quote_segment
 
-__all__ = ["API_PREFIX", "HttpCore", "SSEEvent", "Timeouts"]
+if TYPE_CHECKING:
+    # Imported where first used: httpx costs ~15 ms of every cold start, and the server answers the MCP
+    # handshake and tools/list without it.
+    import httpx
+
+__all__ = ["API_PREFIX", "HttpCore", "SSEEvent", "Timeouts", "lost_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +97,34 @@ class HttpCore:
         self._max_attempts = max(1, max_attempts)
         self._backoff = backoff
         self._max_retry_after = max_retry_after
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX,
-            timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
-            verify=verify,
-            transport=transport,
-            headers={"accept": "application/json", "user-agent": user_agent},
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
+        self._verify = verify
+        self._transport = transport
+        self._user_agent = user_agent
+        self._pool: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        # Built on first use, not in __init__: loading the TLS trust store takes tens of milliseconds, and the
+        # server's lifespan builds this object before it can answer the MCP handshake (cold start budget).
+        if self._pool is None:
+            import httpx
+
+            # httpx 0.28 deprecates verify=<CA file path> (a DeprecationWarning on every client): pass a context.
+            verify = ssl.create_default_context(cafile=self._verify) if isinstance(self._verify, str) else self._verify
+            self._pool = httpx.AsyncClient(
+                base_url=self.base_url + API_PREFIX,
+                timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
+                verify=verify,
+                transport=self._transport,
+                headers={"accept": "application/json", "user-agent": self._user_agent},
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            )
+        return self._pool
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     # --- public entry points ------------------------------------------------------------------------
 
@@ -139,6 +159,8 @@ class HttpCore:
         what: str | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Open a streamed GET (dump, SSE); error statuses are raised before the body is read."""
+        import httpx
+
         clean = _clean_params(params)
         timeout = httpx.Timeout(read_timeout or self.timeouts.read, connect=self.timeouts.connect)
         for attempt in (1, 2):
@@ -187,6 +209,8 @@ class HttpCore:
         heavy: bool,
         what: str | None,
     ) -> httpx.Response:
+        import httpx
+
         clean = _clean_params(params)
         timeout = httpx.Timeout(self.timeouts.heavy if heavy else self.timeouts.read, connect=self.timeouts.connect)
         idempotent = method == "GET"
@@ -260,6 +284,7 @@ class HttpCore:
             raise ZerobyteProtocolError(
                 f"Zerobyte answered {method} {API_PREFIX}{path} with {_describe_body(response)} instead of JSON: "
                 f"check that {self.base_url} is Zerobyte itself and not a login page or proxy."
+                + lost_answer(method)
             )
         try:
             return json.loads(body)
@@ -267,10 +292,16 @@ class HttpCore:
             raise ZerobyteProtocolError(
                 f"Zerobyte answered {method} {API_PREFIX}{path} with malformed or truncated JSON "
                 f"({len(body)} bytes; {exc.__class__.__name__} at position {getattr(exc, 'pos', '?')}): "
-                "retry; if it persists, check Zerobyte's logs or the proxy in front of it."
+                + (
+                    "retry; if it persists, check Zerobyte's logs or the proxy in front of it."
+                    if method == "GET"
+                    else "check Zerobyte's logs or the proxy in front of it." + lost_answer(method)
+                )
             ) from None
 
     def _unreachable(self, exc: httpx.HTTPError, method: str, path: str) -> ZerobyteUnreachable:
+        import httpx
+
         url = self.base_url
         where = f"{method} {API_PREFIX}{path}"
         if isinstance(exc, httpx.TimeoutException):
@@ -282,7 +313,9 @@ class HttpCore:
                 )
             return ZerobyteUnreachable(
                 f"Zerobyte at {url} did not answer {where} in time: it may be busy (a repository lock or a long "
-                "restic operation). Retry later, or raise timeouts.read / timeouts.heavy.",
+                "restic operation)."
+                + (" Retry later, or raise timeouts.read / timeouts.heavy." if method == "GET" else "")
+                + lost_answer(method),
                 kind="timeout",
             )
         chain = _causes(exc)
@@ -316,7 +349,8 @@ class HttpCore:
             )
         return ZerobyteUnreachable(
             f"The connection to Zerobyte at {url} broke during {where} ({type(exc).__name__}): the server or a proxy "
-            "closed it. Retry; if it persists, check Zerobyte's logs.",
+            "closed it. "
+            + ("Retry; if it persists, check Zerobyte's logs." if method == "GET" else lost_answer(method).lstrip()),
             kind="reset",
         )
 
@@ -376,10 +410,12 @@ class HttpCore:
             err429.retry_after = after
             return err429
         if status >= 500:
-            if body is None and not _is_text(response, strict=True):
+            # Zerobyte's own 5xx are JSON ({message}); a text or HTML 502/503/504 comes from a proxy.
+            if body is None and (status in (502, 503, 504) or not _is_text(response, strict=True)):
                 return ServerError(
                     f"Zerobyte or a proxy in front of it answered {status} with {_describe_body(response)}: check that "
-                    f"Zerobyte is running behind {self.base_url}{_gateway_hint(status)}.",
+                    f"Zerobyte is running behind {self.base_url}{_gateway_hint(status)}."
+                    + (lost_answer(method) if status in (502, 504) else ""),
                     **kw,
                 )
             details = body.get("details") if isinstance(body, dict) else None
@@ -398,6 +434,16 @@ class HttpCore:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
+def lost_answer(method: str) -> str:
+    """Advice for a write whose answer was lost: it may have been applied, so a blind retry could do it twice."""
+    if method == "GET":
+        return ""
+    return (
+        f" The {method} may have been applied before its answer was lost: check the current state "
+        "(the matching list/get tool, list_active_tasks) before retrying, so it is not done twice."
+    )
+
+
 def _clean_params(params: Mapping[str, str | int | None] | None) -> dict[str, str] | None:
     if not params:
         return None
@@ -405,6 +451,8 @@ def _clean_params(params: Mapping[str, str | int | None] | None) -> dict[str, st
 
 
 def _retryable_exception(exc: httpx.HTTPError) -> bool:
+    import httpx
+
     return isinstance(
         exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError | httpx.ReadError | httpx.PoolTimeout
     ) and not any(isinstance(c, ssl.SSLError | socket.gaierror) for c in _causes(exc))

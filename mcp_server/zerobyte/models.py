@@ -60,7 +60,8 @@ ACTIVE_TASK_STATUSES = frozenset({"queued", "running", "cancelling"})
 class _Open(BaseModel):
     """Base: unknown fields kept, so a newer Zerobyte does not break parsing."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: each model's validator is built on its first use, not at import (cold start budget).
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 # --- volumes ---------------------------------------------------------------------------------------

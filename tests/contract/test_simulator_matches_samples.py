@@ -635,3 +635,15 @@ def test_simulator_json_answers_of_a_demo_tour_validate_against_the_openapi_spec
         problems += [f"doctor task: {e}" for e in spec.errors("GET", f"/api/v1/tasks/{task_id}", 200, done)]
     sim.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_shape_comparison_catches_real_differences() -> None:
+    sample = {"id": 1, "name": "x", "lastError": None, "files": [{"name": "a", "size": 1}, {"name": "b"}]}
+    assert shape_problems(sample, {**sample, "id": 1.5, "lastError": "boom"}) == []
+    assert shape_problems(sample, {**sample, "id": "1"}) == ["$.id: sample has number, simulator has string"]
+    assert shape_problems(sample, {**sample, "name": None}) == ["$.name: sample has string, simulator has null"]
+    assert shape_problems(sample, {**sample, "extra": 1}) == ["$: simulator has extra keys ['extra']"]
+    assert shape_problems(sample, {**sample, "files": [{"name": "c", "mode": 1}]}) == [
+        "$.files[0]: simulator has extra keys ['mode']"
+    ]
+    assert shape_problems(sample, {**sample, "files": [{"size": 2}]}) == ["$.files[0]: simulator lacks keys ['name']"]

@@ -124,3 +124,10 @@ def test_org_members_lists_the_owner(client: httpx.Client) -> None:
     assert members[0]["role"] == "owner"
     r = client.delete(f"/auth/org-members/{members[0]['id']}")
     assert r.status_code == 403
+
+
+def test_non_api_paths_serve_the_web_ui_and_unknown_api_paths_are_text_404s(anon: httpx.Client) -> None:
+    page = anon.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert anon.get("/api/nope").text == "404 Not Found"

@@ -77,3 +77,23 @@ def test_tls_with_a_self_signed_certificate(tmp_path: Path) -> None:
         with httpx.Client(base_url=srv.url, verify=ssl.create_default_context(cafile=str(cert))) as c:
             assert c.get("/api/healthcheck").json() == {"status": "ok"}
     sim.close()
+
+
+def test_cors_preflight_is_answered_before_auth(sim: Simulator, anon: httpx.Client) -> None:
+    headers = {
+        "Origin": "http://ui.lan",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "x-api-key",
+    }
+    r = anon.options("/api/v1/volumes", headers=headers)
+    assert r.status_code == 204
+    assert r.headers["access-control-allow-headers"] == "x-api-key"
+    assert "access-control-allow-origin" not in r.headers
+    sim.trusted_origins.add("http://ui.lan")
+    assert anon.options("/api/v1/volumes", headers=headers).headers["access-control-allow-origin"] == "http://ui.lan"
+
+
+def test_head_answers_headers_only(client: httpx.Client) -> None:
+    r = client.head("/volumes")
+    assert r.status_code == 200
+    assert r.content == b""

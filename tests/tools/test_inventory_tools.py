@@ -255,19 +255,21 @@ async def test_browse_volume_files_on_an_unmounted_volume_says_so(sim: Simulator
     assert "not mounted" in result.content[0].text  # type: ignore[union-attr]
 
 
-async def test_browse_server_filesystem_lists_folders_to_pick_a_volume_path(sim: Simulator, mcp: Client) -> None:
+async def test_browse_server_filesystem_lists_folders_to_pick_a_volume_path(
+    sim: Simulator, operate_mcp: Client
+) -> None:
     seed(sim)
 
-    srv = await call(mcp, "browse_server_filesystem", path="/srv")
-    photos = await call(mcp, "browse_server_filesystem", path="/srv/photos")
+    srv = await call(operate_mcp, "browse_server_filesystem", path="/srv")
+    photos = await call(operate_mcp, "browse_server_filesystem", path="/srv/photos")
 
     assert ("photos", "/srv/photos") in {(d["name"], d["path"]) for d in srv["directories"]}
     assert {d["name"] for d in photos["directories"]} == {"2024", "raw"}  # folders only, no readme.txt
     assert photos["total"] == 2
 
 
-async def test_browse_server_filesystem_reports_a_missing_folder(sim: Simulator, mcp: Client) -> None:
-    result = await mcp.call_tool("browse_server_filesystem", {"path": "/does/not/exist"})
+async def test_browse_server_filesystem_reports_a_missing_folder(sim: Simulator, operate_mcp: Client) -> None:
+    result = await operate_mcp.call_tool("browse_server_filesystem", {"path": "/does/not/exist"})
     assert result.is_error
     assert "/does/not/exist" in result.content[0].text  # type: ignore[union-attr]
 
@@ -503,8 +505,8 @@ async def test_bad_volume_paths_are_refused_before_any_request(sim: Simulator, m
 
 
 @pytest.mark.parametrize("path", ["relative/dir", "/srv/../etc", "", "/x\nb"])
-async def test_bad_server_paths_are_refused_before_any_request(sim: Simulator, mcp: Client, path: str) -> None:
-    text = await refused(mcp, sim, "browse_server_filesystem", path=path)
+async def test_bad_server_paths_are_refused_before_any_request(sim: Simulator, operate_mcp: Client, path: str) -> None:
+    text = await refused(operate_mcp, sim, "browse_server_filesystem", path=path)
     assert "path" in text
 
 

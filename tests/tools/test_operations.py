@@ -26,8 +26,8 @@ pytestmark = pytest.mark.anyio
 
 DAY_MS = 86_400_000
 OPERATION_TOOLS = {
-    "read": {"wait_for_task"},
-    "operate": {"run_backup", "cancel_task", "run_doctor", "sync_mirror", "tag_snapshots", "restore"},
+    "read": set(),
+    "operate": {"wait_for_task", "run_backup", "cancel_task", "run_doctor", "sync_mirror", "tag_snapshots", "restore"},
     "full": {
         "restore_in_place",
         "apply_retention",
@@ -195,7 +195,7 @@ async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerob
     async with connect(sim_server, era, access="read-only") as client:
         tools = (await client.list_tools()).tools
         names = {t.name for t in tools}
-        assert "wait_for_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
+        assert "get_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
         for t in tools:
             args = _sample_arguments(t.input_schema, world)
             if t.name in ("wait_for_task", "get_task"):
@@ -235,7 +235,7 @@ async def test_a_second_run_of_a_busy_job_names_the_running_task(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
     world = seed_world(sim)
-    sim.task_seconds = 3.0
+    sim.task_seconds = 1.5
     async with connect(sim_server, era, access="operate") as client:
         first = data(await client.call_tool("run_backup", {"job_id": world.job, "wait": False}))
         second = await client.call_tool("run_backup", {"job_id": world.job})
@@ -428,6 +428,23 @@ async def test_restore_in_place_needs_confirmation_and_then_restores_to_the_orig
     assert done["outcome"] == "success" and done["landed"] == ["/srv/photos/n.txt (original location)"]
     (body,) = [r.body for r in sim.requests if r.path.endswith("/restore")]
     assert "targetPath" not in body and body["overwrite"] == "always"
+
+
+async def test_restore_in_place_with_a_target_still_needs_an_allowed_root(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    args = {
+        "repository_id": world.repo,
+        "snapshot_id": world.snapshots[-1],
+        "paths": ["/srv/photos/n.txt"],
+        "target_path": "/etc",
+        "overwrite": "if-newer",
+    }
+    async with connect(sim_server, era, restore_allowed_roots=("/srv/restore",), elicit=answering("accept")) as client:
+        result = await client.call_tool("restore_in_place", args)
+    assert result.is_error and "outside the allowed restore folders" in text(result)
+    assert sim.requests == []
 
 
 # --- previews and destructive actions ---------------------------------------------------------------

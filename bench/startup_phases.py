@@ -1,0 +1,84 @@
+"""Where the cold start goes: each start-up phase timed in fresh processes, ours beside the SDK's own.
+
+``cold_start.py`` gives the end-to-end figure; this splits it into the SDK import (both servers pay
+it), our imports, ``create_server`` (tool registration), and the lifespan (the Zerobyte client), next
+to a bare ``MCPServer`` registering the same number of trivial tools. Each phase is the median over
+fresh interpreters, so a busy machine skews it less than a single ``-X importtime`` run.
+
+Usage: python bench/startup_phases.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+PHASES = """
+import json, time
+marks = [time.perf_counter()]
+from mcp.server import MCPServer
+marks.append(time.perf_counter())
+from mcp_server import cli
+from mcp_server.config import load_settings
+settings = load_settings(env={"ZEROBYTE_URL": "http://127.0.0.1:9", "ZEROBYTE_API_KEY": "zb_bench_key_000000000"})
+marks.append(time.perf_counter())
+from mcp_server.server import create_server
+from mcp_server import tools
+getattr(tools, "load", lambda: None)()
+marks.append(time.perf_counter())
+server = create_server(settings)
+marks.append(time.perf_counter())
+import anyio
+async def lifespan():
+    async with server._lowlevel_server.lifespan(server._lowlevel_server):
+        marks.append(time.perf_counter())
+anyio.run(lifespan)
+bare = MCPServer("bare")
+def make(i):
+    async def tool(a: int, b: int = 1, note: str = "") -> int:
+        '''A trivial tool.'''
+        return a + b
+    return tool
+start = time.perf_counter()
+for i in range(len(server._tool_manager.list_tools())):
+    bare.add_tool(make(i), name=f"tool_{i:02d}")
+marks.append(marks[-1] + time.perf_counter() - start)
+print(json.dumps([1000 * (b - a) for a, b in zip(marks, marks[1:])]))
+"""
+NAMES = (
+    "SDK import (both pay)",
+    "our cli + settings",
+    "our server + tools import",
+    "create_server (ours)",
+    "lifespan enter (ours)",
+    "bare: register same number of tools",
+)
+
+
+def measure(runs: int) -> dict[str, float]:
+    samples: list[list[float]] = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-c", PHASES], capture_output=True, text=True, check=True)
+        samples.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {name: round(statistics.median(s[i] for s in samples), 1) for i, name in enumerate(NAMES)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    phases = measure(args.runs)
+    ours = sum(v for k, v in phases.items() if "ours" in k or k.startswith("our "))
+    print("| phase | median ms |")
+    print("|---|---|")
+    for name, ms in phases.items():
+        print(f"| {name} | {ms} |")
+    print(f"| **ours in total** (cli..lifespan) | {ours:.1f} |")
+    print(f"| **ours beyond the bare server's tool registration** | {ours - phases[NAMES[-1]]:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Property-based fuzzing of every tool's arguments, from the input schemas a `full` server publishes.
+
+Agents send whatever a model produces: path traversal in ids (``../auth/api-keys``, ``%2F..``), NUL bytes,
+10 KB strings, unicode, numbers where strings belong. For every tool in tools/list (confirm_destructive on, so
+no destructive call can act without a token a fuzzer cannot forge) Hypothesis mixes valid ids of a seeded world
+with hostile values, and each call must (1) answer with a reason, never the SDK's bare "Error executing tool" or
+a traceback, (2) reach only the Zerobyte routes that tool is meant to call, never ``/auth/...`` or
+``/system/restic-password``, and (3) refuse traversal and encoding tricks in ids and paths before any request.
+
+Examples are bounded (``ZB_FUZZ_EXAMPLES``, default 20 per tool) so the suite stays fast; raise it for a deep run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mcp import Client
+from mcp.types import CallToolResult, Tool
+
+from mcp_server.simulator import Simulator, SimulatorServer
+from tests.reliability.helpers import connect, problems_with, route_of
+from tests.tools.test_operations import World, seed_world, text
+
+EXAMPLES = int(os.environ.get("ZB_FUZZ_EXAMPLES", "20"))
+
+HOSTILE: list[Any] = [
+    "../auth/api-keys",
+    "..%2Fauth%2Fapi-keys",
+    "%2F..",
+    "..%2f",
+    "..",
+    "/../../system/restic-password",
+    "/srv/photos/../../etc/passwd",
+    "abc/def",
+    "a\\..\\b",
+    "?access=full",
+    "#fragment",
+    "%00",
+    "\x00",
+    "id\x00../x",
+    " ",
+    "\t\n",
+    " padded ",
+    "x" * 10_240,
+    "ünïcødé-✓-𝔷𝔢𝔯𝔬-日本",
+    "\u202eevil",
+    "",
+    12345,
+    -1,
+    0,
+    1.5,
+    True,
+    None,
+    [],
+    {"$ne": None},
+]
+HOSTILE_TEXT = [h for h in HOSTILE if isinstance(h, str)]
+
+# What each state-changing tool may send to Zerobyte ("METHOD template" from the simulator's route table).
+# Read tools may send GETs only; destructive tools nothing at all (a fuzzer cannot forge a confirmation token).
+WRITES: dict[str, set[str]] = {
+    "create_volume": {"POST /volumes/test-connection", "POST /volumes"},
+    "update_volume": {"PUT /volumes/{shortId}"},
+    "mount_volume": {
+        "POST /volumes/{shortId}/mount",
+        "POST /volumes/{shortId}/unmount",
+        "POST /volumes/{shortId}/health-check",
+    },
+    "create_repository": {"POST /repositories"},
+    "update_repository": {
+        "PATCH /repositories/{shortId}",
+        "POST /repositories/{shortId}/stats/refresh",
+        "POST /repositories/{shortId}/snapshots/refresh",
+    },
+    "unlock_repository": {"POST /repositories/{shortId}/unlock"},
+    "create_backup_job": {"POST /backups"},
+    "update_backup_job": {"PATCH /backups/{shortId}"},
+    "route_notifications": {"PUT /backups/{shortId}/notifications"},
+    "set_mirror": {"PUT /backups/{shortId}/mirrors"},
+    "create_notification_destination": {"POST /notifications/destinations"},
+    "update_notification_destination": {
+        "PATCH /notifications/destinations/{id}",
+        "POST /notifications/destinations/{id}/test",
+    },
+    "run_backup": {"POST /backups/{shortId}/run"},
+    "cancel_task": {"POST /tasks/{taskId}/cancel"},
+    "run_doctor": {"POST /repositories/{shortId}/doctor"},
+    "sync_mirror": {"POST /backups/{shortId}/mirrors/{mirrorShortId}/sync"},
+    "tag_snapshots": {"POST /repositories/{shortId}/snapshots/tag"},
+    "restore": {"POST /repositories/{shortId}/restore"},
+}
+FORBIDDEN_PATH = re.compile(r"^/api/v1/auth/|/system/restic-password|^/api/auth/")
+ID_ARGUMENT = re.compile(r"_ids?$")
+PATH_ARGUMENTS = {"path", "paths", "target_path"}
+_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _valid_values(world: World, task_id: str) -> dict[str, list[Any]]:
+    """Real ids and paths of the seeded world, so fuzzed calls also get past validation and reach Zerobyte."""
+    return {
+        "volume_id": [world.volume, world.docs_volume],
+        "repository_id": [world.repo, world.offsite],
+        "mirror_repository_id": [world.offsite],
+        "job_id": [world.job, world.docs_job],
+        "backup_job_id": [world.job],
+        "snapshot_id": [*world.snapshots, "latest"],
+        "snapshot_ids": [[world.snapshots[0]], world.snapshots[:2]],
+        "task_id": [task_id],
+        "destination_id": [world.destination],
+        "path": ["/srv/photos/n.txt", "/srv/photos", "/", "/docs"],
+        "paths": [["/srv/photos/n.txt"], ["/srv/photos/2026"]],
+        "target_path": ["/srv/restore/fuzz"],
+        "pattern": ["*.jpg", "/srv/photos/n.txt", "tax.pdf"],
+        "since": ["7d", "2026-01-01"],
+        "until": ["1d", "2030-01-01"],
+        "source": ["/srv/photos", "nas.lan:/export"],
+        "location": ["/srv/repos/fuzz"],
+        "schedule": ["0 3 * * *", ""],
+        "retention": ["last 5, daily 7"],
+        "name": ["fuzz-object"],
+    }
+
+
+def _value(name: str, schema: dict[str, Any], valid: dict[str, list[Any]]) -> st.SearchStrategy[Any]:
+    """Valid values, schema-shaped values and hostile values for one argument."""
+    hostile = st.sampled_from(HOSTILE)
+    known = [st.sampled_from(valid[name])] if name in valid else []
+    kind = schema.get("type")
+    shaped: st.SearchStrategy[Any]
+    if "enum" in schema:
+        shaped = st.sampled_from(schema["enum"])
+    elif kind == "integer":
+        shaped = st.integers(min_value=schema.get("minimum"), max_value=schema.get("maximum")) | st.integers()
+    elif kind == "number":
+        # Followed tasks in the simulator end in ~50 ms, so even a long wait_seconds returns at once.
+        shaped = st.floats(min_value=-10, max_value=1000, allow_nan=False)
+    elif kind == "boolean":
+        shaped = st.booleans()
+    elif kind == "array":
+        item = _value(name, schema.get("items", {}), {})
+        shaped = st.lists(item | st.sampled_from(HOSTILE_TEXT), max_size=3)
+    else:
+        shaped = st.text(max_size=40) | st.sampled_from(HOSTILE_TEXT)
+    return st.one_of(*known, shaped, hostile)
+
+
+def arguments_for(tool: Tool, valid: dict[str, list[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    schema = tool.input_schema
+    properties: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    return st.fixed_dictionaries(
+        {k: _value(k, v, valid) for k, v in properties.items() if k in required},
+        optional={k: _value(k, v, valid) for k, v in properties.items() if k not in required},
+    )
+
+
+def _is_hostile_id(value: Any) -> bool:
+    return isinstance(value, str) and value != "" and not _ID_SHAPE.fullmatch(value)
+
+
+def _is_escaping_path(value: Any) -> bool:
+    return isinstance(value, str) and ("\x00" in value or ".." in value.split("/"))
+
+
+def _check_call(tool: Tool, arguments: dict[str, Any], result: CallToolResult, requests: list[Any]) -> None:
+    message = text(result)
+    assert not problems_with(result), f"{tool.name}({arguments!r:.300}) -> {message[:500]}"
+    annotations = tool.annotations
+    read_only = bool(annotations and annotations.read_only_hint)
+    destructive = bool(annotations and annotations.destructive_hint)
+    writes_seen: list[tuple[str, str, bytes]] = []
+    for request in requests:
+        where = f"{tool.name}({arguments!r:.200}) sent {request.method} {request.path}"
+        assert not FORBIDDEN_PATH.search(request.path), where
+        route = route_of(request.method, request.path)
+        assert route is not None, f"{where}: not a Zerobyte route"
+        assert ".." not in request.path.split("/") and "\x00" not in request.path, where
+        if request.method == "GET":
+            continue
+        assert not read_only, f"{where}: a read tool wrote"
+        assert not destructive, f"{where}: a destructive tool acted without a valid confirmation token"
+        assert route[len(request.method) + 1 :] in {w.split(" ", 1)[1] for w in WRITES[tool.name]}, where
+        assert f"{request.method} {route.split(' ', 1)[1]}" in WRITES[tool.name], where
+        key = (request.method, request.path, request.raw_body)
+        assert key not in writes_seen, f"{where}: the same write was sent twice"
+        writes_seen.append(key)
+    for name, value in arguments.items():
+        values = value if isinstance(value, list) else [value]
+        bad_id = ID_ARGUMENT.search(name) and any(_is_hostile_id(v) for v in values) and name != "task_id"
+        bad_task = name == "task_id" and _is_hostile_id(value)
+        bad_path = name in PATH_ARGUMENTS and any(_is_escaping_path(v) for v in values)
+        if bad_id or bad_task or bad_path:
+            assert result.is_error, f"{tool.name} accepted {name}={value!r:.80}: {message[:300]}"
+            for request in requests:
+                for v in values:
+                    if isinstance(v, str) and len(v) > 1 and _is_hostile_id(v):
+                        assert v not in request.path, f"{tool.name}: {name}={v!r:.80} reached {request.path}"
+
+
+def _fuzz_one_tool(
+    portal: BlockingPortal, client: Client, sim: Simulator, tool: Tool, valid: dict[str, list[Any]]
+) -> int:
+    """Run Hypothesis on one tool; returns how many calls it made."""
+    calls = 0
+
+    def call(arguments: dict[str, Any]) -> None:
+        nonlocal calls
+        before = len(sim.requests)
+        result = portal.call(client.call_tool, tool.name, arguments)
+        calls += 1
+        _check_call(tool, arguments, result, sim.requests[before:])
+
+    run: Callable[[], None] = settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )(given(arguments_for(tool, valid))(call))
+    run()
+    return calls
+
+
+@contextmanager
+def fuzz_client(sim_server: SimulatorServer) -> Iterator[tuple[BlockingPortal, Client]]:
+    """A `full` MCP server with confirmations on, held open in a portal so sync Hypothesis examples can call it."""
+    with start_blocking_portal() as portal:
+        client_cm = connect(
+            sim_server.url,
+            access="full",
+            confirm_destructive=True,
+            restore_allowed_roots=("/srv/restore",),
+            task_wait_seconds=5.0,
+        )
+        with portal.wrap_async_context_manager(client_cm) as client:
+            yield portal, client
+
+
+def test_fuzzing_every_tool_s_arguments_gives_reasons_and_reaches_only_its_own_routes(
+    sim: Simulator, sim_server: SimulatorServer
+) -> None:
+    sim.task_seconds = 0.05
+    world = seed_world(sim)
+    task_id = sim.add_task("backup", job=world.job)["id"]
+    valid = _valid_values(world, task_id)
+    calls = 0
+    with fuzz_client(sim_server) as (portal, client):
+        tools = portal.call(client.list_tools).tools
+        names = {t.name for t in tools}
+        state_changing = {
+            t.name for t in tools if t.annotations and not t.annotations.read_only_hint and not t.annotations.destructive_hint
+        }
+        assert state_changing == set(WRITES), "every state-changing tool needs its allowlist of routes"
+        assert len(names) >= 40
+
+        for tool in tools:
+            calls += _fuzz_one_tool(portal, client, sim, tool, valid)
+    assert sim.wait_idle(10)
+    print(f"fuzzed {calls} calls over {len(names)} tools")
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "phrase"),
+    [
+        ("get_volume", {"volume_id": "../auth/api-keys"}, "not a Zerobyte short id"),
+        ("get_repository", {"repository_id": "%2F.."}, "not a Zerobyte short id"),
+        ("get_backup_job", {"job_id": "..%2f"}, "not a backup job id"),
+        ("get_task", {"task_id": "../../system/restic-password"}, "not a task id"),
+        ("get_snapshot", {"repository_id": "abc", "snapshot_id": "../x"}, "not a snapshot id"),
+        ("browse_server_filesystem", {"path": "/srv/../etc"}, "must not contain '..'"),
+        ("read_snapshot_file", {"snapshot_id": "latest", "path": "/etc/\x00passwd", "repository_id": "abc"}, "control"),
+        ("get_volume", {"volume_id": "x" * 10_240}, "too long"),
+        ("get_volume", {"volume_id": " "}, "not a Zerobyte short id"),
+    ],
+)
+def test_traversal_and_encoding_tricks_in_ids_and_paths_are_refused_before_any_request(
+    sim: Simulator, sim_server: SimulatorServer, tool: str, arguments: dict[str, Any], phrase: str
+) -> None:
+    with fuzz_client(sim_server) as (portal, client):
+        result = portal.call(client.call_tool, tool, arguments)
+    assert result.is_error and phrase in text(result), text(result)
+    assert sim.requests == []
