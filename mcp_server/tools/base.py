@@ -179,7 +179,9 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
             f"zerobyte-mcp hit an internal error in {tool_name}; the details are in its log (stderr). "
             "Retry, or report it with the log lines."
         )
-    return success_result(result)
+    ctx = kwargs.get("ctx")
+    limit = app_of(ctx).settings.max_response_chars if isinstance(ctx, Context) else None
+    return success_result(result, limit=limit)
 
 
 def _arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -192,9 +194,35 @@ def _text(result: CallToolResult) -> str:
     return " ".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
-def success_result(result: BaseModel) -> CallToolResult:
+def success_result(result: BaseModel, *, limit: int | None = None) -> CallToolResult:
     data = drop_empty(result.model_dump(mode="json", by_alias=True, exclude_none=True))
-    return CallToolResult(content=[TextContent(type="text", text=render_text(data))], structured_content=data)
+    text = render_text(data)
+    if limit is not None and len(text) > limit:
+        data, text = _shrink(data, limit)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _shrink(data: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
+    """Last line of defence for max_response_chars: halve the longest top-level list until the answer fits.
+
+    Tools page and cap their own answers; this only catches what slipped through, and says so.
+    """
+    data = dict(data)
+    shown: dict[str, tuple[int, int]] = {}
+    text = render_text(data)
+    while len(text) > limit:
+        lists = [(len(render_text(v)), k) for k, v in data.items() if isinstance(v, list) and v]
+        if not lists:
+            break
+        _, key = max(lists)
+        items = data[key]
+        total = shown.get(key, (0, len(items)))[1]
+        data[key] = items[: len(items) // 2]
+        shown[key] = (len(data[key]), total)
+        notes = [f"{n} of {t} {k} shown" for k, (n, t) in shown.items()]
+        data["truncated"] = "; ".join(notes) + ": narrow the request (filters, limit, cursor) to see the rest."
+        text = render_text(data)
+    return data, text
 
 
 def error_result(message: str) -> CallToolResult:
