@@ -42,7 +42,7 @@ def test_the_readme_states_the_enforced_budgets() -> None:
 
 
 def test_the_readme_commands_exist() -> None:
-    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr,arg-type]
     assert {"check", "serve", "snippet"} <= commands
     for flag in ("--demo", "--access", "--transport", "--config"):
         assert flag in README

@@ -1170,3 +1170,34 @@ async def test_tag_my_best_snapshot_keep_forever(sim: Simulator, sim_server: Sim
     assert mapping["new_id"] and mapping["new_id"] != short(best)  # restic rewrites a tagged snapshot
     assert set(mapping["tags"]) == {job["shortId"], "keep-forever"}
     assert [s["id"] for s in kept["snapshots"]] == [mapping["new_id"]] and kept["total"] == 1
+
+
+async def test_stop_postgres_before_the_nightly_backup_and_start_it_again_afterwards(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    """Story 11: pre/post webhooks set through update_backup_job, merged into the job, never echoed back."""
+    volume = sim.add_volume("nextcloud", path="/srv/nextcloud")
+    repo = sim.add_repository("nas")
+    job = sim.add_backup_job("nextcloud-nightly", volume=volume["shortId"], repository=repo["shortId"])
+    pre = "https://hooks.lan/postgres/stop?token=s3cr3t-hook-token"
+    post = "https://hooks.lan/postgres/start?token=s3cr3t-hook-token"
+    server = create_server(make_settings(sim_server.url, access="operate"))
+    async with Client(server, mode=era) as client:
+        result = await client.call_tool(
+            "update_backup_job",
+            {"job_id": job["shortId"], "options": [f"pre_webhook={pre}", f"post_webhook={post}", "max_retries=4"]},
+        )
+        assert not result.is_error, result.content
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert "pre-backup set, post-backup set" in text
+        assert "s3cr3t-hook-token" not in text
+        removed = await client.call_tool(
+            "update_backup_job", {"job_id": job["shortId"], "options": ["post_webhook=none"]}
+        )
+        assert not removed.is_error, removed.content
+    with sim.lock:
+        stored = next(s for s in sim.schedules.values() if s["shortId"] == job["shortId"])
+    hooks = stored["backupWebhooks"]
+    assert hooks["pre"]["url"] == pre
+    assert hooks["post"] is None
+    assert stored["maxRetries"] == 4

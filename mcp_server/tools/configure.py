@@ -55,7 +55,9 @@ Schedule = Annotated[str, Field(description="Cron (server time, UTC by default);
 Retention = Annotated[str | None, Field(description="e.g. 'last 5, daily 7, weekly 4, within 30d'")]
 IncludePaths = Annotated[list[str] | None, Field(description="Only these paths ([] = all)")]
 Excludes = Annotated[list[str] | None, Field(description="Exclude globs, e.g. '*.tmp'")]
-JobOptions = Annotated[list[str] | None, Field(description="e.g. max_retries=3, retry_delay=30, compression=max")]
+JobOptions = Annotated[
+    list[str] | None, Field(description="e.g. max_retries=3, retry_delay=30, compression=max, pre_webhook=URL")
+]
 
 
 # --- the one result model of every write tool ---------------------------------------------------------
@@ -621,7 +623,10 @@ _JOB_OPTIONS: dict[str, OptionKind] = {
     "compression": "str",
     "exclude_if_present": "list",
     "include_patterns": "list",
+    "pre_webhook": "str",
+    "post_webhook": "str",
 }
+_HOOK_PHASES = (("pre_webhook", "pre"), ("post_webhook", "post"))
 
 
 def parse_retention(text: str) -> dict[str, Any]:
@@ -701,7 +706,28 @@ def _job_options(options: list[str] | None) -> dict[str, Any]:
         body["excludeIfPresent"] = extra["exclude_if_present"]
     if "include_patterns" in extra:
         body["includePatterns"] = extra["include_patterns"]
+    hooks = {phase: _hook_url(option, extra[option]) for option, phase in _HOOK_PHASES if option in extra}
+    if hooks:
+        body["backupWebhooks"] = hooks  # only the phases given; merged with the job's own hooks
     return body
+
+
+def _hook_url(option: str, raw: str) -> str | None:
+    """A pre/post backup webhook URL ('none' removes it); Zerobyte POSTs the run's context to it."""
+    value = raw.strip()
+    if value.lower() in ("", "none", "off"):
+        return None
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise ToolFailure(f"options: {option} must be an http(s) URL or 'none'; nothing was sent.")
+    return value
+
+
+def _merge_hooks(current: Mapping[str, Any] | None, given: Mapping[str, str | None]) -> dict[str, Any] | None:
+    """The job's raw webhooks with only the given phases replaced (headers/body of a kept hook stay)."""
+    merged: dict[str, Any] = {"pre": None, "post": None, **(dict(current) if current else {})}
+    for phase, url in given.items():
+        merged[phase] = None if url is None else {**(merged.get(phase) or {}), "url": url}
+    return merged if merged.get("pre") or merged.get("post") else None
 
 
 class JobView(BaseModel):
@@ -836,6 +862,8 @@ async def create_backup_job(
     }
     if policy:
         body["retentionPolicy"] = policy
+    if "backupWebhooks" in body:
+        body["backupWebhooks"] = _merge_hooks(None, body["backupWebhooks"])
     body.update(_given(includePaths=include_paths, excludePatterns=exclude_patterns))
     client = client_of(ctx)
     try:
@@ -884,6 +912,8 @@ async def update_backup_job(
     before = job_view(job)
     current = _current_body(job)
     body = {**current, **changes}
+    if "backupWebhooks" in changes:
+        body["backupWebhooks"] = _merge_hooks(current.get("backupWebhooks"), changes["backupWebhooks"])
     if rules is not None:
         policy = {} if not rules else dict(current.get("retentionPolicy", {}))
         for key, value in rules.items():
@@ -908,9 +938,14 @@ async def update_backup_job(
             raise ToolFailure(f"Zerobyte refused the change: {exc.upstream_message} (check repository_id).") from None
         raise
     after = job_view(await client.get_backup_job(jid))
-    remark = None
+    remarks = []
     if body.get("retentionPolicy") == {} and job.retentionPolicy is not None:
-        remark = "Retention cleared: snapshots of this job are now kept forever."
+        remarks.append("Retention cleared: snapshots of this job are now kept forever.")
+    if body.get("backupWebhooks") != current.get("backupWebhooks"):
+        hooks = body.get("backupWebhooks") or {}
+        shown = ", ".join(f"{p}-backup {'set' if hooks.get(p) else 'none'}" for p in ("pre", "post"))
+        remarks.append(f"Webhooks: {shown} (URLs are not shown: they often hold tokens).")
+    remark = " ".join(remarks) or None
     return _done("updated", job=after, changes=_diff(before, after), note=remark)
 
 

@@ -177,7 +177,10 @@ async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
             f"sync tasks stop midway). Call wait_for_task(task_id='{task.id}') to see it end."
         ) from None
     note(zerobyte_status=202, task_id=task_id)
-    outcome, final = await follow(ctx, task_id, wait_seconds=min(CANCEL_WAIT_SECONDS, wait_budget(ctx, None)))
+    names = await resource_names(client)
+    outcome, final = await follow(
+        ctx, task_id, wait_seconds=min(CANCEL_WAIT_SECONDS, wait_budget(ctx, None)), names=names
+    )
     if final is None:
         outcome.next_step = (
             f"Cancellation requested; the task is still stopping. Call wait_for_task(task_id='{task_id}')."

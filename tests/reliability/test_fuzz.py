@@ -101,7 +101,15 @@ WRITES: dict[str, set[str]] = {
 # apply_retention asks for no confirmation when its preview finds nothing to forget (confirm.gate "not_needed").
 UNCONFIRMED_WRITES: dict[str, set[str]] = {"apply_retention": {"POST /backups/{shortId}/forget"}}
 FORBIDDEN_PATH = re.compile(r"^/api/v1/auth/|/system/restic-password|^/api/auth/")
-ID_ARGUMENT = re.compile(r"_ids?$")
+ZEROBYTE_IDS = {
+    "volume_id",
+    "repository_id",
+    "mirror_repository_id",
+    "job_id",
+    "backup_job_id",
+    "snapshot_id",
+    "snapshot_ids",
+}
 PATH_ARGUMENTS = {"path", "paths", "target_path"}
 _ID_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -214,7 +222,7 @@ def _check_call(tool: Tool, arguments: dict[str, Any], result: CallToolResult, r
         writes_seen.append(key)
     for name, value in arguments.items():
         values = value if isinstance(value, list) else [value]
-        bad_id = ID_ARGUMENT.search(name) and any(_is_hostile_id(v) for v in values) and name != "task_id"
+        bad_id = name in ZEROBYTE_IDS and any(_is_hostile_id(v) for v in values)
         bad_task = name == "task_id" and _is_hostile_id(value)
         bad_path = name in PATH_ARGUMENTS and any(_is_escaping_path(v) for v in values)
         if bad_id or bad_task or bad_path:
