@@ -328,7 +328,8 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
     if kind == "backup":
         summary = _dict(result.get("result"))
         return TaskResultSummary(
-            snapshot_id=summary.get("snapshot_id"),
+            # restic reports the full 64-hex id; Zerobyte lists and accepts the 8-hex short id.
+            snapshot_id=_short_snapshot_id(summary.get("snapshot_id")),
             exit_code=_int(result.get("exitCode")),
             files_new=_int(summary.get("files_new")),
             files_changed=_int(summary.get("files_changed")),
@@ -574,3 +575,7 @@ def _clip(text: str | None, limit: int) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def _short_snapshot_id(value: object) -> str | None:
+    return value[:8] if isinstance(value, str) and value else None

@@ -422,7 +422,8 @@ class HttpCore:
             text = upstream or (body.get("error") if isinstance(body, dict) else None) or "internal error"
             msg = f"Zerobyte failed ({status}): {text}"
             if isinstance(details, str) and details.strip():
-                msg += f". restic said: {_trim(details.strip(), 600)}"
+                # restic's output can hold repository URLs with credentials and password=... pairs.
+                msg += f". restic said: {_trim(redact_text(details.strip()), 600)}"
             if not msg.endswith("."):
                 msg += "."
             err5 = ServerError(msg + _next_step(text, details), **kw)
