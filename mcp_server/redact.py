@@ -71,8 +71,9 @@ _SECRET_QUERY: Final = re.compile(
     r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"'\\]*)",
     re.IGNORECASE,
 )
+# An environment-style prefix (RESTIC_PASSWORD=, AWS_SECRET=...) counts: "_" is a word character, so \b alone misses it.
 _SECRET_PAIR: Final = re.compile(
-    r"""\b(password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token)"""
+    r"""\b((?:[A-Za-z0-9]+_)*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token))"""
     r"""(["']?[ \t]*[=:][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&}\]\\\[{][^\s"',;&}\]\\]*)""",
     re.IGNORECASE,
 )

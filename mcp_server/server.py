@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
 
 from . import __version__
 from .audit import AuditLog
@@ -22,7 +26,7 @@ from .output import compact_schema, outline_model
 from .tools import base as tool_base
 from .zerobyte import Capabilities, Timeouts, ZerobyteClient
 
-__all__ = ["INSTRUCTIONS", "AppContext", "create_server", "exposed_tools", "make_client"]
+__all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "exposed_tools", "make_client"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,39 @@ class AppContext:
 
 
 ClientFactory = Callable[[Settings], ZerobyteClient]
+
+
+class ZerobyteMCPServer(MCPServer[AppContext]):
+    """MCPServer whose tool errors read as one actionable sentence.
+
+    The SDK prefixes every refusal with "Error executing tool <name>:" and reports bad arguments with
+    pydantic's multi-line text, which echoes the rejected values (a secret passed as the wrong type would
+    come back). Here: the refusal's own text, and bad arguments as "field: problem", without values.
+    """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(argument_problems(name, cause)) from cause
+            if isinstance(cause, ToolError | ResourceError):
+                raise ToolError(str(cause)) from cause
+            raise
+
+
+def argument_problems(tool: str, error: ValidationError) -> str:
+    """Pydantic's argument errors as "field: problem" lines, never the rejected values."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False)[:6]:
+        field_name = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problems.append(f"{field_name}: {item['msg']}")
+    return f"Invalid arguments for {tool} (nothing was sent): " + "; ".join(problems) + "."
 
 
 def make_client(settings: Settings) -> ZerobyteClient:
@@ -113,7 +150,7 @@ def create_server(
         finally:
             await client.aclose()
 
-    server: MCPServer[AppContext] = MCPServer(
+    server: MCPServer[AppContext] = ZerobyteMCPServer(
         "zerobyte",
         version=__version__,
         instructions=INSTRUCTIONS + (DEMO_NOTE if demo else ""),

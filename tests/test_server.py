@@ -83,3 +83,33 @@ async def test_the_server_teaches_zerobytes_model_in_its_instructions(era: str) 
     assert all(word in INSTRUCTIONS for word in ("volumes", "repositories", "snapshot", "task"))
     async with Client(create_server(make_settings("http://127.0.0.1:9"), demo=True), mode=era) as client:
         assert "simulator" in (client.instructions or "")
+
+
+async def test_bad_arguments_come_back_as_field_problems_without_the_rejected_values(
+    sim: Simulator, mcp: Client
+) -> None:
+    repo = sim.add_repository("nas")
+    result = await mcp.call_tool(
+        "list_snapshots", {"repository_id": repo["shortId"], "limit": 100000, "cursor": ["zb_planted_secret_value"]}
+    )
+    text = _text(result)
+    assert result.is_error
+    assert text.startswith("Invalid arguments for list_snapshots (nothing was sent): ")
+    assert "limit: " in text
+    assert "cursor: " in text
+    assert "zb_planted_secret_value" not in text
+    assert "100000" not in text
+    assert "Error executing tool" not in text
+    assert not [r for r in sim.requests if "snapshots" in r.path]
+
+
+async def test_a_refusal_raised_before_the_tool_runs_reads_as_its_own_sentence(
+    sim_server: SimulatorServer, era: str
+) -> None:
+    server = create_server(make_settings(sim_server.url, access="full"))
+    async with Client(server, mode=era) as client:
+        result = await client.call_tool("delete_snapshots", {"repository_id": "nope1234", "snapshot_ids": ["deadbeef"]})
+    text = _text(result)
+    assert result.is_error
+    assert not text.startswith("Error executing tool")
+    assert "nope1234" in text

@@ -206,7 +206,7 @@ async def _touch_everything(client: Client, sim: Simulator, seen: Seen, world: W
 async def _error_paths(client: Client, sim: Simulator, seen: Seen, ids: dict[str, str]) -> None:
     restic = (
         f"Fatal: unable to open repository at rest:https://{REST_USER}:{REST_PASS}@rest.example.com/zerobyte: "
-        f"exec: restic --password={RESTIC_PASSWORD} snapshots; XRESTIC PASSWORD={RESTIC_PASSWORD}"
+        f"exec: restic --password={RESTIC_PASSWORD} snapshots; RESTIC_PASSWORD={RESTIC_PASSWORD}"
     )
     sim.faults.add(
         method="GET",
