@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class BackupJobSummary(BaseModel):
+class BackupJobSummary(BaseModel, defer_build=True):
     id: str = Field(description="Backup job short id")
     name: str
     enabled: bool
@@ -37,7 +37,7 @@ class BackupJobSummary(BaseModel):
     next_run: str | None = None
 
 
-class BackupJobList(BaseModel):
+class BackupJobList(BaseModel, defer_build=True):
     jobs: list[BackupJobSummary]
     total: int
 
@@ -78,7 +78,7 @@ async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
 # --- detail ----------------------------------------------------------------------------------------
 
 
-class Retention(BaseModel):
+class Retention(BaseModel, defer_build=True):
     keep_last: int | None = None
     keep_hourly: int | None = None
     keep_daily: int | None = None
@@ -88,14 +88,14 @@ class Retention(BaseModel):
     keep_within: str | None = Field(None, description="restic duration, e.g. '30d'")
 
 
-class Hook(BaseModel):
+class Hook(BaseModel, defer_build=True):
     url: str | None = None
     headers: list[str] = []
     body: str | None = None
     insecure_tls: bool | None = None
 
 
-class MirrorInfo(BaseModel):
+class MirrorInfo(BaseModel, defer_build=True):
     repository: str = Field(description="Repository name (id)")
     enabled: bool
     last_sync_status: str | None = None
@@ -103,13 +103,13 @@ class MirrorInfo(BaseModel):
     last_sync_error: str | None = None
 
 
-class NotificationRoute(BaseModel):
+class NotificationRoute(BaseModel, defer_build=True):
     destination: str = Field(description="Destination name (id)")
     type: str | None = None
     events: list[str] = Field([], description="start, success, warning, failure")
 
 
-class Rules(BaseModel):
+class Rules(BaseModel, defer_build=True):
     include_paths: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
@@ -117,12 +117,12 @@ class Rules(BaseModel):
     one_file_system: bool | None = None
 
 
-class Retries(BaseModel):
+class Retries(BaseModel, defer_build=True):
     max: int | None = None
     delay_minutes: int | float | None = None
 
 
-class Webhooks(BaseModel):
+class Webhooks(BaseModel, defer_build=True):
     pre: Hook | None = None
     post: Hook | None = None
 

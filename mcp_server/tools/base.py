@@ -220,7 +220,10 @@ def _shrink(data: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
         data[key] = items[: len(items) // 2]
         shown[key] = (len(data[key]), total)
         notes = [f"{n} of {t} {k} shown" for k, (n, t) in shown.items()]
-        data["truncated"] = "; ".join(notes) + ": narrow the request (filters, limit, cursor) to see the rest."
+        # A cursor or offset computed for the whole page would skip what was cut here: drop it.
+        for key in [k for k in data if k.startswith("next_")]:
+            del data[key]
+        data["truncated"] = "; ".join(notes) + ": call again with a smaller limit or narrower filters."
         text = render_text(data)
     return data, text
 

@@ -48,7 +48,7 @@ MIN_GRACE = timedelta(hours=1)
 MAX_GRACE = timedelta(days=1)
 
 
-class JobHealth(BaseModel):
+class JobHealth(BaseModel, defer_build=True):
     id: str
     name: str
     state: str = Field(description="ok, warning, failing, stale, disabled, never_ran, running")
@@ -60,7 +60,7 @@ class JobHealth(BaseModel):
     next_step: str | None = None
 
 
-class RepositoryIssue(BaseModel):
+class RepositoryIssue(BaseModel, defer_build=True):
     id: str
     name: str
     status: str | None = None
@@ -68,7 +68,7 @@ class RepositoryIssue(BaseModel):
     next_step: str | None = None
 
 
-class VolumeIssue(BaseModel):
+class VolumeIssue(BaseModel, defer_build=True):
     id: str
     name: str
     status: str | None = None
@@ -77,7 +77,7 @@ class VolumeIssue(BaseModel):
     next_step: str | None = None
 
 
-class Failure(BaseModel):
+class Failure(BaseModel, defer_build=True):
     task_id: str
     kind: str
     outcome: str | None = None
@@ -87,7 +87,7 @@ class Failure(BaseModel):
     next_step: str | None = None
 
 
-class HealthReport(BaseModel):
+class HealthReport(BaseModel, defer_build=True):
     verdict: str = Field(description="ok, warning or critical")
     summary: str
     checked_at: str

@@ -28,7 +28,7 @@ __all__ = [
 MAX_ROUTING_LOOKUPS = 25
 
 
-class DestinationSummary(BaseModel):
+class DestinationSummary(BaseModel, defer_build=True):
     id: int
     name: str
     type: str | None = Field(None, description="email, slack, discord, ntfy, generic...")
@@ -38,7 +38,7 @@ class DestinationSummary(BaseModel):
     last_error: str | None = None
 
 
-class DestinationList(BaseModel):
+class DestinationList(BaseModel, defer_build=True):
     destinations: list[DestinationSummary]
     total: int
 
@@ -62,7 +62,7 @@ async def list_notification_destinations(ctx: Ctx) -> DestinationList:
     return DestinationList(destinations=[destination_summary(d) for d in destinations], total=len(destinations))
 
 
-class JobRoute(BaseModel):
+class JobRoute(BaseModel, defer_build=True):
     id: str
     name: str
     events: list[str] = Field([], description="start, success, warning, failure")

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class RepositorySummary(BaseModel):
+class RepositorySummary(BaseModel, defer_build=True):
     id: str = Field(description="Repository short id")
     name: str
     backend: str | None = None
@@ -34,7 +34,7 @@ class RepositorySummary(BaseModel):
     snapshots_count: int | None = None
 
 
-class RepositoryList(BaseModel):
+class RepositoryList(BaseModel, defer_build=True):
     repositories: list[RepositorySummary]
     total: int
 
@@ -85,7 +85,7 @@ async def list_repositories(ctx: Ctx) -> RepositoryList:
 MAX_MIRROR_LOOKUPS = 25
 
 
-class RepositoryStats(BaseModel):
+class RepositoryStats(BaseModel, defer_build=True):
     stored_bytes: int | None = None
     uncompressed_bytes: int | None = None
     compression_ratio: float | None = None
@@ -93,19 +93,19 @@ class RepositoryStats(BaseModel):
     updated: str | None = Field(None, description="When Zerobyte last computed these stats")
 
 
-class DoctorStep(BaseModel):
+class DoctorStep(BaseModel, defer_build=True):
     step: str
     success: bool | None = None
     error: str | None = None
 
 
-class DoctorSummary(BaseModel):
+class DoctorSummary(BaseModel, defer_build=True):
     success: bool | None = None
     completed: str | None = None
     steps: list[DoctorStep] = []
 
 
-class JobUse(BaseModel):
+class JobUse(BaseModel, defer_build=True):
     id: str
     name: str
     role: str = Field(description="primary or mirror")
@@ -114,7 +114,7 @@ class JobUse(BaseModel):
     last_time: str | None = None
 
 
-class RepositoryDetail(BaseModel):
+class RepositoryDetail(BaseModel, defer_build=True):
     id: str
     name: str
     backend: str | None = None

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import anyio
 from pydantic import BaseModel, Field
 
-from ..output import human_bytes, iso, iso_from_ms, seconds_from_ms
+from ..output import human_bytes, iso, iso_from_ms, render_text, seconds_from_ms
 from ..zerobyte import (
     BadRequest,
     NotFound,
@@ -34,7 +34,7 @@ from ..zerobyte import (
 )
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot, SnapshotNode
-from .base import Ctx, ToolFailure, client_of, tool
+from .base import Ctx, ToolFailure, app_of, client_of, tool
 
 __all__ = [
     "FileList",
@@ -74,7 +74,7 @@ UntilArg = Annotated[str | None, Field(description="ISO date/time (date = end of
 # --- output models -------------------------------------------------------------------------------------
 
 
-class SnapshotItem(BaseModel):
+class SnapshotItem(BaseModel, defer_build=True):
     id: str
     time: str | None = None
     size: int | None = None
@@ -86,7 +86,7 @@ class SnapshotItem(BaseModel):
     retention: list[str] = Field(default_factory=list)
 
 
-class SnapshotPage(BaseModel):
+class SnapshotPage(BaseModel, defer_build=True):
     repository: str
     snapshots: list[SnapshotItem]
     total: int
@@ -94,7 +94,7 @@ class SnapshotPage(BaseModel):
     hint: str | None = None
 
 
-class BackupSummary(BaseModel):
+class BackupSummary(BaseModel, defer_build=True):
     files_new: int | None = None
     files_changed: int | None = None
     files_unmodified: int | None = None
@@ -113,14 +113,14 @@ class SnapshotDetail(SnapshotItem):
     summary: BackupSummary | None = None
 
 
-class FileEntry(BaseModel):
+class FileEntry(BaseModel, defer_build=True):
     name: str
     type: str
     size: int | None = None
     mtime: str | None = None
 
 
-class FileList(BaseModel):
+class FileList(BaseModel, defer_build=True):
     snapshot: str
     snapshot_time: str | None = None
     path: str
@@ -129,7 +129,7 @@ class FileList(BaseModel):
     next_offset: int | None = None
 
 
-class FileVersion(BaseModel):
+class FileVersion(BaseModel, defer_build=True):
     path: str
     type: str | None = None
     size: int | None = None
@@ -140,7 +140,7 @@ class FileVersion(BaseModel):
     oldest: str | None = None
 
 
-class FindResult(BaseModel):
+class FindResult(BaseModel, defer_build=True):
     versions: list[FileVersion]
     total_versions: int = 0
     snapshots_searched: int = 0
@@ -150,7 +150,7 @@ class FindResult(BaseModel):
     hint: str | None = None
 
 
-class SnapshotFileText(BaseModel):
+class SnapshotFileText(BaseModel, defer_build=True):
     snapshot: str
     snapshot_time: str | None = None
     size: int | None = None
@@ -497,17 +497,38 @@ async def list_snapshot_files(
     if not page.files and offset == 0:
         raise await _missing(client, rid, sid, folder)
     self_counted = (1 if own else 0) if offset == 0 else (1 if folder != "/" and total > 0 else 0)
-    seen = offset + len(page.files)
+    entries, consumed = _fit_page(page.files, folder, app_of(ctx).settings.max_response_chars - 2000)
+    seen = offset + consumed
     next_offset = seen if (page.hasMore or seen < total) and page.files else None
     ref = page.snapshot
     return FileList(
         snapshot=(ref.short_id if ref and ref.short_id else sid),
         snapshot_time=iso(ref.time) if ref else None,
         path=folder,
-        entries=[_entry(f) for f in children],
+        entries=entries,
         total=max(total - self_counted, 0),
         next_offset=next_offset,
     )
+
+
+def _fit_page(files: Sequence[SnapshotNode], folder: str, budget: int) -> tuple[list[FileEntry], int]:
+    """The folder's children that fit the answer size, and how many of Zerobyte's entries that consumed.
+
+    A full 500-entry page of long names can exceed max_response_chars; cutting it here (not in the generic
+    guard) keeps next_offset exact, so paging on never skips an entry.
+    """
+    kept: list[FileEntry] = []
+    used = 0
+    for index, node in enumerate(files):
+        if node.path == folder:
+            continue
+        entry = _entry(node)
+        size = len(render_text(entry.model_dump(mode="json", exclude_none=True))) + 1
+        if kept and used + size > budget:
+            return kept, index
+        kept.append(entry)
+        used += size
+    return kept, len(files)
 
 
 def _entry(node: SnapshotNode) -> FileEntry:

@@ -15,7 +15,7 @@ from .base import Ctx, app_of, client_of, gather, tool
 __all__ = ["SystemInfo", "get_system_info"]
 
 
-class SystemInfo(BaseModel):
+class SystemInfo(BaseModel, defer_build=True):
     runtime: str | None = Field(None, description="server or desktop")
     version: str | None = None
     latest_version: str | None = None

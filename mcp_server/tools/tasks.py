@@ -57,7 +57,7 @@ OBJECT = WithJsonSchema({"type": "object"})
 ARRAY = WithJsonSchema({"type": "array"})
 
 
-class TaskProgress(BaseModel):
+class TaskProgress(BaseModel, defer_build=True):
     percent: float | None = Field(None, description="0-100")
     bytes_done: int | None = None
     total_bytes: int | None = None
@@ -67,7 +67,7 @@ class TaskProgress(BaseModel):
     phase: str | None = None
 
 
-class ActiveTask(BaseModel):
+class ActiveTask(BaseModel, defer_build=True):
     id: str
     kind: str
     status: str = Field(description="queued, running or cancelling")
@@ -76,18 +76,18 @@ class ActiveTask(BaseModel):
     progress: TaskProgress | None = None
 
 
-class ActiveTaskList(BaseModel):
+class ActiveTaskList(BaseModel, defer_build=True):
     tasks: Annotated[list[ActiveTask], ARRAY]
     total: int
 
 
-class DoctorStep(BaseModel):
+class DoctorStep(BaseModel, defer_build=True):
     step: str
     success: bool | None = None
     error: str | None = None
 
 
-class TaskResultSummary(BaseModel):
+class TaskResultSummary(BaseModel, defer_build=True):
     snapshot_id: str | None = None
     exit_code: int | None = None
     files_new: int | None = None
@@ -105,7 +105,7 @@ class TaskResultSummary(BaseModel):
     note: str | None = None
 
 
-class TaskView(BaseModel):
+class TaskView(BaseModel, defer_build=True):
     id: str
     kind: str
     status: str
@@ -121,7 +121,7 @@ class TaskView(BaseModel):
     next_step: str | None = None
 
 
-class HistoryItem(BaseModel):
+class HistoryItem(BaseModel, defer_build=True):
     id: str
     kind: str
     outcome: str | None = None
@@ -132,7 +132,7 @@ class HistoryItem(BaseModel):
     message: str | None = None
 
 
-class TaskHistory(BaseModel):
+class TaskHistory(BaseModel, defer_build=True):
     items: Annotated[list[HistoryItem], ARRAY]
     page: int
     total: int

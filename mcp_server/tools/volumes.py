@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class VolumeSummary(BaseModel):
+class VolumeSummary(BaseModel, defer_build=True):
     id: str = Field(description="Volume short id")
     name: str
     backend: str | None = None
@@ -35,7 +35,7 @@ class VolumeSummary(BaseModel):
     read_only: bool | None = None
 
 
-class VolumeList(BaseModel):
+class VolumeList(BaseModel, defer_build=True):
     volumes: list[VolumeSummary]
     total: int
 
@@ -80,13 +80,13 @@ async def list_volumes(ctx: Ctx) -> VolumeList:
 # --- detail and browsing ---------------------------------------------------------------------------
 
 
-class Capacity(BaseModel):
+class Capacity(BaseModel, defer_build=True):
     total_bytes: int
     used_bytes: int
     free_bytes: int
 
 
-class JobRef(BaseModel):
+class JobRef(BaseModel, defer_build=True):
     id: str
     name: str
     enabled: bool
@@ -138,14 +138,14 @@ def _job_reads(job: BackupJob, volume: Volume) -> bool:
     return job.volumeId is not None and str(job.volumeId) in (str(volume.id), volume.shortId)
 
 
-class VolumeEntry(BaseModel):
+class VolumeEntry(BaseModel, defer_build=True):
     name: str
     type: str = Field(description="file or directory")
     size: int | None = None
     modified: str | None = None
 
 
-class VolumeFiles(BaseModel):
+class VolumeFiles(BaseModel, defer_build=True):
     path: str
     entries: list[VolumeEntry]
     total: int
@@ -174,12 +174,12 @@ async def browse_volume_files(
     )
 
 
-class ServerDirectory(BaseModel):
+class ServerDirectory(BaseModel, defer_build=True):
     name: str
     path: str
 
 
-class ServerDirectories(BaseModel):
+class ServerDirectories(BaseModel, defer_build=True):
     path: str
     directories: list[ServerDirectory]
     total: int

@@ -392,7 +392,7 @@ class ZerobyteClient:
         sid = check_snapshot_id("snapshot_id", snapshot_id)
         params = _page_params(offset, limit, SNAPSHOT_FILES_PAGE_CAP)
         if path is not None:
-            params["path"] = check_absolute_path("path", path)
+            params["path"] = _decoded_twice(check_absolute_path("path", path))
         return await self._get(
             HttpCore.path("/repositories/{r}/snapshots/{s}/files", r=rid, s=sid),
             SnapshotFilesPage,
@@ -417,7 +417,7 @@ class ZerobyteClient:
         async with self.http.stream(
             "GET",
             HttpCore.path("/repositories/{r}/snapshots/{s}/dump", r=rid, s=sid),
-            params={"path": clean, "kind": kind},
+            params={"path": _decoded_twice(clean), "kind": kind},
             what=f"{clean!r} in snapshot {sid!r}",
         ) as response:
             ctype = response.headers.get("content-type")
@@ -806,6 +806,14 @@ def _snapshot_ids(values: Iterable[str]) -> list[str]:
     if len(ids) > 1000:
         raise InvalidArgument("snapshot_ids", "at most 1000 snapshot ids at once")
     return ids
+
+
+def _decoded_twice(path: str) -> str:
+    """A snapshot path for the files/dump query, which Zerobyte URL-decodes a second time (API.md §4).
+
+    Without this, a name holding '%' is a 500 "URI malformed" or another file, and '%2e%2e' becomes '..'.
+    """
+    return path.replace("%", "%25")
 
 
 def _page_params(offset: int | None, limit: int | None, cap: int) -> dict[str, Any]:

@@ -324,3 +324,24 @@ def test_traversal_and_encoding_tricks_in_ids_and_paths_are_refused_before_any_r
         result = portal.call(client.call_tool, tool, arguments)
     assert result.is_error and phrase in text(result), text(result)
     assert sim.requests == []
+
+
+
+
+def test_a_huge_argument_to_an_audited_tool_is_refused_without_stalling_the_server(
+    sim: Simulator, sim_server: SimulatorServer
+) -> None:
+    # Scrubbing secrets from such an argument (for its audit line) was quadratic: 300 KB of letters blocked the
+    # server's event loop for ~90 s. A blocked loop cannot cancel itself, so the test thread waits with a bound
+    # far above the expected milliseconds (a liveness guard, not a measurement).
+    huge = "a" * 300_000
+    with fuzz_client(sim_server) as (portal, client):
+        pending = portal.start_task_soon(client.call_tool, "create_volume", {"name": huge, "backend": "nfs", "source": "x"})
+        try:
+            refused = pending.result(timeout=30)
+        except TimeoutError:
+            pytest.fail("a 300 KB argument stalled the server for 30 s")
+        listed = portal.call(client.call_tool, "list_volumes", {})
+    assert refused.is_error and "nothing was sent" in text(refused).lower(), text(refused)[:300]
+    assert not listed.is_error
+    assert {r.method for r in sim.requests} == {"GET"}
