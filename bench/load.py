@@ -15,7 +15,6 @@ Usage: python -m bench.load [--clients 50] [--calls 40] [--rounds 3] [--stdio 20
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import subprocess
 import time
@@ -25,12 +24,14 @@ from typing import Any
 
 import anyio
 import httpx
+from anyio.abc import Process
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CallToolResult
 
 from bench._common import (
+    children_running,
     machine,
     memory_mib,
     percentile,
@@ -103,13 +104,16 @@ async def discover(client: Client) -> Expected:
 
     async def get(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         result = await client.call_tool(name, arguments)
-        assert not result.is_error and result.structured_content is not None, result.content
-        return result.structured_content
+        data: dict[str, Any] | None = result.structured_content
+        assert not result.is_error and data is not None, result.content
+        return data
 
     volumes = {v["id"]: v["name"] for v in (await get("list_volumes", {}))["volumes"]}
     repositories = {r["id"]: r["name"] for r in (await get("list_repositories", {}))["repositories"]}
     jobs = {j["id"]: j["name"] for j in (await get("list_backup_jobs", {}))["jobs"]}
-    snapshots = {rid: (await get("list_snapshots", {"repository_id": rid, "limit": 1}))["total"] for rid in repositories}
+    snapshots = {
+        rid: (await get("list_snapshots", {"repository_id": rid, "limit": 1}))["total"] for rid in repositories
+    }
     return Expected(volumes, repositories, jobs, snapshots)
 
 
@@ -174,11 +178,11 @@ def _free_port() -> int:
         return port
 
 
-async def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+async def _wait_healthy(url: str, proc: Process) -> None:
     async with httpx.AsyncClient() as http:
         with anyio.fail_after(60):
             while True:
-                if proc.poll() is not None:
+                if proc.returncode is not None:
                     raise RuntimeError(f"the HTTP server exited with {proc.returncode}")
                 try:
                     if (await http.get(f"{url}/healthz", timeout=1)).status_code == 200:
@@ -206,7 +210,7 @@ async def main() -> None:
         url = f"http://127.0.0.1:{port}"
         env = server_env(sim_url, ZEROBYTE_MCP_HTTP_TOKEN=token)
         cmd = [*server_command(), "--transport", "http", "--port", str(port), "--access", "read-only"]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = await anyio.open_process(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             await _wait_healthy(url, proc)
             async with (
@@ -237,11 +241,17 @@ async def main() -> None:
                 )
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            with anyio.fail_after(30):
+                await proc.wait()
+            await proc.aclose()
+        bursts: list[tuple[LoadResult, dict[str, float]]] = []
         async with Client(server_params(sim_url)) as client:
             expected = await discover(client)
-            bursts = [await stdio_burst(client, expected, args.stdio) for _ in range(2)]
-        for n, burst in enumerate(bursts, 1):
+            (stdio_pid,) = children_running("--access")
+            for _ in range(2):
+                burst = await stdio_burst(client, expected, args.stdio)
+                bursts.append((burst, memory_mib(stdio_pid)))
+        for n, (burst, mem) in enumerate(bursts, 1):
             calls = len(burst.latencies) + len(burst.errors)
             rows.append(
                 [
@@ -251,8 +261,8 @@ async def main() -> None:
                     _ms(percentile(burst.latencies, 50)),
                     _ms(percentile(burst.latencies, 99)),
                     f"{calls / burst.seconds:.0f}",
-                    "",
-                    "",
+                    mem["VmRSS"],
+                    mem["VmHWM"],
                 ]
             )
     print(
@@ -261,10 +271,13 @@ async def main() -> None:
             rows,
         )
     )
-    growth = [row[6] for row in rows if isinstance(row[6], float)]
-    print(f"\nRSS growth from the warm-up to the last HTTP round: {growth[-1] - growth[0]:+.1f} MiB")
-    print(f"Machine: {machine()}; pid {os.getpid()}")
-    errors = total.errors + [e for b in bursts for e in b.errors]
+    http_rss = [float(str(row[6])) for row in rows[: 1 + args.rounds]]
+    print(
+        f"\nHTTP server RSS: {http_rss[0]} MiB warm, {http_rss[1]} MiB after round 1, {http_rss[-1]} MiB after "
+        f"round {args.rounds} ({http_rss[-1] - http_rss[1]:+.1f} MiB over the later rounds)"
+    )
+    print(f"Machine: {machine()}")
+    errors = total.errors + [e for b, _ in bursts for e in b.errors]
     for error in errors[:20]:
         print("ERROR", error)
     if errors:

@@ -68,7 +68,7 @@ _ZB_KEY_STRICT: Final = re.compile(r"zb_[A-Za-z0-9]{24,}")
 # it (JSON-escaped \" does not), so redacting a JSON document never swallows its structure.
 # The lookbehind starts a scheme only at the start of a word: without it every letter of a long run is tried as a
 # start and scanned to the run's end, which is quadratic (100 KB of letters took 10 s of a blocked event loop).
-_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\s?#\"\\]|\\.)*@")
+_USERINFO: Final = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\s?#\"\\]|\\.)*@")
 _SECRET_QUERY: Final = re.compile(
     r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"'\\]*)",
     re.IGNORECASE,

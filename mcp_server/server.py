@@ -113,9 +113,8 @@ def exposed_tools(settings: Settings) -> list[tool_base.ToolSpec]:
     """The tools this configuration registers: access level first, then allow/deny lists."""
     from . import tools
 
-    tools.load()
-
     levels = tool_base.LEVELS[settings.access]
+    tools.load(levels)
     chosen: list[tool_base.ToolSpec] = []
     for spec in tool_base.REGISTRY.values():
         if spec.level not in levels:

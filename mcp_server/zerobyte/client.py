@@ -7,6 +7,7 @@ management and browser-only routes are deliberately absent.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -767,9 +768,16 @@ def _parse(model: type[M], data: Any, method: str, path: str) -> M:
 
 def _parse_list(model: type[M], data: Any, method: str, path: str) -> list[M]:
     try:
-        return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+        items: list[M] = _list_adapter(model).validate_python(data)
     except ValidationError as exc:
         raise _shape_error(exc, method, path) from None
+    return items
+
+
+@functools.cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    # Building an adapter generates its validator (~1 ms, most of a list call's own cost): once per model.
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _shape_error(exc: ValidationError, method: str, path: str) -> ZerobyteProtocolError:

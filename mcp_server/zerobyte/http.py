@@ -283,8 +283,7 @@ class HttpCore:
         ):
             raise ZerobyteProtocolError(
                 f"Zerobyte answered {method} {API_PREFIX}{path} with {_describe_body(response)} instead of JSON: "
-                f"check that {self.base_url} is Zerobyte itself and not a login page or proxy."
-                + lost_answer(method)
+                f"check that {self.base_url} is Zerobyte itself and not a login page or proxy." + lost_answer(method)
             )
         try:
             return json.loads(body)

@@ -11,11 +11,12 @@ import datetime
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,6 +31,13 @@ from tests.conftest import make_settings
 from tests.tools.test_operations import text
 
 OPAQUE = re.compile(r"^Error executing tool \w+\s*$")
+
+
+async def wait_until(predicate: Callable[[], bool]) -> None:
+    """Poll ``predicate`` until it holds: the simulator's task threads offer no awaitable event to wait on."""
+    with anyio.fail_after(10):
+        while not predicate():  # noqa: ASYNC110
+            await anyio.sleep(0.01)
 
 
 def free_port() -> int:

@@ -102,7 +102,9 @@ async def test_a_token_from_before_a_restart_is_refused(sim: Simulator, sim_serv
     async with connect(sim_server.url, access="full") as before_restart:
         token = await _token(before_restart, "delete_volume", {"volume_id": world.docs_volume})
     async with connect(sim_server.url, access="full") as after_restart:
-        result = await after_restart.call_tool("delete_volume", {"volume_id": world.docs_volume, "confirm_token": token})
+        result = await after_restart.call_tool(
+            "delete_volume", {"volume_id": world.docs_volume, "confirm_token": token}
+        )
     assert_actionable(result, "not valid", "restarted", "without confirm_token")
     assert writes(sim) == []
 

@@ -290,7 +290,9 @@ def test_fuzzing_every_tool_s_arguments_gives_reasons_and_reaches_only_its_own_r
         tools = portal.call(client.list_tools).tools
         names = {t.name for t in tools}
         state_changing = {
-            t.name for t in tools if t.annotations and not t.annotations.read_only_hint and not t.annotations.destructive_hint
+            t.name
+            for t in tools
+            if t.annotations and not t.annotations.read_only_hint and not t.annotations.destructive_hint
         }
         assert state_changing == set(WRITES), "every state-changing tool needs its allowlist of routes"
         assert len(names) >= 40
@@ -326,8 +328,6 @@ def test_traversal_and_encoding_tricks_in_ids_and_paths_are_refused_before_any_r
     assert sim.requests == []
 
 
-
-
 def test_a_huge_argument_to_an_audited_tool_is_refused_without_stalling_the_server(
     sim: Simulator, sim_server: SimulatorServer
 ) -> None:
@@ -336,7 +336,9 @@ def test_a_huge_argument_to_an_audited_tool_is_refused_without_stalling_the_serv
     # far above the expected milliseconds (a liveness guard, not a measurement).
     huge = "a" * 300_000
     with fuzz_client(sim_server) as (portal, client):
-        pending = portal.start_task_soon(client.call_tool, "create_volume", {"name": huge, "backend": "nfs", "source": "x"})
+        pending = portal.start_task_soon(
+            client.call_tool, "create_volume", {"name": huge, "backend": "nfs", "source": "x"}
+        )
         try:
             refused = pending.result(timeout=30)
         except TimeoutError:

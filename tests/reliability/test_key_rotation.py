@@ -49,7 +49,12 @@ async def test_after_a_rotation_the_next_call_gets_one_401_then_succeeds_with_th
         created = data(
             await client.call_tool(
                 "create_backup_job",
-                {"name": "after-rotation", "volume_id": world.docs_volume, "repository_id": world.repo, "schedule": "0 5 * * *"},
+                {
+                    "name": "after-rotation",
+                    "volume_id": world.docs_volume,
+                    "repository_id": world.repo,
+                    "schedule": "0 5 * * *",
+                },
             )
         )
     assert before["total"] == after["total"] == 2

@@ -90,7 +90,9 @@ def plant(sim: Simulator) -> tuple[World, dict[str, str]]:
             "headers": [f"Authorization: Bearer {WEBHOOK_BEARER}", "Content-Type: application/json"],
         },
     )
-    telegram = sim.add_notification_destination("phone", type="telegram", config={"botToken": TELEGRAM_TOKEN, "chatId": "42"})
+    telegram = sim.add_notification_destination(
+        "phone", type="telegram", config={"botToken": TELEGRAM_TOKEN, "chatId": "42"}
+    )
     job = sim.add_backup_job(
         "nas-nightly",
         volume=smb["shortId"],

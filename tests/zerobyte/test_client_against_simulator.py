@@ -129,13 +129,12 @@ async def legacy(legacy_server: tuple[Simulator, SimulatorServer]) -> AsyncItera
     sim, server = legacy_server
     vol = sim.add_volume("sample-files", path="/srv/data", files=SAMPLE_TREE)
     repo = sim.add_repository("local-repo", config={"path": "/srv/repos"})
-    job = sim.add_backup_job("sample-daily", volume=vol["shortId"], repository=repo["shortId"], retention={"keepLast": 3})
+    job = sim.add_backup_job(
+        "sample-daily", volume=vol["shortId"], repository=repo["shortId"], retention={"keepLast": 3}
+    )
     world = World(vol["shortId"], vol["id"], "", repo["shortId"], "", job["shortId"], job["id"], [], "", "", 0)
     async with ZerobyteClient(server.url, TEST_KEY) as zb:
         yield Legacy(sim, zb, world)
-
-
-NOTHING: Any = object()
 
 
 def sent(
@@ -174,9 +173,7 @@ async def test_system_updates_reports_versions_and_missed_releases(sim: Simulato
     sent(sim, "GET", "/system/updates")
 
 
-async def test_registration_password_login_and_dev_panel_flags_are_read(
-    sim: Simulator, client: ZerobyteClient
-) -> None:
+async def test_registration_password_login_and_dev_panel_flags_are_read(sim: Simulator, client: ZerobyteClient) -> None:
     sim.registration_enabled, sim.password_login_disabled, sim.dev_panel_enabled = True, True, False
     assert await client.registration_status() is True
     sent(sim, "GET", "/system/registration-status")
@@ -234,7 +231,11 @@ async def test_get_volume_returns_the_row_its_path_and_disk_usage(
     sim: Simulator, world: World, client: ZerobyteClient
 ) -> None:
     detail = await client.get_volume(world.volume)
-    assert (detail.volume.shortId, detail.volume.name, detail.volume.path) == (world.volume, "sample-files", "/srv/data")
+    assert (detail.volume.shortId, detail.volume.name, detail.volume.path) == (
+        world.volume,
+        "sample-files",
+        "/srv/data",
+    )
     assert detail.statfs is not None and detail.statfs.total == 4 * 1024**4 and detail.statfs.used > 0
     sent(sim, "GET", f"/volumes/{world.volume}")
 
@@ -474,7 +475,9 @@ async def test_a_file_name_with_percent_plus_and_hash_is_listed_and_dumped_exact
     listed = await client.list_snapshot_files(world.repository, sid, path)
     assert [(f.name, f.path, f.size) for f in listed.files] == [(ODD_NAME, path, 11)]
     # After Zerobyte's second decode of this value it holds `path` exactly; '?' and '#' did not split the URL.
-    sent(sim, "GET", f"/repositories/{world.repository}/snapshots/{sid}/files", query={"path": path.replace("%", "%25")})
+    sent(
+        sim, "GET", f"/repositories/{world.repository}/snapshots/{sid}/files", query={"path": path.replace("%", "%25")}
+    )
     dumped = await client.dump_snapshot(world.repository, sid, path, kind="file", max_bytes=1000)
     assert dumped.data == b"odd bytes\x00\xff" and not dumped.truncated
     assert sim.requests[-1].path == f"{API}/repositories/{world.repository}/snapshots/{sid}/dump"
@@ -617,7 +620,7 @@ async def test_create_update_and_delete_a_backup_job(sim: Simulator, world: Worl
     updated = await client.update_backup_job(created.shortId, patch)
     assert (updated.cronExpression, updated.maxRetries, updated.retryDelay) == ("30 4 * * *", 5, 30)
     sent(sim, "PATCH", f"/backups/{created.shortId}", body=patch)
-    assert await client.delete_backup_job(created.shortId) is None
+    await client.delete_backup_job(created.shortId)
     sent(sim, "DELETE", f"/backups/{created.shortId}")
     assert sim.find_schedule(created.shortId) is None
 
@@ -664,7 +667,7 @@ async def test_on_v041_run_backup_has_no_task_and_progress_and_stop_use_the_lega
     assert progress["scheduleId"] == job and progress["volumeName"] == "sample-files"
     assert 0 <= progress["percent_done"] <= 1
     sent(sim, "GET", f"/backups/{job}/progress")
-    assert await zb.stop_backup(job) is None
+    await zb.stop_backup(job)
     sent(sim, "POST", f"/backups/{job}/stop")
     assert sim.wait_idle(10)
     with sim.lock:
@@ -724,7 +727,7 @@ async def test_reorder_backup_jobs_sends_the_short_ids_in_order(
     sim: Simulator, world: World, client: ZerobyteClient
 ) -> None:
     second = await client.create_backup_job(job_body(world))
-    assert await client.reorder_backup_jobs([second.shortId, world.job]) is None
+    await client.reorder_backup_jobs([second.shortId, world.job])
     sent(sim, "POST", "/backups/reorder", body={"scheduleShortIds": [second.shortId, world.job]})
     assert [j.shortId for j in await client.list_backup_jobs()] == [second.shortId, world.job]
 
@@ -1031,7 +1034,7 @@ async def test_a_rotated_key_file_is_re_read_after_a_401_and_the_request_retried
 ) -> None:
     async with make_client(replace(settings, api_key_file=key_file)) as zb:
         await zb.get_volume(world.volume)
-        key_file.write_text(NEW_KEY + "\n")
+        await anyio.Path(key_file).write_text(NEW_KEY + "\n")
         sim.api_keys = {NEW_KEY}
         sim.requests.clear()
         detail = await zb.get_volume(world.volume)
@@ -1047,7 +1050,7 @@ async def test_a_401_is_retried_only_once_even_when_the_key_file_keeps_changing(
 ) -> None:
     async with make_client(replace(settings, api_key_file=key_file)) as zb:
         sim.api_keys = {"zb_nobody_has_this_key_000"}
-        key_file.write_text(NEW_KEY + "\n")
+        await anyio.Path(key_file).write_text(NEW_KEY + "\n")
         sim.requests.clear()
         with pytest.raises(AuthenticationFailed, match="API key rejected"):
             await zb.create_destination("x", {"type": "custom", "shoutrrrUrl": "generic://h"})
@@ -1085,4 +1088,3 @@ def test_every_public_client_method_is_called_by_a_test_in_this_module() -> None
     source = Path(__file__).read_text(encoding="utf-8")
     untested = [name for name in methods if f".{name}(" not in source]
     assert untested == [], f"ZerobyteClient methods without a test against the simulator: {untested}"
-
