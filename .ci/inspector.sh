@@ -148,8 +148,8 @@ print(next(v["id"] for v in volumes if v["name"] == sys.argv[1]))' "$1"
 
 echo "== MCP Inspector $INSPECTOR_VERSION over stdio (zerobyte-mcp --demo)"
 check "stdio tools/list --strict" 0 '"list_volumes"' "${INSPECT[@]}" --method tools/list --strict -q "${STDIO[@]}"
-check "stdio read tool with arguments" 0 '"/srv/photos"' "${INSPECT[@]}" -q --format json --method tools/call \
-  --tool-name browse_server_filesystem --tool-arg path=/srv "${STDIO[@]}"
+check "stdio read tool with arguments" 0 'nextcloud-rest' "${INSPECT[@]}" -q --format json --method tools/call \
+  --tool-name task_history --tool-arg kind=backup outcome=error "${STDIO[@]}"
 check "stdio resource read" 0 'verdict' "${INSPECT[@]}" -q --format json --method resources/read \
   --uri zerobyte://health "${STDIO[@]}"
 check "stdio prompt get" 0 'tax.pdf' "${INSPECT[@]}" -q --format json --method prompts/get \

@@ -11,13 +11,26 @@ Usage: python -m bench.scale [--repeat 3] [--sizes 100:1000,1000:10000,10000:100
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
-from bench._common import children_running, compile_package, median, memory_mib, server_params, simulator, table
+from bench._common import (
+    children_running,
+    compile_package,
+    median,
+    memory_mib,
+    server_env,
+    server_params,
+    simulator,
+    table,
+)
+from bench.cold_start import BARE
 
 SIZES = ((100, 1_000), (1_000, 10_000), (10_000, 100_000))
 HISTORY = 500
@@ -42,6 +55,8 @@ async def _run_size(url: str, ids: dict[str, Any], repeat: int) -> dict[str, Any
         await client.list_tools()
         pid = _server_pid()
         out["idle"] = memory_mib(pid)
+        # The first call also loads httpx, the TLS store and validators (see per_call.py): not a size effect.
+        await client.call_tool("list_repositories", {})
         for label, tool, args in calls_for(ids):
             times: list[float] = []
             for _ in range(repeat):
@@ -68,17 +83,35 @@ def _server_pid() -> int:
     return pids[0]
 
 
-def measure(repeat: int = 3, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[dict[str, Any]]:
+async def _bare_idle(n_tools: int) -> dict[str, float]:
+    """Idle memory of a bare MCPServer with ``n_tools`` trivial tools, for comparison."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bare_file = Path(tmp) / "bare_idle.py"
+        bare_file.write_text(BARE.format(n=n_tools))
+        params = StdioServerParameters(command=sys.executable, args=[str(bare_file)], env=server_env())
+        async with Client(params, mode="legacy") as client:
+            await client.list_tools()
+            pids = children_running(bare_file.name)
+            return memory_mib(pids[0])
+
+
+async def _tool_count() -> int:
+    async with Client(server_params(), mode="legacy") as client:
+        return len((await client.list_tools()).tools)
+
+
+def measure(repeat: int = 3, sizes: tuple[tuple[int, int], ...] = SIZES) -> dict[str, Any]:
     compile_package()
     results = []
     for snapshots, files in sizes:
         scale = {"snapshots": snapshots, "files": files, "history": HISTORY}
         with simulator(scale=scale) as (url, ids):
             results.append(anyio.run(_run_size, url, ids["scale"], repeat))
-    return results
+    return {"sizes": results, "bare_idle": anyio.run(_bare_idle, anyio.run(_tool_count))}
 
 
-def render(results: list[dict[str, Any]]) -> str:
+def render(figures: dict[str, Any]) -> str:
+    results = figures["sizes"]
     labels = list(results[0]["latency_ms"])
     headers = ["snapshots / files", *[f"{label} ms" for label in labels], "server RSS idle / peak MiB"]
     rows = [
@@ -90,6 +123,8 @@ def render(results: list[dict[str, Any]]) -> str:
         for r in results
     ]
     notes = [f"- {r['snapshots']:,} snapshots, {label}: {note}" for r in results for label, note in r["notes"].items()]
+    bare = figures["bare_idle"]
+    notes.append(f"- a bare MCPServer with as many trivial tools, idle: {bare['VmHWM']} MiB peak resident")
     return table(headers, rows) + "\n\n" + "\n".join(notes)
 
 
