@@ -130,9 +130,16 @@ def _replace_pair(match: re.Match[str]) -> str:
     return f"{name}{separator}{quote}{REDACTED}{quote}"
 
 
+# A tool option that sets a webhook ("pre_webhook=https://hc-ping.com/<uuid>"): the path is the secret.
+_HOOK_OPTION = re.compile(r"(?i)^([a-z_]*(?:webhook|hook_url|webhook_url))=(https?://\S+)$")
+
+
 def _redact_string(text: str, secrets: tuple[str, ...]) -> str:
     if text.startswith("encv1:"):
         return REDACTED
+    hook = _HOOK_OPTION.match(text)
+    if hook:
+        return f"{hook[1]}={_redact_capability_url(hook[2])}"
     return _scrub(text, secrets, _ZB_KEY_STRICT)
 
 

@@ -376,3 +376,8 @@ def test_serialised_redacted_data_stays_parseable_and_secret_free(case: tuple[ob
     line = redact_text(json.dumps(redact(data), separators=(",", ":")))
     json.loads(line)
     assert secret not in line
+
+
+def test_a_webhook_given_as_a_tool_option_keeps_only_its_host() -> None:
+    shown = redact({"options": ["pre_webhook=https://hc-ping.com/5f1c-uuid-secret", "post_webhook=none", "x=1"]})
+    assert shown == {"options": ["pre_webhook=https://hc-ping.com/<redacted>", "post_webhook=none", "x=1"]}
