@@ -17,7 +17,7 @@ __all__ = ["MODULES", "MODULE_LEVELS", "load"]
 # tests/test_startup.py checks this table against the @tool declarations.
 MODULE_LEVELS: dict[str, tuple[str, ...]] = {
     "backups": ("read",),
-    "configure": ("read", "operate"),
+    "configure": ("operate",),
     "health": ("read",),
     "notifications": ("read",),
     "operations": ("operate", "full"),

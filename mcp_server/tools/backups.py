@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..cron import CronError, describe_cron
-from ..output import iso_from_ms
+from ..output import human_bytes, iso, iso_from_ms
 from ..redact import REDACTED, redact, redact_text
+from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
 from .base import Ctx, client_of, gather, tool
 
@@ -221,3 +222,37 @@ def _route(a: DestinationAssignment) -> NotificationRoute:
         if on
     ]
     return NotificationRoute(destination=f"{name} ({a.destinationId})", type=dest.type if dest else None, events=events)
+
+
+# --- mirrors -------------------------------------------------------------------------------------------
+
+MISSING_LISTED = 20  # missing snapshots named in a mirror status; the rest are counted
+
+
+class MirrorStatusView(BaseModel):
+    """``in_sync`` plus source_snapshots, mirror_snapshots, missing_total and missing ("id time size", first
+    20); only ``in_sync`` is in the output schema, which the read-only tools/list budget pays for."""
+
+    model_config = ConfigDict(extra="allow")
+
+    in_sync: bool
+
+
+@tool(toolset="backups", title="Mirror status")
+async def get_mirror_status(
+    ctx: Ctx,
+    job_id: Annotated[str, Field(description="Backup job short id")],
+    repository_id: Annotated[str, Field(description="Mirror repository short id")],
+) -> MirrorStatusView:
+    """Compare a job's snapshots with a mirror: counts and those not copied yet."""
+    jid = check_job_id("job_id", job_id)
+    rid = check_short_id("repository_id", repository_id)
+    status = await client_of(ctx).get_mirror_status(jid, rid)
+    missing = status.missingSnapshots
+    return MirrorStatusView(
+        in_sync=not missing,
+        source_snapshots=status.sourceCount,
+        mirror_snapshots=status.mirrorCount,
+        missing_total=len(missing),
+        missing=[f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}" for s in missing[:MISSING_LISTED]],
+    )

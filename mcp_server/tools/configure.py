@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..cron import CronError, describe_cron, parse_cron
-from ..output import human_bytes, iso, iso_from_ms
+from ..output import iso, iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.errors import BadRequest, NotFound, ServerError, ZerobyteHTTPError
 from ..zerobyte.ids import check_absolute_path, check_destination_id, check_job_id, check_short_id
@@ -31,11 +31,10 @@ from .base import Ctx, ToolFailure, client_of, tool
 from .repositories import repository_summary
 from .volumes import volume_summary
 
-__all__ = ["Change", "JobView", "MirrorStatusView", "job_view", "parse_retention"]
+__all__ = ["Change", "JobView", "job_view", "parse_retention"]
 
 T = TypeVar("T")
 
-MISSING_LISTED = 20
 SECRET = "sealed; never shown"
 SOURCE_HELP = "/dir, host:/export, //host/share, https://dav, user@host:/dir, remote:path"
 
@@ -1056,35 +1055,6 @@ async def set_mirror(
         "remove": f"Snapshots already copied to {rid!r} stay there; the repository itself is untouched.",
     }[mode]
     return _done("updated", mirrors=_mirrors(result), note=remark)
-
-
-class MirrorStatusView(BaseModel):
-    """``in_sync`` plus source_snapshots, mirror_snapshots, missing_total and missing ("id time size", first
-    20); only ``in_sync`` is in the output schema, which the read-only tools/list budget pays for."""
-
-    model_config = ConfigDict(extra="allow")
-
-    in_sync: bool
-
-
-@tool(toolset="backups", title="Mirror status")
-async def get_mirror_status(
-    ctx: Ctx,
-    job_id: JobId,
-    repository_id: Annotated[str, Field(description="Mirror repository short id")],
-) -> MirrorStatusView:
-    """Compare a job's snapshots with a mirror: counts and those not copied yet."""
-    jid = check_job_id("job_id", job_id)
-    rid = check_short_id("repository_id", repository_id)
-    status = await client_of(ctx).get_mirror_status(jid, rid)
-    missing = status.missingSnapshots
-    return MirrorStatusView(
-        in_sync=not missing,
-        source_snapshots=status.sourceCount,
-        mirror_snapshots=status.mirrorCount,
-        missing_total=len(missing),
-        missing=[f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}" for s in missing[:MISSING_LISTED]],
-    )
 
 
 # --- notification destinations ------------------------------------------------------------------------
