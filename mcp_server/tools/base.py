@@ -28,7 +28,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from ..output import drop_empty, render_text
-from ..zerobyte import ZerobyteClient, ZerobyteError
+from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 
 if TYPE_CHECKING:
     from ..server import AppContext
@@ -170,7 +170,7 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
     try:
         result = await fn(**kwargs)
     except ZerobyteError as exc:
-        return error_result(str(exc))
+        return error_result(with_next_step(exc))
     except ToolError as exc:
         return error_result(str(exc))
     except Exception:
@@ -182,6 +182,29 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
     ctx = kwargs.get("ctx")
     limit = app_of(ctx).settings.max_response_chars if isinstance(ctx, Context) else None
     return success_result(result, limit=limit)
+
+
+# The client names what was not found ("Backup job 'x' was not found"); the tool that lists such objects
+# is an MCP matter, so the hint is added here.
+_LISTED_BY = (
+    ("Backup job", "list_backup_jobs"),
+    ("Repository", "list_repositories"),
+    ("Volume", "list_volumes"),
+    ("Snapshot", "list_snapshots"),
+    ("Task", "list_active_tasks or task_history"),
+    ("Notification destination", "list_notification_destinations"),
+    ("Mirror", "get_backup_job"),
+)
+
+
+def with_next_step(exc: ZerobyteError) -> str:
+    """The client's message, plus which tool shows valid ids when an object was not found."""
+    message = str(exc)
+    if isinstance(exc, NotFound) and not exc.route_missing:
+        for subject, lister in _LISTED_BY:
+            if message.startswith(subject):
+                return f"{message} {lister} shows the existing ones."
+    return message
 
 
 def _arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
