@@ -51,6 +51,7 @@ class AppContext:
     client: ZerobyteClient
     audit: AuditLog | None = None
     capabilities: Capabilities | None = None
+    exposed: frozenset[str] = frozenset()  # the tools this server registered (access level, allow/deny)
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def get_capabilities(self) -> Capabilities:
@@ -145,7 +146,7 @@ def create_server(
         client = factory(settings)
         audit = AuditLog(settings.audit_log, secrets=tuple(_secrets(settings)))
         try:
-            yield AppContext(settings=settings, client=client, audit=audit)
+            yield AppContext(settings=settings, client=client, audit=audit, exposed=exposed)
         finally:
             await client.aclose()
 
@@ -156,7 +157,9 @@ def create_server(
         lifespan=lifespan,
         log_level=_sdk_level(settings.log_level),
     )
-    for spec in exposed_tools(settings):
+    specs = exposed_tools(settings)
+    exposed = frozenset(spec.name for spec in specs)
+    for spec in specs:
         # The title travels in the annotations only: a second top-level copy would cost every listing.
         server.add_tool(
             spec.handler,

@@ -113,3 +113,32 @@ async def test_a_refusal_raised_before_the_tool_runs_reads_as_its_own_sentence(
     assert result.is_error
     assert not text.startswith("Error executing tool")
     assert "nope1234" in text
+
+
+async def test_a_next_step_naming_a_tool_this_access_level_lacks_says_so(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    volume = sim.add_volume("photos", path="/srv/photos")
+    repo = sim.add_repository("nas")
+    sim.add_backup_job(
+        "photos-daily",
+        volume=volume["shortId"],
+        repository=repo["shortId"],
+        last_status="error",
+        last_error="unable to create lock in backend: repository is already locked",
+    )
+    answers = {}
+    for access in ("read-only", "operate"):
+        async with Client(create_server(make_settings(sim_server.url, access=access)), mode=era) as client:
+            result = await client.call_tool("backup_health", {})
+        assert not result.is_error, _text(result)
+        assert result.structured_content is not None
+        answers[access] = result.structured_content
+    note = answers["read-only"]["unavailable_tools"]
+    assert note.startswith("run_doctor, unlock_repository: not offered at access level read-only")
+    assert "unlock_repository" in _text_of(answers["read-only"])
+    assert "unavailable_tools" not in answers["operate"]
+
+
+def _text_of(data: object) -> str:
+    return json.dumps(data)

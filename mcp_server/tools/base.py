@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -180,8 +181,37 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
             "Retry, or report it with the log lines."
         )
     ctx = kwargs.get("ctx")
-    limit = app_of(ctx).settings.max_response_chars if isinstance(ctx, Context) else None
-    return success_result(result, limit=limit)
+    if not isinstance(ctx, Context):
+        return success_result(result)
+    app = app_of(ctx)
+    answer = success_result(result, limit=app.settings.max_response_chars)
+    missing = _unavailable_tools(_text(answer), app.exposed)
+    if missing and isinstance(answer.structured_content, dict):
+        # A next step may name a tool this access level does not offer (health says "unlock_repository"
+        # to a read-only server): say so, rather than let the agent meet "Unknown tool".
+        data = dict(answer.structured_content)
+        data["unavailable_tools"] = (
+            f"{', '.join(missing)}: not offered at access level {app.settings.access}; ask the user to do it in "
+            "Zerobyte's web UI, or to run zerobyte-mcp with a higher --access."
+        )
+        answer = CallToolResult(content=[TextContent(type="text", text=render_text(data))], structured_content=data)
+    return answer
+
+
+_TOOLISH = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def _unavailable_tools(text: str, exposed: frozenset[str]) -> list[str]:
+    """Tool names mentioned in ``text`` that this server does not offer (empty when it offers them all)."""
+    if not exposed:
+        return []
+    candidates = set(_TOOLISH.findall(text)) - exposed
+    if not candidates:
+        return []
+    from . import load
+
+    load()  # every tool's name, including those of modules this access level did not import
+    return sorted(name for name in candidates if name in REGISTRY)
 
 
 # The client names what was not found ("Backup job 'x' was not found"); the tool that lists such objects
