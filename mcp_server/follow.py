@@ -18,6 +18,7 @@ from .output import human_bytes
 from .tools.base import Ctx, ToolFailure, app_of, client_of
 from .tools.tasks import TaskProgress, TaskView, task_progress, task_view
 from .zerobyte import ZerobyteError
+from .zerobyte.errors import NotFound
 from .zerobyte.models import Task
 
 __all__ = ["MAX_WAIT_SECONDS", "TaskOutcome", "follow", "outcome_of", "progress_message", "wait_budget"]
@@ -80,6 +81,8 @@ async def follow(
         note(following="stopped: the MCP call was cancelled; the Zerobyte task goes on unless cancel_task is called")
         raise
     except ZerobyteError as exc:
+        if isinstance(exc, NotFound) and exc.route_missing:  # Zerobyte v0.40: no tasks API, nothing is under way
+            raise ToolFailure(str(exc)) from None
         raise ToolFailure(
             f"Task {task_id} is under way in Zerobyte, but following it failed: {exc} "
             f"Call wait_for_task(task_id='{task_id}') to check on it."

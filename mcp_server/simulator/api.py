@@ -120,7 +120,7 @@ class RouteDef:
     handler: Handler
     auth: str  # "public" | "key" | "browser" | "docs"
     body: bool  # parse a JSON body (Hono's json validator semantics)
-    only: str | None  # None: always; "modern"; "legacy"
+    only: str | None  # None: always; "modern"; "legacy"; "tasks" (v0.41+: not on v0.40)
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -581,12 +581,15 @@ def restore_snapshot(ctx: Ctx) -> Response:
         if vol is not None and vol["config"].get("readOnly"):
             raise fail(400, "Cannot restore to the original location of a read-only volume")
     task = sim.start_restore(row, snap, body, body["snapshotId"])
-    return json_response({"restoreId": task.id, "status": "started"}, 202)
+    # v0.40 has a restore id too, but no task behind it to follow.
+    return json_response({"restoreId": task if isinstance(task, str) else task.id, "status": "started"}, 202)
 
 
 def start_doctor(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
     task = ctx.sim.start_doctor(row)
+    if task is None:  # v0.40: doctor ran before the answer
+        return json_response({"message": "Doctor completed", "repositoryId": row["shortId"]})
     return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
@@ -602,6 +605,8 @@ def unlock_repository(ctx: Ctx) -> Response:
 def delete_snapshot(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
     task = ctx.sim.start_delete_snapshots(row, [ctx.params["snapshotId"]])
+    if task is None:  # v0.40: deleted before the answer
+        return json_response({"message": "Snapshot deleted"})
     return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
@@ -609,6 +614,8 @@ def delete_snapshots(ctx: Ctx) -> Response:
     body = ctx.validate(v.SNAPSHOT_IDS)
     row = _repo_or_404(ctx)
     task = ctx.sim.start_delete_snapshots(row, body["snapshotIds"])
+    if task is None:  # v0.40: deleted before the answer
+        return json_response({"message": "Snapshots deleted"})
     return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
@@ -616,6 +623,8 @@ def tag_snapshots(ctx: Ctx) -> Response:
     body = ctx.validate(v.TAG)
     row = _repo_or_404(ctx)
     task = ctx.sim.start_tag(row, body)
+    if task is None:  # v0.40: retagged before the answer
+        return json_response({"message": "Snapshots tagged"})
     return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
@@ -1313,7 +1322,7 @@ def never(ctx: Ctx) -> Response:  # browser-only routes: auth answers before thi
 def openapi_doc(ctx: Ctx) -> Response:
     paths: dict[str, dict[str, Json]] = {}
     for route in ROUTES:
-        if route.only == ("modern" if ctx.sim.legacy else "legacy"):
+        if _hidden(ctx.sim, route):
             continue
         paths.setdefault(API + route.template, {})[route.method.lower()] = {"operationId": route.handler.__name__}
     return json_response(
@@ -1440,13 +1449,13 @@ ROUTES: list[RouteDef] = [
     _route("PUT", "/system/password-login-status", never, auth="browser"),
     _route("GET", "/system/dev-panel", dev_panel),
     # tasks and events
-    _route("GET", "/tasks", list_tasks),
-    _route("GET", "/tasks/events", tasks_events),
+    _route("GET", "/tasks", list_tasks, only="tasks"),
+    _route("GET", "/tasks/events", tasks_events, only="tasks"),
     _route("GET", "/tasks/history", task_history, only="modern"),
-    _route("GET", "/tasks/{taskId}/events", task_events),
-    _route("GET", "/tasks/{taskId}", get_task),
-    _route("POST", "/tasks/{taskId}/cancel", cancel_task),
-    _route("GET", "/events", org_events),
+    _route("GET", "/tasks/{taskId}/events", task_events, only="tasks"),
+    _route("GET", "/tasks/{taskId}", get_task, only="tasks"),
+    _route("POST", "/tasks/{taskId}/cancel", cancel_task, only="tasks"),
+    _route("GET", "/events", org_events, only="tasks"),
     # desktop and docs
     _route("POST", "/desktop/session", desktop_session, auth="public"),
     _route("GET", "/openapi.json", openapi_doc, auth="docs"),
@@ -1467,11 +1476,18 @@ def _auth_error(sim: Simulator, request: Request) -> Response | None:
     return None
 
 
+def _hidden(sim: Simulator, route: RouteDef) -> bool:
+    """Routes this simulated Zerobyte version does not have."""
+    if route.only == "tasks":
+        return not sim.tasks_api
+    return route.only == ("modern" if sim.legacy else "legacy")
+
+
 def _match(sim: Simulator, method: str, sub: str) -> tuple[RouteDef | None, dict[str, str], bool]:
     """(route, params, path_exists): path_exists tells a method mismatch from an unknown path."""
     path_exists = False
     for route in ROUTES:
-        if route.only == ("modern" if sim.legacy else "legacy"):
+        if _hidden(sim, route):
             continue
         m = route.regex.match(sub)
         if m is None:

@@ -327,6 +327,7 @@ class Simulator:
         *,
         api_keys: Iterable[str] = ("zb_test_key_0123456789",),
         legacy: bool = False,
+        legacy_version: Literal["v0.40", "v0.41"] = "v0.41",
         task_seconds: float = 1.0,
         progress_interval: float = 0.1,
         heartbeat_interval: float = 5.0,
@@ -335,6 +336,11 @@ class Simulator:
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.legacy = legacy
+        if legacy_version not in ("v0.40", "v0.41"):
+            raise ValueError(f"legacy_version must be 'v0.40' or 'v0.41', not {legacy_version!r}")
+        # v0.40.0 (the first release with API keys) has no tasks API: doctor, snapshot delete/tag and restore
+        # answer synchronously and the task routes are route misses.
+        self.tasks_api = not (legacy and legacy_version == "v0.40")
         self.task_seconds = task_seconds
         self.progress_interval = progress_interval
         self.heartbeat_interval = heartbeat_interval
@@ -347,7 +353,7 @@ class Simulator:
         self.backup_outcomes: dict[str, str] = {}
         self.rate_limit: int | None = None
         self.rate_limit_window: float = 300.0
-        self.app_version = "v0.41.0" if legacy else "dev"
+        self.app_version = ("v0.41.0" if self.tasks_api else "v0.40.0") if legacy else "dev"
         self.latest_version: str | None = None
         self.missing_paths: set[str] = set()
         self.mount_errors: dict[str, str] = {}
@@ -1750,10 +1756,25 @@ class Simulator:
             self.refresh_stats(mirror_repo)
         return copied
 
-    def start_restore(self, repo: Json, snapshot: Snapshot, body: Json, snapshot_ident: str) -> Task:
+    def start_restore(self, repo: Json, snapshot: Snapshot, body: Json, snapshot_ident: str) -> Task | str:
+        """The restore task, or on v0.40 the restore id of a restore already done (no task to follow)."""
         if self.active_task("restore", repo["shortId"], snapshot_ident):
             raise fail(409, "A restore is already running for this snapshot")
         target = body.get("targetPath") or "/"
+        if not self.tasks_api:
+            restore_id = self._ids.uuid7(self.now_ms())
+            plan = self._restore_plan(snapshot, body)
+            self._write_restore(plan, body.get("overwrite") or "always")
+            self.restores.append(
+                {
+                    "taskId": restore_id,
+                    "repository": repo["shortId"],
+                    "snapshotId": snapshot.id,
+                    "target": target,
+                    "files": [dest for _, dest, _ in plan],
+                }
+            )
+            return restore_id
         task = self._new_task(
             "restore",
             repository=repo["shortId"],
@@ -1882,9 +1903,13 @@ class Simulator:
                 best = vol
         return best
 
-    def start_doctor(self, repo: Json) -> Task:
+    def start_doctor(self, repo: Json) -> Task | None:
+        """The doctor task; None on v0.40, where doctor runs before the answer."""
         if self.active_task("doctor", repo["shortId"]):
             raise fail(409, "Doctor operation already in progress")
+        if not self.tasks_api:
+            self._apply_doctor(repo)
+            return None
         task = self._new_task("doctor", repository=repo["shortId"])
         task.locks = [(repo["id"], True)]
         self._launch(task, self._run_doctor)
@@ -1926,18 +1951,25 @@ class Simulator:
             repo = self.find_repository(task.resource_id)
             if repo is None:
                 raise _TaskFailed("Repository not found")
-            unlocked = self._repo_lock_errors.pop(repo["id"], None) is not None
-            healthy = self.doctor_outcome == "healthy"
-            result = self._doctor_result(healthy=healthy, unlocked=unlocked)
-            repo.update(
-                status=result["repositoryStatus"],
-                lastChecked=result["lastChecked"],
-                lastError=result["lastError"],
-                doctorResult=result["doctorResult"],
-            )
-            self._finish(task, "succeeded", result=result)
+            self._finish(task, "succeeded", result=self._apply_doctor(repo))
 
-    def start_delete_snapshots(self, repo: Json, snapshot_ids: list[str]) -> Task:
+    def _apply_doctor(self, repo: Json) -> Json:
+        unlocked = self._repo_lock_errors.pop(repo["id"], None) is not None
+        healthy = self.doctor_outcome == "healthy"
+        result = self._doctor_result(healthy=healthy, unlocked=unlocked)
+        repo.update(
+            status=result["repositoryStatus"],
+            lastChecked=result["lastChecked"],
+            lastError=result["lastError"],
+            doctorResult=result["doctorResult"],
+        )
+        return result
+
+    def start_delete_snapshots(self, repo: Json, snapshot_ids: list[str]) -> Task | None:
+        """The delete task; None on v0.40, where the snapshots are gone before the answer."""
+        if not self.tasks_api:
+            self._apply_delete(repo, list(snapshot_ids))
+            return None
         task = self._new_task(
             "deleteSnapshots", repository=repo["shortId"], input_extra={"snapshotIds": list(snapshot_ids)}
         )
@@ -1952,17 +1984,22 @@ class Simulator:
             if repo is None:
                 raise _TaskFailed("Repository not found")
             ids = list(task.input["snapshotIds"])
-            self._snapshots[repo["id"]] = [
-                s for s in self.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)
-            ]
-            self.refresh_stats(repo)
+            self._apply_delete(repo, ids)
             self._finish(task, "succeeded", result={"kind": "deleteSnapshots", "deletedSnapshotIds": ids})
 
-    def start_tag(self, repo: Json, body: Json) -> Task:
+    def _apply_delete(self, repo: Json, ids: list[str]) -> None:
+        self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)]
+        self.refresh_stats(repo)
+
+    def start_tag(self, repo: Json, body: Json) -> Task | None:
+        """The tag task; None on v0.40, where the snapshots are retagged before the answer."""
         extra: Json = {"snapshotIds": list(body["snapshotIds"])}
         for key in ("add", "remove", "set"):
             if key in body:
                 extra[key] = list(body[key])
+        if not self.tasks_api:
+            self._apply_tag(repo, extra)
+            return None
         task = self._new_task("tagSnapshots", repository=repo["shortId"], input_extra=extra)
         task.locks = [(repo["id"], True)]
         self._launch(task, self._run_tag)
@@ -1975,20 +2012,24 @@ class Simulator:
             if repo is None:
                 raise _TaskFailed("Repository not found")
             ids = list(task.input["snapshotIds"])
-            for snap in self.snapshots_of(repo):
-                if not any(snap.matches_prefix(i) for i in ids):
-                    continue
-                tags = list(snap.tags)
-                if "set" in task.input:
-                    tags = list(task.input["set"])
-                for t in task.input.get("add", []):
-                    if t not in tags:
-                        tags.append(t)
-                tags = [t for t in tags if t not in task.input.get("remove", [])]
-                if tags != snap.tags:
-                    snap.tags = tags
-                    snap.id = self._ids.snapshot_id()  # restic rewrites the snapshot: new id
+            self._apply_tag(repo, task.input)
             self._finish(task, "succeeded", result={"kind": "tagSnapshots", "taggedSnapshotIds": ids})
+
+    def _apply_tag(self, repo: Json, spec: Json) -> None:
+        ids = list(spec["snapshotIds"])
+        for snap in self.snapshots_of(repo):
+            if not any(snap.matches_prefix(i) for i in ids):
+                continue
+            tags = list(snap.tags)
+            if "set" in spec:
+                tags = list(spec["set"])
+            for t in spec.get("add", []):
+                if t not in tags:
+                    tags.append(t)
+            tags = [t for t in tags if t not in spec.get("remove", [])]
+            if tags != snap.tags:
+                snap.tags = tags
+                snap.id = self._ids.snapshot_id()  # restic rewrites the snapshot: new id
 
     # ------------------------------------------------------------------------------------------
     # volumes (mount simulation)

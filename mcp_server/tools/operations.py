@@ -62,6 +62,9 @@ NO_TASKS_API = (
     "Started. This Zerobyte (v0.41 or older) gives no task to follow: check list_backup_jobs for the "
     "job's last status in a while."
 )
+# Zerobyte v0.40 (no tasks API) runs these before it answers: the answer means done, not started.
+SYNC_ON_V040 = frozenset({"doctor", "deleteSnapshots", "tagSnapshots"})
+DONE_BY_V040 = "none (done synchronously by Zerobyte v0.40, which has no tasks)"
 Overwrite = Literal["always", "if-changed", "if-newer", "never"]
 
 JobArg = Annotated[str, Field(description="Backup job short id")]
@@ -205,6 +208,14 @@ async def run_doctor(
             client, exc, f"Doctor on repository {repo.name!r} ({repo.shortId})", "doctor", "repository", repo.shortId
         ) from None
     outcome, _ = await _run_task(ctx, started, "doctor", {repo.shortId: repo.name}, wait, wait_seconds)
+    if started is None:
+        # v0.40 answers only {message, repositoryId}: the verdict is in the repository row doctor updated.
+        after = await client.get_repository(repo.shortId)
+        outcome.outcome = "success" if after.status == "healthy" else "error"
+        outcome.finished = iso_from_ms(after.lastChecked)
+        outcome.error = after.lastError
+        if outcome.outcome != "success":
+            outcome.next_step = f"Doctor left repository {repo.name!r} with status {after.status or 'unknown'}."
     return outcome
 
 
@@ -283,7 +294,7 @@ async def tag_snapshots(
     # Always followed: the new ids are only known once the task has ended.
     outcome, final = await _run_task(ctx, started, "tagSnapshots", {repo.shortId: repo.name}, True, wait_seconds)
     result = TagResult.model_validate(outcome.model_dump())
-    if final is None or final.status != "succeeded":
+    if started is not None and (final is None or final.status != "succeeded"):
         result.next_step = result.next_step or "Tagging did not finish: list_snapshots shows the current ids."
         return result
     after = await client.list_snapshots(repo.shortId)
@@ -521,8 +532,25 @@ async def _do_restore(
         raise await _already_running(
             client, exc, f"A restore of snapshot {snap.short_id}", "restore", "repository", repo.shortId
         ) from None
-    outcome, final = await _run_task(ctx, started, "restore", {repo.shortId: repo.name}, wait, wait_seconds)
     where = body.get("targetPath") or "the original location"
+    if not (await app_of(ctx).get_capabilities()).tasks_api:
+        # v0.40 names a restore id, but there is no task behind it to follow.
+        note(zerobyte_status=202)
+        step = (
+            f"This Zerobyte (v0.40) has no tasks API, so the restore cannot be followed: look for the files in "
+            f"{where} in a while (see landed); upgrade Zerobyte to v0.41+ to follow restores."
+        )
+        view = TaskOutcome(
+            id=f"{started.taskId} (restore id; no task on v0.40)",
+            kind="restore",
+            status="started",
+            outcome="running",
+            target=f"repository {repo.name!r} ({repo.shortId})",
+            next_step=step,
+        )
+        message = f"Restore of snapshot {snap.short_id} into {where} started; Zerobyte v0.40 cannot report its end."
+        return RestoreResult(outcome="running", message=message, task=view, landed=landed)
+    outcome, final = await _run_task(ctx, started, "restore", {repo.shortId: repo.name}, wait, wait_seconds)
     if final is None:
         message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
     elif outcome.outcome == "success":
@@ -649,7 +677,19 @@ async def delete_snapshots(
     repo = await client.get_repository(repository_id)
     started = await client.delete_snapshots(repo.shortId, ids)
     outcome, final = await _run_task(ctx, started, "deleteSnapshots", {repo.shortId: repo.name}, wait, wait_seconds)
-    if final is None or outcome.outcome != "success":
+    if started is None:
+        # v0.40 answers only {message}: the listing shows whether the snapshots are really gone.
+        left = {s.short_id for s in await client.list_snapshots(repo.shortId)} & set(ids)
+        if left:
+            outcome.outcome = "error"
+            outcome.error = f"still listed: {', '.join(sorted(left))}"
+            message = _unfinished(f"Deleting {len(ids)} snapshot(s) from {repo.name!r}", outcome)
+        else:
+            message = (
+                f"Deleted {len(ids)} snapshot(s) from repository {repo.name!r}: {', '.join(ids)} "
+                "(done synchronously by Zerobyte v0.40)."
+            )
+    elif final is None or outcome.outcome != "success":
         message = _unfinished(f"Deleting {len(ids)} snapshot(s) from {repo.name!r}", outcome)
     else:
         message = f"Deleted {len(ids)} snapshot(s) from repository {repo.name!r}: {', '.join(ids)}."
@@ -897,6 +937,11 @@ async def _run_task(
 ) -> tuple[TaskOutcome, Task | None]:
     """The task's outcome after following it (or right away when wait is false)."""
     if started is None:
+        if kind in SYNC_ON_V040:
+            note(zerobyte_status=200)
+            # Doctor, delete and tag all work on one repository: label it as task_target would.
+            target = ", ".join(f"repository {name!r} ({short})" for short, name in names.items()) or None
+            return TaskOutcome(id=DONE_BY_V040, kind=kind, status="finished", outcome="success", target=target), None
         return TaskOutcome(id="unknown", kind=kind, status="started", outcome="running", next_step=NO_TASKS_API), None
     note(zerobyte_status=202, task_id=started.taskId)
     if not wait:

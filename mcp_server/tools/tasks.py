@@ -503,7 +503,7 @@ async def list_active_tasks(
     if not caps.tasks_api:
         raise ToolFailure(
             "This Zerobyte (v0.40) has no tasks API: running backups show as last_status 'in_progress' "
-            "in list_backup_jobs."
+            "in list_backup_jobs; upgrade Zerobyte to v0.41+ to list tasks."
         )
     return await gather_active_tasks(
         client_of(ctx), kind=kind, backup_job_id=backup_job_id, repository_id=repository_id

@@ -344,11 +344,13 @@ class ZerobyteClient:
             what=f"Repository {rid!r}",
         )
 
-    async def start_doctor(self, repository_id: str) -> TaskStarted:
+    async def start_doctor(self, repository_id: str) -> TaskStarted | None:
+        """Start doctor; ``None`` on Zerobyte v0.40, which runs it before answering {message, repositoryId}."""
         rid = check_short_id("repository_id", repository_id)
-        return await self._send(
-            "POST", HttpCore.path("/repositories/{r}/doctor", r=rid), TaskStarted, what=f"Repository {rid!r}"
+        data = await self.http.request(
+            "POST", HttpCore.path("/repositories/{r}/doctor", r=rid), what=f"Repository {rid!r}"
         )
+        return _task_started_or_none(data, "POST", "/repositories/{id}/doctor")
 
     # --- snapshots ------------------------------------------------------------------------------------
 
@@ -448,26 +450,26 @@ class ZerobyteClient:
         )
         return TaskStarted(taskId=started.restoreId, status=started.status)
 
-    async def delete_snapshot(self, repository_id: str, snapshot_id: str) -> TaskStarted:
+    async def delete_snapshot(self, repository_id: str, snapshot_id: str) -> TaskStarted | None:
+        """Start deleting one snapshot; ``None`` on Zerobyte v0.40, which deletes before answering {message}."""
         rid = check_short_id("repository_id", repository_id)
         sid = check_snapshot_id("snapshot_id", snapshot_id)
-        return await self._send(
-            "DELETE",
-            HttpCore.path("/repositories/{r}/snapshots/{s}", r=rid, s=sid),
-            TaskStarted,
-            what=f"Repository {rid!r}",
+        data = await self.http.request(
+            "DELETE", HttpCore.path("/repositories/{r}/snapshots/{s}", r=rid, s=sid), what=f"Repository {rid!r}"
         )
+        return _task_started_or_none(data, "DELETE", "/repositories/{id}/snapshots/{snapshotId}")
 
-    async def delete_snapshots(self, repository_id: str, snapshot_ids: Iterable[str]) -> TaskStarted:
+    async def delete_snapshots(self, repository_id: str, snapshot_ids: Iterable[str]) -> TaskStarted | None:
+        """Start deleting snapshots; ``None`` on Zerobyte v0.40, which deletes before answering {message}."""
         rid = check_short_id("repository_id", repository_id)
         ids = _snapshot_ids(snapshot_ids)
-        return await self._send(
+        data = await self.http.request(
             "DELETE",
             HttpCore.path("/repositories/{r}/snapshots", r=rid),
-            TaskStarted,
-            body={"snapshotIds": ids},
+            json_body={"snapshotIds": ids},
             what=f"Repository {rid!r}",
         )
+        return _task_started_or_none(data, "DELETE", "/repositories/{id}/snapshots")
 
     async def tag_snapshots(
         self,
@@ -477,19 +479,17 @@ class ZerobyteClient:
         add: Iterable[str] | None = None,
         remove: Iterable[str] | None = None,
         set_tags: Iterable[str] | None = None,
-    ) -> TaskStarted:
+    ) -> TaskStarted | None:
+        """Start retagging; ``None`` on Zerobyte v0.40, which retags before answering {message}."""
         rid = check_short_id("repository_id", repository_id)
         body: dict[str, Any] = {"snapshotIds": _snapshot_ids(snapshot_ids)}
         for key, values in (("add", add), ("remove", remove), ("set", set_tags)):
             if values is not None:
                 body[key] = list(values)
-        return await self._send(
-            "POST",
-            HttpCore.path("/repositories/{r}/snapshots/tag", r=rid),
-            TaskStarted,
-            body=body,
-            what=f"Repository {rid!r}",
+        data = await self.http.request(
+            "POST", HttpCore.path("/repositories/{r}/snapshots/tag", r=rid), json_body=body, what=f"Repository {rid!r}"
         )
+        return _task_started_or_none(data, "POST", "/repositories/{id}/snapshots/tag")
 
     # --- backup jobs ----------------------------------------------------------------------------------
 
@@ -792,7 +792,9 @@ def _shape_error(exc: ValidationError, method: str, path: str) -> ZerobyteProtoc
 
 
 def _task_started_or_none(data: Any, method: str, path: str) -> TaskStarted | None:
-    if isinstance(data, dict) and "taskId" not in data and data.get("success") is True:
+    """None for the answers of servers that run without a task: ≤ v0.41 backup/forget/sync {success:true};
+    v0.40 doctor {message, repositoryId} and snapshot delete/tag {message}, done before the answer."""
+    if isinstance(data, dict) and "taskId" not in data and (data.get("success") is True or "message" in data):
         return None
     return _parse(TaskStarted, data, method, path)
 

@@ -380,11 +380,18 @@ class HttpCore:
             return Forbidden(f"Zerobyte refused {method} {route} (403 {upstream or 'Forbidden'}).", **kw)
         if status == 404:
             if body is None and _is_text(response):
-                err = NotFound(
-                    f"This Zerobyte has no route {method} {route} (404): it may be an older version; run "
-                    "`zerobyte-mcp check` to see what it supports.",
-                    **kw,
-                )
+                if path in ("/tasks", "/events") or path.startswith("/tasks/"):
+                    # Zerobyte v0.40.0 (the first release with API keys) has no tasks API at all.
+                    message = (
+                        "This Zerobyte (v0.40) has no tasks API, so tasks cannot be listed, followed or cancelled; "
+                        "upgrade Zerobyte to v0.41+ for that."
+                    )
+                else:
+                    message = (
+                        f"This Zerobyte has no route {method} {route} (404): it may be an older version; run "
+                        "`zerobyte-mcp check` to see what it supports."
+                    )
+                err = NotFound(message, **kw)
                 err.route_missing = True
                 return err
             subject = what or "The object"

@@ -407,6 +407,7 @@ async def test_unlock_repository_removes_a_stale_lock(sim: Simulator, world: Wor
 
 async def test_start_doctor_returns_the_doctor_task(sim: Simulator, world: World, client: ZerobyteClient) -> None:
     started = await client.start_doctor(world.repository)
+    assert started is not None
     assert started.status == "started"
     sent(sim, "POST", f"/repositories/{world.repository}/doctor")
     done = wait_for(sim, started.taskId)
@@ -548,9 +549,11 @@ async def test_delete_snapshot_and_delete_snapshots_start_tasks_that_remove_them
     sim: Simulator, world: World, client: ZerobyteClient
 ) -> None:
     one = await client.delete_snapshot(world.repository, world.foreign_snapshot)
+    assert one is not None
     sent(sim, "DELETE", f"/repositories/{world.repository}/snapshots/{world.foreign_snapshot}")
     assert wait_for(sim, one.taskId)["kind"] == "deleteSnapshots"
     two = await client.delete_snapshots(world.repository, world.snapshots[:2])
+    assert two is not None
     sent(sim, "DELETE", f"/repositories/{world.repository}/snapshots", body={"snapshotIds": world.snapshots[:2]})
     assert wait_for(sim, two.taskId)["status"] == "succeeded"
     assert [s.short_id for s in await client.list_snapshots(world.repository)] == world.snapshots[2:]
@@ -559,6 +562,7 @@ async def test_delete_snapshot_and_delete_snapshots_start_tasks_that_remove_them
 async def test_tag_snapshots_sends_add_remove_and_set(sim: Simulator, world: World, client: ZerobyteClient) -> None:
     route = f"/repositories/{world.repository}/snapshots/tag"
     started = await client.tag_snapshots(world.repository, [world.foreign_snapshot], add=["keep"], remove=["old"])
+    assert started is not None
     sent(sim, "POST", route, body={"snapshotIds": [world.foreign_snapshot], "add": ["keep"], "remove": ["old"]})
     assert wait_for(sim, started.taskId)["kind"] == "tagSnapshots"
     newest = world.snapshots[-1]
