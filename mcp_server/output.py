@@ -153,51 +153,38 @@ def render_text(data: Any) -> str:
     return json.dumps(_humanise(data), separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def compact_schema(
-    schema: dict[str, Any], *, max_depth: int | None = None, descriptions: bool = True
-) -> dict[str, Any]:
-    """Inline ``$ref``s, drop ``$defs`` and titles, collapse ``anyOf [X, null]`` to X.
-
-    With ``max_depth``, objects and arrays nested deeper than that are described by their type alone
-    (used for output schemas, whose full shape is also visible in every result).
-    """
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Inline ``$ref``s, drop ``$defs`` and titles, collapse ``anyOf [X, null]`` to X (input schemas)."""
     defs: dict[str, Any] = dict(schema.get("$defs", {}))
 
-    def walk(node: Any, depth: int) -> Any:
+    def walk(node: Any) -> Any:
         if isinstance(node, list):
-            return [walk(n, depth) for n in node]
+            return [walk(n) for n in node]
         if not isinstance(node, dict):
             return node
         if "$ref" in node:
             target = defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
-            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-            return walk(merged, depth)
+            return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
         if "anyOf" in node:
             options = [o for o in node["anyOf"] if not (isinstance(o, dict) and o.get("type") == "null")]
             if len(options) == 1:
                 rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
                 if node.get("default") is not None:
                     rest["default"] = node["default"]
-                return walk({**options[0], **rest}, depth)
+                return walk({**options[0], **rest})
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key in ("title", "$defs") or (key == "description" and not descriptions):
-                continue
-            if key == "default" and value is None:
+            if key in ("title", "$defs") or (key == "default" and value is None):
                 continue
             if key == "additionalProperties" and value is True:
                 continue
             if key == "properties" and isinstance(value, dict):
-                out[key] = {name: walk(sub, depth + 1) for name, sub in value.items()}
-            elif key == "items":
-                out[key] = walk(value, depth + 1)
+                out[key] = {name: walk(sub) for name, sub in value.items()}
             else:
-                out[key] = walk(value, depth)
-        if max_depth is not None and depth >= max_depth and out.get("type") in ("object", "array"):
-            return {"type": out["type"]}
+                out[key] = walk(value)
         return out
 
-    result: dict[str, Any] = walk(schema, 0)
+    result: dict[str, Any] = walk(schema)
     return result
 
 

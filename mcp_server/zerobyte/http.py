@@ -15,7 +15,7 @@ import math
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -603,6 +603,3 @@ async def _parse_sse(response: httpx.Response) -> AsyncIterator[SSEEvent]:
             data.append(value)
     if data:
         yield SSEEvent(event, "\n".join(data))
-
-
-OnUpdate = Callable[[Any], Awaitable[None]]

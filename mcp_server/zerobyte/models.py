@@ -17,7 +17,6 @@ __all__ = [
     "ACTIVE_TASK_STATUSES",
     "TERMINAL_TASK_STATUSES",
     "BackupJob",
-    "BrowseResult",
     "DestinationAssignment",
     "Directory",
     "FilesystemBrowse",
@@ -130,9 +129,6 @@ class Directory(_Open):
 class FilesystemBrowse(_Open):
     directories: list[Directory]
     path: str | None = None
-
-
-BrowseResult = FilesystemBrowse
 
 
 # --- repositories and snapshots ---------------------------------------------------------------------
