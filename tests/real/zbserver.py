@@ -22,7 +22,18 @@ from typing import Any
 
 import httpx
 
-SERVER_HOME = Path(__file__).resolve().parents[3] / "shared" / "zerobyte-server"
+
+def _server_home() -> Path:
+    """``../shared/zerobyte-server`` beside the clone; from a git worktree nested deeper, the nearest ancestor's."""
+    repo = Path(__file__).resolve().parents[2]
+    for folder in repo.parents:
+        candidate = folder / "shared" / "zerobyte-server"
+        if candidate.is_dir():
+            return candidate
+    return repo.parent / "shared" / "zerobyte-server"
+
+
+SERVER_HOME = _server_home()
 VERSIONS = {"v0.42": "v0.42.0-beta.1", "v0.41": "v0.41.0"}
 ABSENT_REASON = f"{SERVER_HOME} is absent: the real-server stories need the real Zerobyte builds and zb-server"
 
