@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..concurrency import gather
 from ..cron import CronError, describe_cron
 from ..output import human_bytes, iso, iso_from_ms
 from ..redact import REDACTED, redact, redact_text
 from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
-from .base import Ctx, client_of, gather, tool
+from .base import Ctx, client_of, tool
 
 __all__ = [
     "BackupJobDetail",
@@ -146,7 +147,7 @@ async def get_backup_job(
     """A backup job in full: schedule, retention, include/exclude, retries, webhooks, mirrors and notifications."""
     client = client_of(ctx)
     job, mirrors, routes = await gather(
-        client.get_backup_job(job_id), client.get_job_mirrors(job_id), client.get_job_notifications(job_id)
+        [client.get_backup_job(job_id), client.get_job_mirrors(job_id), client.get_job_notifications(job_id)]
     )
     policy = job.retentionPolicy
     hooks: dict[str, Any] = redact({"backupWebhooks": job.backupWebhooks or {}})["backupWebhooks"]  # type: ignore[index]

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import anyio
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -43,7 +42,6 @@ __all__ = [
     "ToolSpec",
     "app_of",
     "client_of",
-    "gather",
     "tool",
 ]
 
@@ -292,43 +290,3 @@ def app_of(ctx: Ctx) -> AppContext:
 
 def client_of(ctx: Ctx) -> ZerobyteClient:
     return app_of(ctx).client
-
-
-async def gather(*calls: Awaitable[Any]) -> list[Any]:
-    """Await several Zerobyte calls concurrently; results in order, the first failure raised as itself.
-
-    anyio wraps a child's exception in an ExceptionGroup, which the tool wrapper would report as an
-    internal error; unwrapping keeps a 404 from one sub-request an actionable message.
-    """
-    results: list[Any] = [None] * len(calls)
-
-    async def run(index: int, call: Awaitable[Any]) -> None:
-        results[index] = await call
-
-    try:
-        async with anyio.create_task_group() as group:
-            for index, call in enumerate(calls):
-                group.start_soon(run, index, call)
-    except BaseExceptionGroup as failure:
-        raise _first_error(failure) from None
-    finally:
-        # A sibling that failed at once (a refused id) cancels calls that never started: close them quietly.
-        for call in calls:
-            if inspect.iscoroutine(call) and inspect.getcoroutinestate(call) == inspect.CORO_CREATED:
-                call.close()
-    return results
-
-
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    leaves: list[BaseException] = []
-    pending: list[BaseException] = [group]
-    while pending:
-        exc = pending.pop(0)
-        if isinstance(exc, BaseExceptionGroup):
-            pending.extend(exc.exceptions)
-        else:
-            leaves.append(exc)
-    for exc in leaves:
-        if isinstance(exc, ZerobyteError | ToolError):
-            return exc
-    return leaves[0] if leaves else group

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-import anyio
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from ..concurrency import gather
 from ..cron import CronError, describe_cron, parse_cron
 from ..output import drop_empty, iso, iso_from_ms, render_text
 from ..zerobyte import NotFound, ZerobyteClient
@@ -261,14 +261,8 @@ async def _fetch(client: ZerobyteClient) -> _Inputs:
         if page == 1:
             data.notes.extend(notes)
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(jobs)
-        tg.start_soon(repositories)
-        tg.start_soon(volumes)
-        tg.start_soon(tasks)
-        # Two pages (50 tasks) fetched at once: one round trip, enough to see the latest runs of most jobs.
-        tg.start_soon(history, 1)
-        tg.start_soon(history, 2)
+    # Two history pages (50 tasks) fetched at once: one round trip, enough to see the latest runs of most jobs.
+    await gather([jobs(), repositories(), volumes(), tasks(), history(1), history(2)])
     if pages[0] is not None:
         seen: set[str] = set()
         data.history = []

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..concurrency import gather
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.models import NotificationDestination
-from .base import Ctx, client_of, gather, tool
+from .base import Ctx, client_of, tool
 
 __all__ = [
     "DestinationDetail",
@@ -81,7 +82,7 @@ async def get_notification_destination(
 ) -> DestinationDetail:
     """A notification destination's settings (secrets redacted), status, and the backup jobs notifying it."""
     client = client_of(ctx)
-    dest, jobs = await gather(client.get_destination(destination_id), client.list_backup_jobs())
+    dest, jobs = await gather([client.get_destination(destination_id), client.list_backup_jobs()])
     config = dict(dest.config)
     # The redactor hides a generic webhook's URL only when it can see the type inside the config.
     config.setdefault("type", dest.type)
@@ -91,7 +92,7 @@ async def get_notification_destination(
     if len(jobs) > MAX_ROUTING_LOOKUPS:
         note = f"Routing not checked for {len(jobs)} backup jobs: see get_backup_job for one job's notifications."
     elif jobs:
-        assignments = await gather(*(client.get_job_notifications(j.shortId) for j in jobs))
+        assignments = await gather(client.get_job_notifications(j.shortId) for j in jobs)
         for job, listed in zip(jobs, assignments, strict=True):
             for a in listed:
                 if a.destinationId != dest.id:

@@ -13,16 +13,16 @@ location or overwrites. An agent at ``operate`` then sees only the safe form, wi
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Annotated, Any, Literal
 
-import anyio
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Elicit, Resolve
 from pydantic import BaseModel, Field
 
 from ..audit import note
+from ..concurrency import gather
 from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
 from ..output import iso_from_ms
@@ -752,10 +752,12 @@ async def delete_backup_job(
 
 async def _job_preview(client: ZerobyteClient, job_id: str) -> Preview:
     job = await client.get_backup_job(job_id)
-    mirrors, links, active = await _gather3(
-        lambda: client.get_job_mirrors(job.shortId),
-        lambda: client.get_job_notifications(job.shortId),
-        lambda: client.list_tasks(resource_type="backup_schedule", resource_id=job.shortId),
+    mirrors, links, active = await gather(
+        [
+            client.get_job_mirrors(job.shortId),
+            client.get_job_notifications(job.shortId),
+            client.list_tasks(resource_type="backup_schedule", resource_id=job.shortId),
+        ]
     )
     repo = job.repository.name if job.repository else job.repositoryId
     effects = [
@@ -909,7 +911,7 @@ async def delete_notification_destination(
 async def _destination_preview(client: ZerobyteClient, destination_id: int) -> Preview:
     dest = await client.get_destination(destination_id)
     jobs = await client.list_backup_jobs()
-    links = await _bounded([_binder(client.get_job_notifications, j.shortId) for j in jobs])
+    links = await gather((client.get_job_notifications(j.shortId) for j in jobs), limit=6)
     users = [j for j, assigned in zip(jobs, links, strict=True) if any(a.destinationId == dest.id for a in assigned)]
     if users:
         effect = (
@@ -1070,7 +1072,7 @@ def _uses_repository(job: BackupJob, repo: Repository) -> bool:
 
 async def _mirrors_of(client: ZerobyteClient, jobs: list[BackupJob]) -> dict[str, list[str]]:
     """Job short id -> mirror repository short ids."""
-    found = await _bounded([_binder(client.get_job_mirrors, j.shortId) for j in jobs])
+    found = await gather((client.get_job_mirrors(j.shortId) for j in jobs), limit=6)
     return {j.shortId: [m.repositoryId for m in mirrors] for j, mirrors in zip(jobs, found, strict=True)}
 
 
@@ -1121,35 +1123,3 @@ def _done(decision: Gate, first: str) -> str:
 
 def _repo_label(short_id: str, repo: Repository | None) -> str:
     return f"{repo.name!r} ({short_id})" if repo is not None else short_id
-
-
-def _binder(fn: Callable[[str], Awaitable[Any]], arg: str) -> Callable[[], Awaitable[Any]]:
-    return lambda: fn(arg)
-
-
-async def _bounded(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int = 6) -> list[Any]:
-    """Run calls concurrently (at most ``limit`` at once), results in order."""
-    results: list[Any] = [None] * len(calls)
-    errors: list[ZerobyteError] = []
-    limiter = anyio.CapacityLimiter(limit)
-
-    async def one(i: int) -> None:
-        async with limiter:
-            try:
-                results[i] = await calls[i]()
-            except ZerobyteError as exc:  # re-raised plainly below: callers catch ZerobyteError, not groups
-                errors.append(exc)
-
-    async with anyio.create_task_group() as tg:
-        for i in range(len(calls)):
-            tg.start_soon(one, i)
-    if errors:
-        raise errors[0]
-    return results
-
-
-async def _gather3(
-    a: Callable[[], Awaitable[Any]], b: Callable[[], Awaitable[Any]], c: Callable[[], Awaitable[Any]]
-) -> tuple[Any, Any, Any]:
-    x, y, z = await _bounded([a, b, c])
-    return x, y, z

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..concurrency import gather
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.models import BackupJob, Repository, ResticStats
-from .base import Ctx, client_of, gather, tool
+from .base import Ctx, client_of, tool
 
 __all__ = [
     "RepositoryDetail",
@@ -138,9 +139,11 @@ async def get_repository(
     it."""
     client = client_of(ctx)
     repo, stats, jobs = await gather(
-        client.get_repository(repository_id),
-        client.get_repository_stats(repository_id),
-        client.list_backup_jobs(),
+        [
+            client.get_repository(repository_id),
+            client.get_repository_stats(repository_id),
+            client.list_backup_jobs(),
+        ]
     )
     primary = [j for j in jobs if _writes_to(j, repo)]
     uses = [
@@ -159,7 +162,7 @@ async def get_repository(
     if len(others) > MAX_MIRROR_LOOKUPS:
         note = f"Mirrors not checked: {len(others)} other backup jobs (see get_backup_job for a job's mirrors)."
     elif others:
-        mirror_lists = await gather(*(client.get_job_mirrors(j.shortId) for j in others))
+        mirror_lists = await gather(client.get_job_mirrors(j.shortId) for j in others)
         for job, mirrors in zip(others, mirror_lists, strict=True):
             for m in mirrors:
                 if m.repositoryId == repo.shortId or (m.repository and m.repository.shortId == repo.shortId):

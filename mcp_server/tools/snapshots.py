@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
 from pydantic import BaseModel, Field
 
+from ..concurrency import gather
 from ..output import human_bytes, iso, iso_from_ms, render_text, seconds_from_ms
 from ..zerobyte import (
     BadRequest,
@@ -415,7 +415,7 @@ async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot
         except _LOCAL_ERRORS:
             snap.hostname = None
 
-    await _bounded([_bind_one(fill, s) for s in checked])
+    await gather((fill(s) for s in checked), limit=CONCURRENCY)
     return len(unknown) - len(checked)
 
 
@@ -757,7 +757,7 @@ class _Searcher:
                     seen.add(item)
                     wave.append(item)
             failed: list[str] = []
-            await _bounded([_noting(visit, folder, i, failed) for folder, i in wave])
+            await gather((_noting(visit, folder, i, failed) for folder, i in wave), limit=CONCURRENCY)
             if failed:
                 complete = False
                 result.unvisited.extend(failed + [p for p, _ in queue])
@@ -768,48 +768,12 @@ class _Searcher:
             result.mode = "full" if complete else "partial"
 
 
-def _noting(
-    visit: Callable[[str, int], Awaitable[None]], folder: str, i: int, failed: list[str]
-) -> Callable[[], Awaitable[None]]:
+async def _noting(visit: Callable[[str, int], Awaitable[None]], folder: str, i: int, failed: list[str]) -> None:
     """A visit that records its folder in ``failed`` when the budget runs out (the walk then stops)."""
-
-    async def call() -> None:
-        try:
-            await visit(folder, i)
-        except _OutOfBudget:
-            failed.append(folder)
-
-    return call
-
-
-async def _bounded(calls: Sequence[Callable[[], Awaitable[None]]]) -> None:
-    """Run the calls, CONCURRENCY at a time; a failure surfaces as itself, not as an ExceptionGroup."""
-    limiter = anyio.Semaphore(CONCURRENCY)
-
-    async def run(call: Callable[[], Awaitable[None]]) -> None:
-        async with limiter:
-            await call()
-
     try:
-        async with anyio.create_task_group() as tg:
-            for call in calls:
-                tg.start_soon(run, call)
-    except BaseExceptionGroup as group:
-        raise _first_leaf(group) from None
-
-
-def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    leaves: list[BaseException] = []
-
-    def collect(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                collect(inner)
-        else:
-            leaves.append(exc)
-
-    collect(group)
-    return next((e for e in leaves if isinstance(e, ZerobyteError)), leaves[0])
+        await visit(folder, i)
+    except _OutOfBudget:
+        failed.append(folder)
 
 
 @tool(toolset=_TOOLSET, title="Find file in snapshots")
@@ -849,7 +813,7 @@ async def find_file(
             res.mode, res.error = "error", str(exc)
 
     if not pat.walks:
-        await _bounded([_bind(search, r, pat.for_root) for r in results])
+        await gather((search(r, pat.for_root) for r in results), limit=CONCURRENCY)
     else:
         # Snapshots of different sources (paths) are different trees: each group gets its own walk.
         groups: dict[tuple[str, ...], list[_SnapSearch]] = {}
@@ -886,17 +850,6 @@ async def find_file(
     return _fit(result)
 
 
-def _bind(
-    fn: Callable[[_SnapSearch, Callable[[str], tuple[_Seg, ...]]], Awaitable[None]],
-    res: _SnapSearch,
-    seg: Callable[[str], tuple[_Seg, ...]],
-) -> Callable[[], Awaitable[None]]:
-    async def call() -> None:
-        await fn(res, seg)
-
-    return call
-
-
 async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], found: set[str]) -> None:
     """Look for the found paths in the other snapshots: a stat per path, or one listing of a folder that
     holds several of them. Only the first ``cap`` paths are followed (more could not be shown anyway)."""
@@ -924,14 +877,7 @@ async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], fou
         except _LOCAL_ERRORS as exc:
             res.mode, res.error = "error", str(exc)
 
-    await _bounded([_bind_one(check, r) for r in rest])
-
-
-def _bind_one(fn: Callable[[T], Awaitable[None]], arg: T) -> Callable[[], Awaitable[None]]:
-    async def call() -> None:
-        await fn(arg)
-
-    return call
+    await gather((check(r) for r in rest), limit=CONCURRENCY)
 
 
 def _versions(results: Iterable[_SnapSearch]) -> list[FileVersion]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..concurrency import gather
 from ..zerobyte.errors import NotFound
 from ..zerobyte.models import SystemUpdates
-from .base import Ctx, app_of, client_of, gather, tool
+from .base import Ctx, app_of, client_of, tool
 
 __all__ = ["SystemInfo", "get_system_info"]
 
@@ -31,7 +32,7 @@ class SystemInfo(BaseModel, defer_build=True):
 async def get_system_info(ctx: Ctx) -> SystemInfo:
     """Zerobyte version and update, runtime, usable volume/repository backends, and features (tasks, history)."""
     client = client_of(ctx)
-    info, caps, updates = await gather(client.system_info(), app_of(ctx).get_capabilities(), _updates(ctx))
+    info, caps, updates = await gather([client.system_info(), app_of(ctx).get_capabilities(), _updates(ctx)])
     features = info.capabilities
     return SystemInfo(
         runtime=info.runtime,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-import anyio
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from ..concurrency import gather
 from ..output import iso_from_ms, seconds_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.models import ACTIVE_TASK_STATUSES, Task, TaskHistoryItem
@@ -446,9 +446,7 @@ async def resource_names(client: ZerobyteClient) -> dict[str, str]:
             names[r.shortId] = r.name
 
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(jobs)
-            tg.start_soon(repos)
+        await gather([jobs(), repos()])
     except ZerobyteError:
         return {}
     return names

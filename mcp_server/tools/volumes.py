@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..concurrency import gather
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.models import BackupJob, Volume
-from .base import Ctx, client_of, gather, tool
+from .base import Ctx, client_of, tool
 
 __all__ = [
     "VolumeDetail",
@@ -106,7 +107,7 @@ async def get_volume(
 ) -> VolumeDetail:
     """A volume's source, mount status, last error, disk capacity and the backup jobs reading it."""
     client = client_of(ctx)
-    detail, jobs = await gather(client.get_volume(volume_id), client.list_backup_jobs())
+    detail, jobs = await gather([client.get_volume(volume_id), client.list_backup_jobs()])
     volume = detail.volume
     statfs = detail.statfs
     # Zerobyte reports statfs as zeros while the volume is not mounted (API.md §2.1): no capacity known.
