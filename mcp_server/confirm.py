@@ -27,29 +27,21 @@ changed, which means the human always approved exactly what is done.
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import hashlib
-import hmac
-import json
-import secrets
-import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
-from mcp.server.mcpserver import Context, Elicit
+from mcp.server.mcpserver import Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from .context import Ctx, app_of
 from .output import human_bytes
+from .tokens import ConfirmationStore, TokenRejected, canonical, utc_text
 from .zerobyte import ZerobyteError
-
-if TYPE_CHECKING:
-    from .server import AppContext
 
 __all__ = [
     "ActionResult",
@@ -62,21 +54,10 @@ __all__ = [
     "confirmations",
     "gate",
     "not_done",
-    "now",
     "settle",
 ]
 
-TOKEN_PREFIX = "zbc1"
 MAX_QUESTION_ITEMS = 15
-MAX_ISSUED = 10_000
-_STORE_KEY = "confirmations"
-
-Ctx = Context[Any, Any]
-
-
-def now() -> float:
-    """The clock tokens are checked against (tests move it forward)."""
-    return time.time()
 
 
 # --- what the human is shown ---------------------------------------------------------------------
@@ -112,7 +93,7 @@ class Preview(BaseModel):
         return "\n".join(lines)
 
     def digest(self) -> str:
-        return hashlib.sha256(_canonical(self.model_dump(mode="json")).encode()).hexdigest()[:32]
+        return hashlib.sha256(canonical(self.model_dump(mode="json")).encode()).hexdigest()[:32]
 
 
 class Approval(BaseModel):
@@ -168,7 +149,7 @@ async def gate(
     Failures while building the preview come back as a refused gate: the body reports them, so the
     call is audited and the agent reads the message (a resolver's exceptions would bypass both).
     """
-    app = _app(ctx)
+    app = app_of(ctx)
     try:
         shown = await preview()
     except (ZerobyteError, ToolError) as exc:
@@ -188,7 +169,7 @@ async def gate(
             return Gate(tool=tool, status="refused", preview=shown, message=str(exc))
         return Gate(tool=tool, status="go", preview=shown, via="token")
     issued, expires = store.issue(tool=tool, arguments=arguments, preview=shown)
-    return Gate(tool=tool, status="confirm", preview=shown, token=issued, expires_at=_iso(expires))
+    return Gate(tool=tool, status="confirm", preview=shown, token=issued, expires_at=utc_text(expires))
 
 
 def can_elicit(ctx: Ctx) -> bool:
@@ -246,114 +227,6 @@ def not_done(decision: Gate, result_type: type[R]) -> R | None:
     )
 
 
-# --- tokens ---------------------------------------------------------------------------------------
-
-
-class TokenRejected(Exception):
-    """A confirm_token that does not authorise this call; ``str()`` tells the agent what to do."""
-
-
-@dataclass(frozen=True)
-class _Issued:
-    tool: str
-    arguments: str
-    preview: str
-    expires: float
-
-
-class ConfirmationStore:
-    """Issues and redeems single-use confirmation tokens.
-
-    Token: ``zbc1.<expires unix s>.<nonce>.<mac>``, mac = HMAC-SHA256 (per-process random key) over
-    tool, canonical JSON of the arguments (without the token), digest of the preview, expiry and nonce.
-    Used nonces are remembered until they expire; issued ones are remembered to explain a mismatch.
-    """
-
-    def __init__(self, ttl_seconds: float) -> None:
-        self.ttl = ttl_seconds
-        self._key = secrets.token_bytes(32)
-        self._issued: dict[str, _Issued] = {}
-        self._used: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def issue(self, *, tool: str, arguments: Mapping[str, Any], preview: Preview) -> tuple[str, float]:
-        expires = int(now() + self.ttl) + 1
-        nonce = secrets.token_urlsafe(12)
-        args = _canonical(arguments)
-        mac = self._mac(tool, args, preview.digest(), expires, nonce)
-        with self._lock:
-            self._purge()
-            if len(self._issued) >= MAX_ISSUED:
-                self._issued.pop(next(iter(self._issued)))
-            self._issued[nonce] = _Issued(tool, args, preview.digest(), float(expires))
-        return f"{TOKEN_PREFIX}.{expires}.{nonce}.{mac}", float(expires)
-
-    def redeem(self, token: str, *, tool: str, arguments: Mapping[str, Any], preview: Preview) -> None:
-        """Accept the token for exactly this call (and burn it), or raise :class:`TokenRejected`."""
-        again = f"Call {tool} without confirm_token to get a fresh preview, and show it to the user."
-        parts = token.strip().split(".")
-        if len(parts) != 4 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit():
-            raise TokenRejected(f"confirm_token is not a token this server issued. {again}")
-        _, expires_text, nonce, mac = parts
-        expires = int(expires_text)
-        args = _canonical(arguments)
-        expected = self._mac(tool, args, preview.digest(), expires, nonce)
-        with self._lock:
-            self._purge()
-            if not hmac.compare_digest(expected, mac):
-                raise TokenRejected(self._mismatch(nonce, tool, args, preview) + " " + again)
-            if nonce in self._used:
-                raise TokenRejected(f"This confirm_token was already used; each token works once. {again}")
-            if now() > expires:
-                raise TokenRejected(
-                    f"This confirm_token expired at {_iso(expires)} (tokens last {self.ttl:g} s). {again}"
-                )
-            self._used[nonce] = float(expires)
-            self._issued.pop(nonce, None)
-
-    def _mismatch(self, nonce: str, tool: str, args: str, preview: Preview) -> str:
-        issued = self._issued.get(nonce)
-        if issued is None:
-            return "confirm_token is not valid (altered, forged, or issued before this server restarted)."
-        if issued.tool != tool:
-            return f"This confirm_token was issued for {issued.tool}, not {tool}."
-        if issued.arguments != args:
-            return f"This confirm_token was issued for {tool} with other arguments; a token only fits its preview."
-        if issued.preview != preview.digest():
-            return "What this call would do has changed since the preview (the data moved on)."
-        return "confirm_token is not valid."
-
-    def _mac(self, tool: str, args: str, preview: str, expires: int, nonce: str) -> str:
-        message = "\n".join((TOKEN_PREFIX, tool, args, preview, str(expires), nonce)).encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def _purge(self) -> None:
-        t = now()
-        for nonce in [n for n, exp in self._used.items() if exp < t]:
-            del self._used[nonce]
-        for nonce in [n for n, rec in self._issued.items() if rec.expires < t]:
-            del self._issued[nonce]
-
-
-def _app(ctx: Ctx) -> AppContext:
-    app: AppContext = ctx.request_context.lifespan_context
-    return app
-
-
 def confirmations(ctx: Ctx) -> ConfirmationStore:
-    """The process's token store, created on first use (its key never leaves memory)."""
-    app = _app(ctx)
-    store = app.extras.get(_STORE_KEY)
-    if not isinstance(store, ConfirmationStore):
-        store = ConfirmationStore(app.settings.confirm_ttl_seconds)
-        app.extras[_STORE_KEY] = store
-    return store
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-
-
-def _iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The process's token store (its key never leaves memory)."""
+    return app_of(ctx).confirmations

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server import MCPServer
@@ -22,9 +21,10 @@ from pydantic import ValidationError
 from . import __version__
 from .audit import AuditLog
 from .config import ConfigError, Settings
+from .context import AppContext
 from .output import compact_schema, outline_model
 from .tools import base as tool_base
-from .zerobyte import Capabilities, Timeouts, ZerobyteClient
+from .zerobyte import Timeouts, ZerobyteClient
 
 __all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "exposed_tools", "make_client"]
 
@@ -41,23 +41,6 @@ INSTRUCTIONS = (
 DEMO_NOTE = (
     " THIS IS A DEMO: the Zerobyte behind this server is an in-process simulator with sample data, not real backups."
 )
-
-
-@dataclass
-class AppContext:
-    """What every tool reaches through ``ctx``: settings, the shared client, detected capabilities."""
-
-    settings: Settings
-    client: ZerobyteClient
-    audit: AuditLog | None = None
-    capabilities: Capabilities | None = None
-    exposed: frozenset[str] = frozenset()  # the tools this server registered (access level, allow/deny)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    async def get_capabilities(self) -> Capabilities:
-        if self.capabilities is None:
-            self.capabilities = await self.client.detect_capabilities()
-        return self.capabilities
 
 
 ClientFactory = Callable[[Settings], ZerobyteClient]

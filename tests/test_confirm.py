@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import pytest
 
-from mcp_server import confirm
+from mcp_server import tokens
 from mcp_server.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
 from mcp_server.simulator import Simulator, SimulatorServer
 from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
@@ -119,8 +119,8 @@ async def test_an_expired_token_asks_for_a_new_preview(
     world = seed_world(sim)
     async with connect(sim_server, era, confirm_ttl_seconds=60) as client:
         token = await _preview_token(client, "delete_backup_job", {"job_id": world.job})
-        real = confirm.now
-        monkeypatch.setattr(confirm, "now", lambda: real() + 61)
+        real = tokens.now
+        monkeypatch.setattr(tokens, "now", lambda: real() + 61)
         result = await client.call_tool("delete_backup_job", {"job_id": world.job, "confirm_token": token})
     assert result.is_error and "expired" in text(result) and "without confirm_token" in text(result)
     assert writes(sim) == []

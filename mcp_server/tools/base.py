@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
@@ -27,11 +27,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
+from ..context import Ctx, app_of, client_of
 from ..output import drop_empty, render_text
-from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
-
-if TYPE_CHECKING:
-    from ..server import AppContext
+from ..zerobyte import NotFound, ZerobyteError
 
 __all__ = [
     "LEVELS",
@@ -56,7 +54,6 @@ LEVELS: dict[str, tuple[Level, ...]] = {
 TOOLSETS = ("volumes", "repositories", "snapshots", "backups", "notifications", "tasks", "system", "health")
 
 R = TypeVar("R", bound=BaseModel)
-Ctx = Context[Any, Any]
 
 
 class ToolFailure(ToolError):
@@ -281,12 +278,3 @@ def _shrink(data: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
 
 def error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
-
-
-def app_of(ctx: Ctx) -> AppContext:
-    app: AppContext = ctx.request_context.lifespan_context
-    return app
-
-
-def client_of(ctx: Ctx) -> ZerobyteClient:
-    return app_of(ctx).client

@@ -1,0 +1,54 @@
+"""What every request reaches through ``ctx``: the process's settings, Zerobyte client, audit log and
+confirmation tokens.
+
+A leaf module (it imports config, audit, tokens and the Zerobyte client, never tools or the server), so
+the tool machinery, confirmation and following can all type ``ctx`` precisely without import cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from .audit import AuditLog
+from .config import Settings
+from .tokens import ConfirmationStore
+from .zerobyte import Capabilities, ZerobyteClient
+
+__all__ = ["AppContext", "Ctx", "app_of", "client_of"]
+
+
+@dataclass
+class AppContext:
+    """Built once per process by the server's lifespan; every session shares it."""
+
+    settings: Settings
+    client: ZerobyteClient
+    audit: AuditLog | None = None
+    capabilities: Capabilities | None = None
+    exposed: frozenset[str] = frozenset()  # the tools this server registered (access level, allow/deny)
+    confirmations: ConfirmationStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Its key is random per process and never leaves memory: a restart voids every token.
+        self.confirmations = ConfirmationStore(self.settings.confirm_ttl_seconds)
+
+    async def get_capabilities(self) -> Capabilities:
+        if self.capabilities is None:
+            self.capabilities = await self.client.detect_capabilities()
+        return self.capabilities
+
+
+Ctx = Context[AppContext, Any]
+
+
+def app_of(ctx: Ctx) -> AppContext:
+    """The process's AppContext, from a request's Context."""
+    app: AppContext = ctx.request_context.lifespan_context
+    return app
+
+
+def client_of(ctx: Ctx) -> ZerobyteClient:
+    return app_of(ctx).client
