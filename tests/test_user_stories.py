@@ -596,7 +596,7 @@ async def test_add_an_offsite_copy_to_backblaze_b2_for_my_photos_job(
         status = await ask(client, "get_mirror_status", seen, job_id=job["shortId"], repository_id=b2)
 
     assert created["outcome"] == "created"
-    assert created["repository"]["location"] == "s3://homelab-photos (https://s3.us-west-004.backblazeb2.com)"
+    assert created["repository"]["location"] == "https://s3.us-west-004.backblazeb2.com/homelab-photos"
     assert mirrored["outcome"] == "updated" and mirrored["mirrors"] == [f"b2-offsite ({b2})"]
     assert "sync_mirror" in mirrored["note"]
     assert synced["outcome"] == "success" and synced["kind"] == "mirrorSync"

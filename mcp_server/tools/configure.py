@@ -22,21 +22,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..cron import CronError, describe_cron, parse_cron
+from ..notation import (
+    SOURCE_FORMS,
+    SOURCE_HELP,
+    OptionKind,
+    format_retention,
+    parse_location,
+    parse_options,
+    parse_retention,
+    parse_source,
+)
 from ..output import iso, iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.errors import BadRequest, NotFound, ServerError, ZerobyteHTTPError
-from ..zerobyte.ids import check_absolute_path, check_destination_id, check_job_id, check_short_id
+from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, client_of, tool
 from .repositories import repository_summary
 from .volumes import volume_summary
 
-__all__ = ["Change", "JobView", "job_view", "parse_retention"]
+__all__ = ["Change", "JobView", "job_view"]
 
 T = TypeVar("T")
 
 SECRET = "sealed; never shown"
-SOURCE_HELP = "/dir, host:/export, //host/share, https://dav, user@host:/dir, remote:path"
 
 # --- argument types ---------------------------------------------------------------------------------
 
@@ -124,53 +133,9 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str | list) else str(value)
 
 
-OptionKind = Literal["str", "int", "bool", "list"]
-
-
-def _options(items: list[str] | None, allowed: Mapping[str, OptionKind], what: str) -> dict[str, Any]:
-    """``key=value`` strings -> typed values; unknown keys and bad values are refused naming the allowed keys."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, eq, raw = item.partition("=")
-        key = key.strip().lower().replace("-", "_")
-        keys = ", ".join(allowed) or "none"
-        if not eq or key not in allowed:
-            raise ToolFailure(
-                f"options: {_clip(item)!r} is not one of {keys} (as key=value) for {what}; nothing was sent."
-            )
-        kind = allowed[key]
-        value = raw.strip()
-        if kind == "int":
-            if not re.fullmatch(r"-?\d{1,6}", value):
-                raise ToolFailure(f"options: {key} must be a whole number; nothing was sent.")
-            out[key] = int(value)
-        elif kind == "bool":
-            if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-                raise ToolFailure(f"options: {key} must be true or false; nothing was sent.")
-            out[key] = value.lower() in ("true", "yes", "1")
-        elif kind == "list":
-            out[key] = [part.strip() for part in value.split(",") if part.strip()]
-        else:
-            out[key] = raw
-    return out
-
-
-def _clip(text: str) -> str:
-    shown = redact_text(text)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
 # --- volumes ----------------------------------------------------------------------------------------
 
 VolumeBackend = Literal["directory", "nfs", "smb", "webdav", "sftp", "rclone"]
-_SOURCE_FORMS = {
-    "directory": "an absolute folder on the Zerobyte host, e.g. /srv/photos",
-    "nfs": "server:/export/path, e.g. nas.lan:/volume1/photos",
-    "smb": "//server/share, e.g. //nas.lan/photos",
-    "webdav": "a URL, e.g. https://cloud.example.com/remote.php/dav/files/me",
-    "sftp": "user@host:/path or sftp://user@host:2222/path",
-    "rclone": "remote:path, e.g. gdrive:Photos",
-}
 _VOLUME_OPTIONS: dict[str, dict[str, OptionKind]] = {
     "directory": {},
     "nfs": {"port": "int", "version": "str"},
@@ -188,56 +153,6 @@ _VOLUME_OPTION_KEYS = {
 }
 
 
-def _bad_source(backend: str, source: str) -> ToolFailure:
-    return ToolFailure(
-        f"source {_clip(source)!r} does not fit the {backend} backend: expected {_SOURCE_FORMS[backend]}. "
-        "Nothing was sent."
-    )
-
-
-def _parse_source(backend: str, source: str) -> dict[str, Any]:
-    """A volume ``source`` in the notation list_volumes shows -> VolumeConfig fields (API.md appendix)."""
-    text = source.strip()
-    if backend == "directory":
-        if not text.startswith("/"):
-            raise _bad_source(backend, source)
-        return {"path": check_absolute_path("source", text, allow_root=False)}
-    if backend == "nfs":
-        server, colon, export = text.partition(":")
-        if not colon or not server or not export.startswith("/"):
-            raise _bad_source(backend, source)
-        return {"server": server, "exportPath": export}
-    if backend == "smb":
-        parts = [p for p in text.replace("\\", "/").split("/") if p]
-        if not text.replace("\\", "/").startswith("//") or len(parts) < 2:
-            raise _bad_source(backend, source)
-        user, _, host = parts[0].rpartition("@")
-        return _given(server=host, share="/".join(parts[1:]), username=unquote(user) or None)
-    if backend == "webdav":
-        url = urlsplit(text)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise _bad_source(backend, source)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        fields = {"server": url.hostname, "path": url.path or "/", "port": port, "ssl": url.scheme == "https"}
-        auth = _given(username=unquote(url.username or "") or None, password=unquote(url.password or "") or None)
-        return fields | auth
-    if backend == "sftp":
-        if text.startswith("sftp://"):
-            url = urlsplit(text)
-            if not url.hostname or not url.username:
-                raise _bad_source(backend, source)
-            return _given(host=url.hostname, username=unquote(url.username), path=url.path or "/", port=url.port)
-        login, _, rest = text.partition("@")
-        host, colon, path = rest.partition(":")
-        if not login or not host or not colon or not path:
-            raise _bad_source(backend, source)
-        return {"host": host, "username": login, "path": path}
-    remote, colon, path = text.partition(":")
-    if not colon or not remote or "/" in remote:
-        raise _bad_source(backend, source)
-    return {"remote": remote, "path": path or "/"}
-
-
 def _volume_login(backend: str, username: str | None, secret: str | None) -> dict[str, Any]:
     """``username``/``secret`` -> config fields; an sftp secret holding a PEM key is its privateKey."""
     if (username is not None or secret is not None) and backend not in ("smb", "webdav", "sftp"):
@@ -251,8 +166,8 @@ def _volume_login(backend: str, username: str | None, secret: str | None) -> dic
 def _volume_config(
     backend: str, source: str, *, username: str | None, secret: str | None, options: list[str] | None
 ) -> dict[str, Any]:
-    config: dict[str, Any] = {"backend": backend, **_parse_source(backend, source)}
-    extra = _options(options, {**_VOLUME_OPTIONS[backend], "read_only": "bool"}, f"{backend} volumes")
+    config: dict[str, Any] = {"backend": backend, **parse_source(backend, source)}
+    extra = parse_options(options, {**_VOLUME_OPTIONS[backend], "read_only": "bool"}, f"{backend} volumes")
     config.update({_VOLUME_OPTION_KEYS.get(k, k): v for k, v in extra.items()})
     config.update(_volume_login(backend, username, secret))
     if backend == "sftp" and not secret:
@@ -330,9 +245,9 @@ async def update_volume(
     backend = str(current.config.get("backend") or current.type or "")
     wanted: dict[str, Any] = {}
     if source is not None:
-        if backend not in _SOURCE_FORMS:
+        if backend not in SOURCE_FORMS:
             raise ToolFailure(f"Volume {vid!r} has backend {backend!r}, whose source this tool cannot edit.")
-        wanted.update(_parse_source(backend, source))
+        wanted.update(parse_source(backend, source))
     wanted.update(_volume_login(backend, username, secret))
     if read_only is not None:
         wanted["readOnly"] = read_only
@@ -396,16 +311,6 @@ async def mount_volume(
 # --- repositories -----------------------------------------------------------------------------------
 
 RepoBackend = Literal["local", "s3", "r2", "gcs", "azure", "rclone", "rest", "sftp"]
-_LOCATION_FORMS = {
-    "local": "an absolute folder on the Zerobyte host, e.g. /srv/repos",
-    "s3": "endpoint/bucket, e.g. s3.eu-west-1.amazonaws.com/my-backups",
-    "r2": "endpoint/bucket, e.g. <account>.r2.cloudflarestorage.com/my-backups",
-    "gcs": "project_id/bucket",
-    "azure": "account_name/container",
-    "rclone": "remote:path, e.g. b2:backups/zerobyte",
-    "rest": "the rest-server URL, e.g. https://backup.lan:8000/photos",
-    "sftp": "user@host:/path or sftp://user@host:2222/path",
-}
 # What `secret` means per backend: the one credential each needs (API.md appendix, RepositoryConfig).
 _SECRET_FIELD = {
     "s3": "secretAccessKey",
@@ -429,57 +334,6 @@ _REPO_OPTION_KEYS = {
 }
 
 
-def _bad_location(backend: str, location: str) -> ToolFailure:
-    return ToolFailure(
-        f"location {_clip(location)!r} does not fit the {backend} backend: expected {_LOCATION_FORMS[backend]}. "
-        "Nothing was sent."
-    )
-
-
-def _parse_location(backend: str, location: str) -> dict[str, Any]:
-    text = location.strip()
-    if backend == "local":
-        if not text.startswith("/"):
-            raise _bad_location(backend, location)
-        return {"path": check_absolute_path("location", text, allow_root=False)}
-    if backend in ("s3", "r2", "gcs", "azure"):
-        head, tail = _split_first(text)
-        if not head or not tail:
-            raise _bad_location(backend, location)
-        keys = {"s3": ("endpoint", "bucket"), "r2": ("endpoint", "bucket"), "gcs": ("projectId", "bucket")}
-        first, second = keys.get(backend, ("accountName", "container"))
-        return {first: head, second: tail}
-    if backend == "rclone":
-        remote, colon, path = text.partition(":")
-        if not colon or not remote or not path:
-            raise _bad_location(backend, location)
-        return {"remote": remote, "path": path}
-    if backend == "rest":
-        url = urlsplit(text)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise _bad_location(backend, location)
-        return {"url": text}
-    if text.startswith("sftp://"):
-        url = urlsplit(text)
-        if not url.hostname or not url.username:
-            raise _bad_location(backend, location)
-        return _given(host=url.hostname, user=unquote(url.username), path=url.path or "/", port=url.port)
-    login, _, rest = text.partition("@")
-    host, colon, path = rest.partition(":")
-    if not login or not host or not colon or not path:
-        raise _bad_location(backend, location)
-    return {"host": host, "user": login, "path": path}
-
-
-def _split_first(text: str) -> tuple[str, str]:
-    """'endpoint/bucket/prefix' -> ('endpoint', 'bucket/prefix'); a URL scheme stays with the endpoint."""
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
-    head, _, tail = rest.strip("/").partition("/")
-    return (f"{scheme}://{head}" if scheme else head), tail
-
-
 @tool(toolset="repositories", title="Create repository", level="operate")
 async def create_repository(
     ctx: Ctx,
@@ -496,8 +350,10 @@ async def create_repository(
 ) -> Change:
     """Create an encrypted restic repository (slow: restic init) or connect one."""
     clean_name = _name(name)
-    config: dict[str, Any] = {"backend": backend, **_parse_location(backend, location)}
-    extra = _options(options, {**_COMMON_REPO_OPTIONS, **_REPO_OPTIONS.get(backend, {})}, f"{backend} repositories")
+    config: dict[str, Any] = {"backend": backend, **parse_location(backend, location)}
+    extra = parse_options(
+        options, {**_COMMON_REPO_OPTIONS, **_REPO_OPTIONS.get(backend, {})}, f"{backend} repositories"
+    )
     config.update({_REPO_OPTION_KEYS.get(k, k): v for k, v in extra.items()})
     needs_key_id = backend in ("s3", "r2")
     if (access_key_id is not None) != needs_key_id:
@@ -605,16 +461,6 @@ async def unlock_repository(ctx: Ctx, repository_id: RepositoryId) -> Change:
 
 # --- backup jobs --------------------------------------------------------------------------------------
 
-_KEEP_KEYS = {
-    "last": "keepLast",
-    "hourly": "keepHourly",
-    "daily": "keepDaily",
-    "weekly": "keepWeekly",
-    "monthly": "keepMonthly",
-    "yearly": "keepYearly",
-    "within": "keepWithinDuration",
-}
-_DURATION = re.compile(r"(\d+[ymdh])+")
 _JOB_OPTIONS: dict[str, OptionKind] = {
     "max_retries": "int",
     "retry_delay": "int",
@@ -626,44 +472,6 @@ _JOB_OPTIONS: dict[str, OptionKind] = {
     "post_webhook": "str",
 }
 _HOOK_PHASES = (("pre_webhook", "pre"), ("post_webhook", "post"))
-
-
-def parse_retention(text: str) -> dict[str, Any]:
-    """'last 5, daily 7, within 30d' -> {keepLast: 5, keepDaily: 7, keepWithinDuration: '30d'}.
-
-    A rule with 0 (or an empty duration) maps to None: "remove this rule". 'none' or 'keep all' -> {}."""
-    cleaned = text.strip().lower()
-    if cleaned in ("", "none", "keep all", "all", "forever"):
-        return {}
-    out: dict[str, Any] = {}
-    for part in re.split(r"[,;]", cleaned):
-        words = [w for w in re.split(r"[\s=:]+", part.strip()) if w and w != "keep"]
-        if not words:
-            continue
-        rule = next((w for w in words if w in _KEEP_KEYS), None)
-        values = [w for w in words if w != rule]
-        if rule is None or len(values) != 1:
-            raise ToolFailure(
-                f"retention {part.strip()!r} is not a rule like 'daily 7' (rules: last, hourly, daily, weekly, "
-                "monthly, yearly, within 30d); nothing was sent."
-            )
-        value = values[0]
-        if rule == "within":
-            if value != "0" and not _DURATION.fullmatch(value):
-                raise ToolFailure(
-                    f"retention 'within {value}' needs a duration like 30d, 6m or 1y2m; nothing was sent."
-                )
-            out[_KEEP_KEYS[rule]] = None if value == "0" else value
-        else:
-            if not value.isdigit():
-                raise ToolFailure(f"retention '{rule} {value}' needs a whole number; nothing was sent.")
-            out[_KEEP_KEYS[rule]] = int(value) or None
-    return out
-
-
-def _retention_words(policy: Mapping[str, Any] | None) -> str | None:
-    parts = [f"{rule} {policy[key]}" for rule, key in _KEEP_KEYS.items() if policy and policy.get(key)]
-    return ", ".join(parts) or None
 
 
 def _check_cron(schedule: str, *, enabled: bool) -> str:
@@ -684,7 +492,7 @@ def _check_cron(schedule: str, *, enabled: bool) -> str:
 
 def _job_options(options: list[str] | None) -> dict[str, Any]:
     """Job ``options`` -> ScheduleCreate/Update fields (retryDelay is in minutes both ways, API.md §8.6)."""
-    extra = _options(options, _JOB_OPTIONS, "backup jobs")
+    extra = parse_options(options, _JOB_OPTIONS, "backup jobs")
     body: dict[str, Any] = {}
     if "max_retries" in extra:
         if not 0 <= extra["max_retries"] <= 32:
@@ -783,7 +591,7 @@ def job_view(j: BackupJob) -> JobView:
         cron=j.cronExpression or None,
         schedule=_words(j.cronExpression, j.nextBackupAt),
         next_run=iso_from_ms(j.nextBackupAt) if j.enabled else None,
-        retention=_retention_words(j.retentionPolicy.model_dump(exclude_none=True) if j.retentionPolicy else None),
+        retention=format_retention(j.retentionPolicy.model_dump(exclude_none=True) if j.retentionPolicy else None),
         include_paths=list(j.includePaths or []) or None,
         include_patterns=list(j.includePatterns or []) or None,
         exclude_patterns=list(j.excludePatterns or []) or None,
@@ -1131,7 +939,7 @@ def _destination_config(
     config: dict[str, Any] = {"type": kind}
     for arg, value in given.items():
         config[mapping[arg]] = value
-    extra = _options(options, _DEST_OPTIONS[kind], f"{kind} destinations")
+    extra = parse_options(options, _DEST_OPTIONS[kind], f"{kind} destinations")
     config.update({_DEST_OPTION_KEYS.get(k, k): v for k, v in extra.items()})
     if headers is not None:
         if kind != "generic":

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from ..concurrency import gather
+from ..notation import format_location
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.models import BackupJob, Repository, ResticStats
@@ -48,29 +49,13 @@ def repository_summary(r: Repository) -> RepositorySummary:
         name=r.name,
         backend=config.get("backend") or r.type,
         status=r.status,
-        location=_location(config),
+        location=format_location(config),
         last_checked=iso_from_ms(r.lastChecked),
         last_error=redact_text(r.lastError) if r.lastError else None,
         compression=r.compressionMode,
         stored_bytes=int(stats.total_size) if stats and stats.total_size else None,
         snapshots_count=stats.snapshots_count if stats else None,
     )
-
-
-def _location(config: dict[str, Any]) -> str | None:
-    backend = config.get("backend")
-    if backend in ("s3", "r2", "gcs"):
-        return f"{backend}://{config.get('bucket')}" + (f" ({config['endpoint']})" if config.get("endpoint") else "")
-    if backend == "azure":
-        return f"azure://{config.get('accountName')}/{config.get('container')}"
-    if backend in ("local", "rclone"):
-        prefix = f"{config['remote']}:" if config.get("remote") else ""
-        return f"{prefix}{config.get('path')}"
-    if backend == "rest":
-        return str(config.get("url") or "") or None
-    if backend == "sftp":
-        return f"sftp://{config.get('user')}@{config.get('host')}:{config.get('path')}"
-    return None
 
 
 @tool(toolset="repositories", title="List repositories")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from ..concurrency import gather
+from ..notation import format_source
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
 from ..zerobyte.models import BackupJob, Volume
@@ -48,27 +49,12 @@ def volume_summary(v: Volume) -> VolumeSummary:
         name=v.name,
         backend=config.get("backend") or v.type,
         status=v.status,
-        source=_source(config) or v.path,
+        source=format_source(config) or v.path,
         last_error=redact_text(v.lastError) if v.lastError else None,
         last_health_check=iso_from_ms(v.lastHealthCheck),
         auto_remount=v.autoRemount,
         read_only=config.get("readOnly") or None,
     )
-
-
-def _source(config: dict[str, Any]) -> str | None:
-    backend = config.get("backend")
-    if backend == "directory":
-        return str(config.get("path") or "") or None
-    if backend == "nfs":
-        return f"{config.get('server')}:{config.get('exportPath')}"
-    if backend == "smb":
-        return f"//{config.get('server')}/{config.get('share')}"
-    if backend in ("webdav", "rclone"):
-        return f"{config.get('server') or config.get('remote')}:{config.get('path')}"
-    if backend == "sftp":
-        return f"{config.get('username')}@{config.get('host')}:{config.get('path')}"
-    return None
 
 
 @tool(toolset="volumes", title="List volumes")

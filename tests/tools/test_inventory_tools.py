@@ -329,7 +329,7 @@ async def test_a_failing_repository_shows_its_error_without_the_credentials_in_i
 
     assert repo["status"] == "error"
     assert repo["last_error"].startswith("Fatal: unable to open repository")
-    assert repo["location"] == "s3://zb-backups (https://s3.eu.example.com)"
+    assert repo["location"] == "https://s3.eu.example.com/zb-backups"  # as create_repository takes it
 
 
 # --- backup jobs -------------------------------------------------------------------------------------
