@@ -37,7 +37,7 @@ server = create_server(settings)
 marks.append(time.perf_counter())
 async def lifespan():
     start = time.perf_counter()
-    async with server._lowlevel_server.lifespan(server._lowlevel_server):
+    async with server.settings.lifespan(server):
         marks.append(marks[-1] + time.perf_counter() - start)
 anyio.run(lifespan)
 bare = MCPServer("bare")
@@ -46,8 +46,9 @@ def make(i):
         '''A trivial tool.'''
         return a + b
     return tool
+count = len(anyio.run(server.list_tools))
 start = time.perf_counter()
-for i in range(len(server._tool_manager.list_tools())):
+for i in range(count):
     bare.add_tool(make(i), name=f"tool_{i:02d}")
 marks.append(marks[-1] + time.perf_counter() - start)
 print(json.dumps([1000 * (b - a) for a, b in zip(marks, marks[1:])]))

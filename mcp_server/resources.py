@@ -8,13 +8,12 @@ passes that Context only to template resources; static URIs get it through a thi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
@@ -26,7 +25,7 @@ from .tools.health import gather_health
 from .tools.tasks import gather_active_tasks
 from .zerobyte import InvalidArgument, NotFound, ZerobyteError
 
-__all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "register_resources"]
+__all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "read_static", "register_resources"]
 
 JSON_MIME = "application/json"
 SNAPSHOTS_CAP = 50
@@ -120,30 +119,25 @@ STATIC: tuple[_Static, ...] = (
 
 
 class _ContextResource(Resource):
-    """A listed static resource whose content needs the request context (rendered by the wrapper)."""
+    """A listed static resource whose content needs the request context (see :func:`read_static`)."""
 
     async def read(self) -> str:
         raise ResourceError(f"{self.uri} can only be read through an MCP request")
 
 
-def _install_context_reader(server: MCPServer[Any], statics: Iterable[_Static]) -> None:
-    """Route reads of our static URIs to a renderer that gets the request Context.
+_BY_URI = {s.uri: s for s in STATIC}
 
-    MCPServer passes Context only to template resources and refuses it on static ones, but its
-    ``read_resource`` receives the request's Context: wrapping it is the smallest way to give
-    ``zerobyte://health`` and friends the shared Zerobyte client.
+
+async def read_static(uri: str, ctx: Ctx) -> ReadResourceContents | None:
+    """The content of one of our static URIs, rendered with the request Context; None for other URIs.
+
+    MCPServer passes Context only to template resources and refuses it on static ones, so the server's
+    ``read_resource`` asks here first.
     """
-    by_uri = {s.uri: s for s in statics}
-    original = server.read_resource
-
-    async def read_resource(uri: Any, context: Context[Any, Any] | None = None) -> Any:
-        entry = by_uri.get(str(uri))
-        if entry is None or context is None:
-            return await original(uri, context)
-        text = await _render(context, entry.produce)
-        return [ReadResourceContents(content=text, mime_type=JSON_MIME)]
-
-    server.read_resource = read_resource  # type: ignore[method-assign]
+    entry = _BY_URI.get(uri)
+    if entry is None:
+        return None
+    return ReadResourceContents(content=await _render(ctx, entry.produce), mime_type=JSON_MIME)
 
 
 def register_resources(server: MCPServer[Any]) -> None:
@@ -152,7 +146,6 @@ def register_resources(server: MCPServer[Any]) -> None:
         server.add_resource(
             _ContextResource(uri=s.uri, name=s.name, title=s.title, description=s.description, mime_type=JSON_MIME)
         )
-    _install_context_reader(server, STATIC)
 
     @server.resource(
         "zerobyte://backup-jobs/{job_id}",

@@ -8,21 +8,21 @@ allow/deny lists, the resources and prompts, and the instructions that teach an 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 
 from . import __version__
 from .audit import AuditLog
 from .config import ConfigError, Settings
 from .context import AppContext
-from .output import compact_schema, outline_model
 from .tools import base as tool_base
 from .zerobyte import Timeouts, ZerobyteClient
 
@@ -44,6 +44,8 @@ DEMO_NOTE = (
 
 
 ClientFactory = Callable[[Settings], ZerobyteClient]
+# Renders a static resource that needs the request Context; None when the URI is not one of them.
+StaticReader = Callable[[str, Context[AppContext, Any]], Awaitable[ReadResourceContents | None]]
 
 
 class ZerobyteMCPServer(MCPServer[AppContext]):
@@ -68,6 +70,23 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if isinstance(cause, ToolError | ResourceError):
                 raise ToolError(str(cause)) from cause
             raise
+
+    def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_static = read_static
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppContext, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Static ``zerobyte://`` resources are rendered with the request Context (the shared client).
+
+        MCPServer hands Context only to template resources; our static ones need it too.
+        """
+        if context is not None and self._read_static is not None:
+            read = await self._read_static(str(uri), context)
+            if read is not None:
+                return [read]
+        return await super().read_resource(uri, context)
 
 
 def argument_problems(tool: str, error: ValidationError) -> str:
@@ -133,34 +152,22 @@ def create_server(
         finally:
             await client.aclose()
 
+    specs = exposed_tools(settings)
+    exposed = frozenset(spec.name for spec in specs)
+    # Imported after exposed_tools loaded the tool modules: import order is registry order, which is
+    # the order of tools/list.
+    from .prompts import register_prompts
+    from .resources import read_static, register_resources
+
     server: MCPServer[AppContext] = ZerobyteMCPServer(
         "zerobyte",
         version=__version__,
         instructions=INSTRUCTIONS + (DEMO_NOTE if demo else ""),
         lifespan=lifespan,
         log_level=_sdk_level(settings.log_level),
+        tools=[spec.sdk_tool() for spec in specs],
+        read_static=read_static,
     )
-    specs = exposed_tools(settings)
-    exposed = frozenset(spec.name for spec in specs)
-    for spec in specs:
-        # The title travels in the annotations only: a second top-level copy would cost every listing.
-        server.add_tool(
-            spec.handler,
-            name=spec.name,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=True,
-        )
-        registered = server._tool_manager.get_tool(spec.name)
-        if registered is not None:
-            # Flat, small schemas: no $ref/$defs (several clients reject them), no titles.
-            registered.parameters = compact_schema(registered.parameters)
-            # The SDK validates each result against output_model (its validator is built on the first call).
-            registered.fn_metadata.output_model = spec.output_model
-            registered.fn_metadata.output_schema = outline_model(spec.output_model)
-    from .prompts import register_prompts
-    from .resources import register_resources
-
     register_resources(server)
     register_prompts(server)
     return server

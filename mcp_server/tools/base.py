@@ -24,11 +24,13 @@ from typing import Any, Literal, TypeVar
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from ..context import Ctx, app_of, client_of
-from ..output import drop_empty, render_text
+from ..output import compact_schema, drop_empty, outline_model, render_text
 from ..zerobyte import NotFound, ZerobyteError
 
 __all__ = [
@@ -68,8 +70,37 @@ class ToolSpec:
     title: str
     description: str
     annotations: ToolAnnotations
-    handler: Callable[..., Awaitable[CallToolResult]]
+    fn: Callable[..., Awaitable[BaseModel]]  # as written: its signature is the tool's arguments
+    handler: Callable[..., Awaitable[CallToolResult]]  # what the SDK calls: fn wrapped (errors, audit, shaping)
     output_model: type[BaseModel]
+
+    def sdk_tool(self) -> Tool:
+        """The SDK's Tool for this spec: arguments read from ``fn``, results produced by ``handler``.
+
+        The SDK derives the argument model from ``fn`` (``structured_output=False`` skips deriving an output
+        JSON schema, the costliest part of registration, which every cold start pays). The published schemas
+        are ours: the input schema flat and small (no ``$ref``/``$defs``/titles: several clients reject them),
+        the output schema an outline of ``output_model``, which the SDK still validates each result against.
+        """
+        derived = Tool.from_function(
+            self.fn, name=self.name, description=self.description, annotations=self.annotations, structured_output=False
+        )
+        return Tool(
+            fn=self.handler,
+            name=self.name,
+            description=self.description,
+            parameters=compact_schema(derived.parameters),
+            fn_metadata=FuncMetadata(
+                arg_model=derived.fn_metadata.arg_model,
+                output_schema=outline_model(self.output_model),
+                output_model=self.output_model,
+            ),
+            is_async=True,
+            context_kwarg=derived.context_kwarg,
+            resolved_params=derived.resolved_params,
+            resolver_plans=derived.resolver_plans,
+            annotations=self.annotations,
+        )
 
 
 REGISTRY: dict[str, ToolSpec] = {}
@@ -135,16 +166,6 @@ def tool(
             )
             return result
 
-        sig = inspect.signature(fn)
-        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-        # A bare CallToolResult return keeps the SDK from deriving the output JSON schema at registration
-        # (the costliest part of tool registration, on every cold start); create_server attaches the model
-        # and its outline instead, and the SDK still validates each result against the model.
-        ret = CallToolResult
-        handler.__signature__ = sig.replace(parameters=params, return_annotation=ret)  # type: ignore[attr-defined]
-        handler.__annotations__ = {**{p.name: p.annotation for p in params}, "return": ret}
-        del handler.__wrapped__
-
         if tool_name in REGISTRY:
             raise ValueError(f"tool {tool_name} declared twice")
         REGISTRY[tool_name] = ToolSpec(
@@ -154,6 +175,7 @@ def tool(
             title=title,
             description=description,
             annotations=annotations,
+            fn=fn,
             handler=handler,
             output_model=output_model,
         )
