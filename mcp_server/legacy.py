@@ -1,8 +1,12 @@
-"""Zerobyte v0.40/v0.41 support: run a backup and follow it without the tasks API, and say what else differs.
+"""Zerobyte v0.40/v0.41 support: start and follow what those versions run without handing out a task id.
 
-Those versions answer ``POST /backups/{id}/run`` with ``200 {success:true}`` and no task id (API.md §9), so the
-only way to follow a run is the job's own ``lastBackupStatus``/``lastBackupAt`` plus ``GET /backups/{id}/progress``.
-v0.41 also answers ``{success:true}`` when it *skips* the run (job already in progress), so the job is read first.
+Both answer ``POST /backups/{id}/run`` with ``200 {success:true}`` and no task id (API.md §9), and also when they
+*skip* the run (a run already going), so the job is read first. v0.41 still makes a backup *task*
+(``backups.service.ts`` executeBackup, v0.41.0) whose ``resourceId`` is the schedule's numeric id: it shows in
+``GET /tasks?resourceType=backup_schedule&resourceId=<id>`` a few hundred ms after the run is accepted, and
+``/tasks/{id}`` keeps it with its result once finished, so :func:`start_backup_task` finds it and the caller
+follows it as on v0.42. v0.40 has no tasks at all: a run is followed through the job's own
+``lastBackupStatus``/``lastBackupAt`` plus ``GET /backups/{id}/progress`` (:func:`run_legacy_backup`).
 """
 
 from __future__ import annotations
@@ -15,26 +19,42 @@ from typing import Any, Final, Literal
 import anyio
 
 from .zerobyte import Capabilities, ZerobyteClient, ZerobyteError
-from .zerobyte.models import BackupJob
+from .zerobyte.models import BackupJob, Task
 
 __all__ = [
     "LEGACY_IMPACT",
+    "STOPPED_MESSAGES",
+    "AlreadyRunning",
+    "BackupTaskStart",
     "LegacyBackupOutcome",
     "LegacyProgress",
     "LegacyRun",
     "capability_impact",
     "follow_legacy_backup",
     "run_legacy_backup",
+    "start_backup_task",
     "start_legacy_backup",
+    "was_stopped",
 ]
 
-LegacyStatus = Literal["success", "warning", "error", "running", "not_started"]
+LegacyStatus = Literal["success", "warning", "error", "cancelled", "running", "not_started"]
 ProgressCallback = Callable[["LegacyProgress"], Awaitable[None]]
 
-_TERMINAL: Final = frozenset({"success", "warning", "error"})
+_TERMINAL: Final = frozenset({"success", "warning", "error", "cancelled"})
 # v0.41 flips lastBackupStatus to in_progress a few hundred ms after answering the run (executeBackup is
 # fire-and-forget, backups.controller.ts in v0.41.0); a run that shows no sign of life after this long was skipped.
 NOT_STARTED_AFTER: Final = 15.0
+# How often to look for the task a v0.41 run created (it appears ~0.3 s after the run is accepted).
+TASK_POLL_INTERVAL: Final = 0.2
+# What Zerobyte writes into lastBackupError (and the task's error) when a run is stopped from outside: the web
+# UI's stop, /backups/{id}/stop, or a cancelled task (handleBackupCancellation; the abort's DOMException text).
+STOPPED_MESSAGES: Final = ("backup was stopped by the user", "the operation was aborted", "operation aborted")
+
+
+def was_stopped(status: str | None, error: str | None) -> bool:
+    """True when a job's last run was stopped rather than finished: Zerobyte records it as a *warning*."""
+    text = (error or "").strip().lower()
+    return status == "warning" and any(text.startswith(m) for m in STOPPED_MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,57 @@ class LegacyBackupOutcome:
     @property
     def finished(self) -> bool:
         return self.status in _TERMINAL
+
+
+@dataclass(frozen=True)
+class BackupTaskStart:
+    """What :func:`start_backup_task` found: the job, and the task its run created (None if none showed)."""
+
+    job: BackupJob
+    task: Task | None
+
+
+class AlreadyRunning(ZerobyteError):
+    """A run of the job is already going: v0.41 would silently skip a new one, so none was requested."""
+
+    def __init__(self, job: BackupJob, task: Task) -> None:
+        super().__init__(f"A backup of job {job.name!r} ({job.shortId}) is already running (task {task.id}).")
+        self.job = job
+        self.task = task
+
+
+async def start_backup_task(
+    client: ZerobyteClient,
+    job_id: str,
+    *,
+    appear_within: float = NOT_STARTED_AFTER,
+    poll_interval: float = TASK_POLL_INTERVAL,
+) -> BackupTaskStart:
+    """Zerobyte v0.41: run a backup job and find the task the run created.
+
+    Raises :class:`AlreadyRunning` (nothing requested) when a backup task of the job is active already. The task
+    is None when none showed within ``appear_within`` seconds: the run failed at once or ended before it was seen,
+    and the job's last status tells which.
+    """
+    job = await client.get_backup_job(job_id)
+    resource = {"kind": "backup", "resource_type": "backup_schedule", "resource_id": str(job.id)}
+    active = await client.list_tasks(**resource)
+    if active:
+        raise AlreadyRunning(job, active[0])
+    started = await client.run_backup(job.shortId)
+    if started is not None:  # a v0.42+ server after all: its answer names the task
+        return BackupTaskStart(job, await client.get_task(started.taskId))
+    deadline = time.monotonic() + appear_within
+    while True:
+        tasks = await client.list_tasks(**resource)
+        if tasks:
+            return BackupTaskStart(job, tasks[0])
+        now = await client.get_backup_job(job.shortId)
+        if now.lastBackupAt != job.lastBackupAt and now.lastBackupStatus != "in_progress":
+            return BackupTaskStart(now, None)  # over before its task was seen
+        if time.monotonic() >= deadline:
+            return BackupTaskStart(now, None)
+        await anyio.sleep(poll_interval)
 
 
 async def start_legacy_backup(client: ZerobyteClient, job_id: str) -> LegacyRun:
@@ -204,10 +275,12 @@ async def run_legacy_backup(
 
 def _ended(job: BackupJob, *, already_running: bool, progress: LegacyProgress | None) -> LegacyBackupOutcome:
     status = job.lastBackupStatus
+    if was_stopped(status, job.lastBackupError):
+        status = "cancelled"
     return LegacyBackupOutcome(
         job_id=job.shortId,
         job_name=job.name,
-        status=status if status in ("success", "warning", "error") else "not_started",  # type: ignore[arg-type]
+        status=status if status in _TERMINAL else "not_started",  # type: ignore[arg-type]
         already_running=already_running,
         finished_at_ms=job.lastBackupAt,
         error=job.lastBackupError,

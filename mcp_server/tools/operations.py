@@ -25,6 +25,14 @@ from ..audit import note
 from ..concurrency import gather
 from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
+from ..legacy import (
+    AlreadyRunning,
+    LegacyBackupOutcome,
+    LegacyProgress,
+    follow_legacy_backup,
+    run_legacy_backup,
+    start_backup_task,
+)
 from ..output import iso_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import Conflict
@@ -58,6 +66,7 @@ __all__ = [
 
 MAX_RESTORE_PATHS = 20
 CANCEL_WAIT_SECONDS = 10.0
+_CANCELLABLE = "backup, restore, doctor, retention and mirror sync"
 NO_TASKS_API = (
     "Started. This Zerobyte (v0.41 or older) gives no task to follow: check list_backup_jobs for the "
     "job's last status in a while."
@@ -114,8 +123,10 @@ async def run_backup(
     """Run a backup job now and follow it: outcome, new snapshot id, files and bytes added."""
     client = client_of(ctx)
     caps = await app_of(ctx).get_capabilities()
-    if caps.legacy_backup_control:
+    if caps.legacy_backup_control and not caps.tasks_api:
         return await _run_legacy_backup(ctx, job_id, wait, wait_seconds)
+    if caps.legacy_backup_control:
+        return await _run_v041_backup(ctx, job_id, wait, wait_seconds)
     job = await client.get_backup_job(job_id)
     try:
         started = await client.run_backup(job.shortId)
@@ -127,9 +138,27 @@ async def run_backup(
     return outcome
 
 
+async def _run_v041_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: float | None) -> TaskOutcome:
+    """Zerobyte v0.41 answers the run without a task id, but makes a task: find it and follow it as on v0.42."""
+    client = client_of(ctx)
+    try:
+        found = await start_backup_task(client, job_id)
+    except AlreadyRunning as exc:
+        note(zerobyte_status=200)
+        raise _running_task_failure(f"A backup of job {exc.job.name!r} ({exc.job.shortId})", exc.task) from None
+    job = found.job
+    if found.task is None:
+        # No task showed: the run failed at once or was over before it was seen; the job's status says how it went.
+        note(zerobyte_status=200)
+        ran = await follow_legacy_backup(client, job.shortId, wait_seconds=0)
+        return _legacy_outcome(ran)
+    started = TaskStarted(taskId=found.task.id, status=found.task.status)
+    outcome, _ = await _run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
+    return outcome
+
+
 async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: float | None) -> TaskOutcome:
-    """Zerobyte ≤ v0.41 has no backup tasks: follow the run through the job's status and progress route."""
-    from ..legacy import LegacyProgress, run_legacy_backup
+    """Zerobyte v0.40 has no tasks: follow the run through the job's status and progress route."""
 
     async def progress(p: LegacyProgress) -> None:
         percent = 100 * (p.percent_done or 0)
@@ -139,16 +168,23 @@ async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: fl
     budget = wait_budget(ctx, wait_seconds) if wait else 0.0
     ran = await run_legacy_backup(client_of(ctx), job_id, progress, wait_seconds=budget)
     note(zerobyte_status=200)
-    outcome = {"success": "success", "warning": "warning", "error": "error"}.get(ran.status, "running")
+    return _legacy_outcome(ran)
+
+
+def _legacy_outcome(ran: LegacyBackupOutcome) -> TaskOutcome:
+    """A run followed through the job's status, told like a task (without an id: there is none to follow)."""
+    outcome = ran.status if ran.status in ("success", "warning", "error", "cancelled") else "running"
+    step = " ".join(ran.notes) or None
+    if outcome == "cancelled":
+        step = "The run was stopped before it finished, so it made no snapshot. Run it again when ready."
     return TaskOutcome(
-        id="none (Zerobyte ≤ v0.41 has no tasks)",
         kind="backup",
         status="running" if outcome == "running" else "finished",
         outcome=outcome,
         target=f"backup job {ran.job_name!r} ({ran.job_id})",
         finished=iso_from_ms(ran.finished_at_ms),
         error=ran.error,
-        next_step=" ".join(ran.notes) or None,
+        next_step=step,
     )
 
 
@@ -163,23 +199,36 @@ async def wait_for_task(ctx: Ctx, task_id: TaskArg, wait_seconds: WaitSecondsArg
 
 @tool(toolset="tasks", title="Cancel a task", level="operate", idempotent=True)
 async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
-    """Cancel a queued or running task (not snapshot delete/tag) and report how it ended."""
+    """Stop a queued or running task (not snapshot delete/tag) and report how it ended."""
     client = client_of(ctx)
-    try:
-        await client.cancel_task(task_id)
-    except Conflict:
-        note(zerobyte_status=409)
-        task = await client.get_task(task_id)
-        view = outcome_of(task)
-        if task.terminal:
+    caps = await app_of(ctx).get_capabilities()
+    task = await client.get_task(task_id) if caps.legacy_backup_control else None
+    if task is not None and task.kind == "backup" and not task.terminal:
+        # v0.41 backups are not cancellable as tasks (409); its own stop route aborts the run in about a second.
+        job_ref = (task.input or {}).get("scheduleShortId") or task.resourceId or ""
+        try:
+            await client.stop_backup(str(job_ref))
+        except Conflict:
+            note(zerobyte_status=409)  # no live run: Zerobyte marks the task stale, or it just ended
+        else:
+            note(zerobyte_status=200, task_id=task.id)
+    else:
+        try:
+            await client.cancel_task(task_id)
+        except Conflict:
+            note(zerobyte_status=409)
+            task = await client.get_task(task_id)
+            view = outcome_of(task)
+            if task.terminal:
+                raise ToolFailure(
+                    f"Task {task.id} ({task.kind}) already ended ({view.outcome}): nothing to cancel."
+                ) from None
+            stoppable = "backup, restore and doctor" if caps.legacy_backup_control else _CANCELLABLE
             raise ToolFailure(
-                f"Task {task.id} ({task.kind}) already ended ({view.outcome}): nothing to cancel."
+                f"Zerobyte cannot stop a {task.kind} task midway (only {stoppable} tasks can be); it ends on its "
+                f"own. Call wait_for_task(task_id='{task.id}') to see it end."
             ) from None
-        raise ToolFailure(
-            f"Zerobyte cannot cancel a running {task.kind} task (only backup, restore, doctor, retention and mirror "
-            f"sync tasks stop midway). Call wait_for_task(task_id='{task.id}') to see it end."
-        ) from None
-    note(zerobyte_status=202, task_id=task_id)
+        note(zerobyte_status=202, task_id=task_id)
     names = await resource_names(client)
     outcome, final = await follow(
         ctx, task_id, wait_seconds=min(CANCEL_WAIT_SECONDS, wait_budget(ctx, None)), names=names
@@ -966,7 +1015,11 @@ async def _already_running(
         tasks = []
     if not tasks:
         return ToolFailure(f"{exc} No active {kind} task shows for it now (it may just have ended): retry.")
-    t = tasks[0]
+    return _running_task_failure(what, tasks[0])
+
+
+def _running_task_failure(what: str, t: Task) -> ToolFailure:
+    """'<what> is already running: task …', with how to follow or stop that task."""
     progress = task_progress(t)
     done = f", {progress.percent:g}% done" if progress is not None and progress.percent is not None else ""
     since = iso_from_ms(t.startedAt or t.createdAt)

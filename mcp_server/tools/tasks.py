@@ -106,7 +106,7 @@ class TaskResultSummary(BaseModel, defer_build=True):
 
 
 class TaskView(BaseModel, defer_build=True):
-    id: str
+    id: str | None = Field(None, description="Absent when Zerobyte made no task to follow")
     kind: str
     status: str
     outcome: str = Field(description="running, success, warning, error, cancelled or stale")
