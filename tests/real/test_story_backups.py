@@ -1,0 +1,186 @@
+"""The daily life of one backup job on a real Zerobyte, on v0.42 (beta) and v0.41.0 (stable).
+
+Set up through our tools, backed up twice with a change of files in between, then read, restored, tagged and
+pruned through our tools; every story checks what the real server now holds with direct ``/api/v1`` calls.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.real.conftest import ask, call, mcp_stdio
+from tests.real.story_world import World, backup_directly, build_world, files_in
+from tests.real.zbserver import RealZerobyte
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def world(zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(zb_any, tmp_path_factory.mktemp("backups"))
+
+
+def test_setup_volume_repository_and_job_with_retention_and_excludes(world: World) -> None:
+    zb = world.zb
+    job = zb.job(world.job_id)
+    assert job["name"] == world.job_name
+    assert job["cronExpression"] == "0 3 1 1 *"
+    assert job["enabled"] is True
+    assert job["retentionPolicy"] == {"keepLast": 5, "keepDaily": 7}
+    assert job["excludePatterns"] == ["*.tmp"]
+    assert job["maxRetries"] == 4
+    assert job["retryDelay"] == 20
+    assert job["volume"]["shortId"] == world.volume_id
+    assert job["repository"]["shortId"] == world.repository_id
+    volume = zb.get(f"/volumes/{world.volume_id}")
+    volume = volume.get("volume", volume)
+    assert volume["config"] == {"backend": "directory", "path": str(world.source)}
+    assert volume["status"] == "mounted"
+    repository = zb.get(f"/repositories/{world.repository_id}")
+    assert repository["type"] == "local"
+    assert repository["config"]["path"] == f"{world.repository_path}/{world.repository_id}"
+    assert repository["status"] in ("healthy", "unknown")
+    # What our tools answered names the same objects.
+    assert world.created["job"]["job"]["id"] == world.job_id
+    assert world.created["volume"]["volume"]["id"] == world.volume_id
+
+
+def test_a_backup_is_followed_to_its_end_with_progress(world: World) -> None:
+    zb = world.zb
+    assert world.first_run["outcome"] == "success"
+    assert zb.job(world.job_id)["lastBackupStatus"] == "success"
+    # The excluded file is not in the snapshot, the others are.
+    assert files_in(zb, world.repository_id, world.first, str(world.source)) == {
+        "docs": "dir",
+        "photos": "dir",
+        "cache": "dir",
+    }
+    assert files_in(zb, world.repository_id, world.first, f"{world.source}/cache") == {}
+    if not zb.legacy:
+        # v0.42 names the task and the snapshot it made; progress reached the client while it ran.
+        assert world.first_run["result"]["snapshot_id"] == world.first
+        assert world.progress, "no progress notification arrived"
+        values = [p for p, _, _ in world.progress]
+        assert values == sorted(values) and len(set(values)) == len(values)
+        assert world.progress[-1][0] == 100 and world.progress[-1][1] == 100
+
+
+def test_changed_files_are_in_the_second_backup(world: World) -> None:
+    zb = world.zb
+    assert world.second_run["outcome"] == "success"
+    snapshots = zb.snapshots(world.repository_id, world.job_id)
+    assert [s["short_id"] for s in snapshots][:2] == [world.first, world.second]
+    docs = f"{world.source}/docs"
+    assert set(files_in(zb, world.repository_id, world.first, docs)) == {
+        "report.txt",
+        "budget 2026.csv",
+        "old-plan.md",
+    }
+    assert set(files_in(zb, world.repository_id, world.second, docs)) == {
+        "report.txt",
+        "budget 2026.csv",
+        "new-plan.md",
+    }
+
+
+async def test_an_old_version_is_read_from_the_older_snapshot(world: World) -> None:
+    path = f"{world.source}/docs/report.txt"
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("read-only")) as client:
+        old = await call(
+            client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.first, path=path
+        )
+        new = await call(
+            client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.second, path=path
+        )
+    assert "first draft" in old["text"]
+    assert "final version" in new["text"]
+    # Zerobyte itself serves the same old bytes.
+    dumped = world.zb.request(
+        "GET",
+        f"/repositories/{world.repository_id}/snapshots/{world.first}/dump",
+        params={"path": path, "kind": "file"},
+    )
+    assert dumped.text == "quarterly report, first draft\n"
+
+
+async def test_a_deleted_file_is_restored_into_a_new_folder(world: World) -> None:
+    target = world.restore_root / "deleted-plan"
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
+        answer = await call(
+            client,
+            "restore",
+            repository_id=world.repository_id,
+            snapshot_id=world.first,
+            paths=[f"{world.source}/docs/old-plan.md"],
+            target_path=str(target),
+        )
+    assert answer["outcome"] == "success"
+    assert (target / "old-plan.md").read_text() == "# plan that will be deleted\n"
+    assert sorted(p.name for p in target.iterdir()) == ["old-plan.md"]
+    assert not (world.source / "docs/old-plan.md").exists()  # the original location was not touched
+
+
+async def test_a_restore_outside_the_allowed_folders_is_refused_and_sends_nothing(world: World) -> None:
+    elsewhere = world.root / "not-allowed"
+    before = world.zb.get("/tasks")
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
+        answer = await ask(
+            client,
+            "restore",
+            repository_id=world.repository_id,
+            snapshot_id=world.first,
+            paths=[f"{world.source}/docs/report.txt"],
+            target_path=str(elsewhere),
+        )
+    assert answer.is_error
+    assert str(world.restore_root) in answer.text
+    assert not elsewhere.exists()
+    assert world.zb.get("/tasks") == before
+
+
+async def test_doctor_checks_the_repository(world: World) -> None:
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
+        answer = await call(client, "run_doctor", repository_id=world.repository_id)
+    assert answer["outcome"] == "success"
+    repository = world.zb.get(f"/repositories/{world.repository_id}")
+    assert repository["status"] == "healthy"
+    assert repository["lastChecked"] is not None
+
+
+async def test_tagging_a_snapshot_maps_its_old_id_to_the_new_one(world: World) -> None:
+    zb = world.zb
+    old = backup_directly(zb, world.job_id, world.repository_id)
+    async with mcp_stdio(zb, world.mcp_folder(), world.config()) as client:
+        answer = await call(
+            client, "tag_snapshots", repository_id=world.repository_id, snapshot_ids=[old], add_tags=["keep-forever"]
+        )
+    [mapping] = answer["retagged"]
+    assert mapping["old_id"] == old
+    new = mapping["new_id"]
+    assert new and new != old
+    on_server = {s["short_id"]: s for s in zb.snapshots(world.repository_id)}
+    assert old not in on_server
+    assert "keep-forever" in on_server[new]["tags"]
+    assert world.job_id in on_server[new]["tags"]  # still the job's snapshot
+    assert "keep-forever" in mapping["tags"]
+
+
+async def test_deleting_a_snapshot_needs_the_confirmation_token(world: World) -> None:
+    zb = world.zb
+    doomed = backup_directly(zb, world.job_id, world.repository_id)
+    async with mcp_stdio(zb, world.mcp_folder(), world.config("full")) as client:
+        preview = await call(client, "delete_snapshots", repository_id=world.repository_id, snapshot_ids=[doomed])
+        assert preview["outcome"] == "confirmation_required"
+        assert [item["id"] for item in preview["preview"]["items"]] == [doomed]
+        assert doomed in {s["short_id"] for s in zb.snapshots(world.repository_id)}  # nothing deleted yet
+        done = await call(
+            client,
+            "delete_snapshots",
+            repository_id=world.repository_id,
+            snapshot_ids=[doomed],
+            confirm_token=preview["confirm_token"],
+        )
+    assert done["outcome"] == "success"
+    left = {s["short_id"] for s in zb.snapshots(world.repository_id)}
+    assert doomed not in left
+    assert {world.first, world.second} <= left
