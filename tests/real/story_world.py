@@ -65,10 +65,10 @@ async def _build(zb: RealZerobyte, root: Path) -> World:
     restore_root = root / "restores"
     restore_root.mkdir()
     repository_path = root / "repository"
-    progress: list[tuple[float, float | None, str | None]] = []
+    seen: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append((value, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
 
     async with mcp_stdio(zb, root / "mcp-build", McpConfig(access="operate")) as client:
         volume = await call(client, "create_volume", name=unique("vol"), backend="directory", source=str(source))
@@ -113,7 +113,7 @@ async def _build(zb: RealZerobyte, root: Path) -> World:
         created={"volume": volume, "repository": repository, "job": job},
         first_run=first_run,
         second_run=second_run,
-        progress=progress,
+        progress=seen,
     )
 
 
