@@ -3,7 +3,7 @@
 Zerobyte answers 202 and works in the background, but an agent wants to know how the work ended.
 This follows the task over SSE (``ZerobyteClient.follow_task``), forwards its progress as MCP progress
 notifications, stops waiting after a bounded time (the task itself goes on), and describes the end
-state with the same outcome rules as the task tools (``tools/tasks.py``).
+state with the same outcome rules as the task tools (``task_views.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Mapping
 import anyio
 
 from .audit import note
+from .context import Ctx, app_of, client_of
 from .output import human_bytes
-from .tools.base import Ctx, ToolFailure, app_of, client_of
-from .tools.tasks import TaskProgress, TaskView, task_progress, task_view
+from .task_views import TaskProgress, TaskView, task_progress, task_view
+from .tools.base import ToolFailure
 from .zerobyte import ZerobyteError
 from .zerobyte.errors import NotFound
 from .zerobyte.models import Task

@@ -1,9 +1,10 @@
 """Read-only ``zerobyte://`` resources: the health report and the inventory as attachable JSON context.
 
 Some clients attach resources to a conversation instead of calling tools. Each resource renders
-exactly the compact JSON its read tool returns, by calling the tools' own functions (a tool function
-is a plain coroutine taking the request Context), so an agent sees one vocabulary either way. The SDK
-passes that Context only to template resources; static URIs get it through a thin wrapper below.
+exactly the compact JSON its read tool returns, by calling the tool's own function from the registry (a
+tool function is a plain coroutine taking the request Context), so an agent sees one vocabulary either
+way. The SDK passes that Context only to template resources; the server's ``read_resource`` renders the
+static URIs here (:func:`read_static`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
+from . import tools
+from .context import Ctx, client_of
 from .output import drop_empty, render_text
-from .tools import backups, repositories, snapshots, volumes
-from .tools.base import Ctx, client_of
-from .tools.health import gather_health
-from .tools.tasks import gather_active_tasks
+from .task_views import gather_active_tasks
+from .tools.base import REGISTRY
 from .zerobyte import InvalidArgument, NotFound, ZerobyteError
 
 __all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "read_static", "register_resources"]
@@ -30,29 +31,22 @@ __all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "read_static", "register_reso
 JSON_MIME = "application/json"
 SNAPSHOTS_CAP = 50
 Produce = Callable[[Ctx], Awaitable[BaseModel]]
+# The read tools whose answers the resources are; looked up in the registry (resources sit beside the tools,
+# not on top of their modules), so each resource is its tool's answer by construction.
+TOOLS = ("backup_health", "list_backup_jobs", "list_volumes", "list_repositories", "get_backup_job", "list_snapshots")
 
 
-async def _health(ctx: Ctx) -> BaseModel:
-    return await gather_health(client_of(ctx))
+def _tool(name: str, **arguments: Any) -> Produce:
+    async def produce(ctx: Ctx) -> BaseModel:
+        return await REGISTRY[name].fn(ctx, **arguments)
+
+    return produce
 
 
 async def _active_tasks(ctx: Ctx) -> BaseModel:
+    # Not list_active_tasks: on a Zerobyte without a tasks API that tool explains itself; here the
+    # route's own "not found" becomes a resource error.
     return await gather_active_tasks(client_of(ctx))
-
-
-def _snapshots(repository_id: str) -> Produce:
-    async def produce(ctx: Ctx) -> BaseModel:
-        # The tool's first page: newest first, capped, with next_cursor for list_snapshots to go on.
-        return await snapshots.list_snapshots(ctx, repository_id=repository_id, limit=SNAPSHOTS_CAP)
-
-    return produce
-
-
-def _backup_job(job_id: str) -> Produce:
-    async def produce(ctx: Ctx) -> BaseModel:
-        return await backups.get_backup_job(ctx, job_id=job_id)
-
-    return produce
 
 
 async def _render(ctx: Ctx, produce: Produce) -> str:
@@ -85,28 +79,28 @@ STATIC: tuple[_Static, ...] = (
         "health",
         "Backup health",
         "One verdict (ok/warning/critical) for all backups, with problems and next steps (= backup_health).",
-        _health,
+        _tool("backup_health"),
     ),
     _Static(
         "zerobyte://backup-jobs",
         "backup-jobs",
         "Backup jobs",
         "Every backup job: volume, repository, schedule, last run and status, next run.",
-        backups.list_backup_jobs,
+        _tool("list_backup_jobs"),
     ),
     _Static(
         "zerobyte://volumes",
         "volumes",
         "Volumes",
         "Every volume (backup source): backend, source, mount status, last error.",
-        volumes.list_volumes,
+        _tool("list_volumes"),
     ),
     _Static(
         "zerobyte://repositories",
         "repositories",
         "Repositories",
         "Every repository (restic destination): backend, location, status, stored size.",
-        repositories.list_repositories,
+        _tool("list_repositories"),
     ),
     _Static(
         "zerobyte://tasks/active",
@@ -142,6 +136,10 @@ async def read_static(uri: str, ctx: Ctx) -> ReadResourceContents | None:
 
 def register_resources(server: MCPServer[Any]) -> None:
     """Register the zerobyte:// resources on ``server``."""
+    tools.load(("read",))
+    missing = [name for name in TOOLS if name not in REGISTRY]
+    if missing:
+        raise RuntimeError(f"resources need the read tools {missing}")
     for s in STATIC:
         server.add_resource(
             _ContextResource(uri=s.uri, name=s.name, title=s.title, description=s.description, mime_type=JSON_MIME)
@@ -155,7 +153,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON_MIME,
     )
     async def backup_job(job_id: str, ctx: Ctx) -> str:
-        return await _render(ctx, _backup_job(job_id))
+        return await _render(ctx, _tool("get_backup_job", job_id=job_id))
 
     @server.resource(
         "zerobyte://repositories/{repository_id}/snapshots",
@@ -165,4 +163,5 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON_MIME,
     )
     async def repository_snapshots(repository_id: str, ctx: Ctx) -> str:
-        return await _render(ctx, _snapshots(repository_id))
+        # The tool's first page: newest first, capped, with next_cursor for list_snapshots to go on.
+        return await _render(ctx, _tool("list_snapshots", repository_id=repository_id, limit=SNAPSHOTS_CAP))

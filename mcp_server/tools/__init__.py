@@ -14,17 +14,18 @@ __all__ = ["MODULES", "MODULE_LEVELS", "load"]
 # The access levels each module declares tools at. A server loads only the modules that can contribute
 # tools at its level: at read-only, importing the operations module (and the confirmation and task
 # following machinery it needs) was a measurable share of the cold start for no tool at all.
-# tests/test_startup.py checks this table against the @tool declarations.
+# tests/test_startup.py checks this table against the @tool declarations. Import order is registry order,
+# which is the order of tools/list (a module imported by another one registers its tools first).
 MODULE_LEVELS: dict[str, tuple[str, ...]] = {
     "backups": ("read",),
     "configure": ("operate",),
+    "tasks": ("read",),
     "health": ("read",),
     "notifications": ("read",),
     "operations": ("operate", "full"),
     "repositories": ("read",),
     "snapshots": ("read",),
     "system": ("read",),
-    "tasks": ("read",),
     "volumes": ("read", "operate"),
 }
 MODULES = tuple(MODULE_LEVELS)

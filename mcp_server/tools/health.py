@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from ..concurrency import gather
 from ..cron import CronError, describe_cron, parse_cron
 from ..output import drop_empty, iso, iso_from_ms, render_text
+from ..task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 from ..zerobyte import NotFound, ZerobyteClient
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
 from .base import Ctx, client_of, tool
-from .tasks import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 
 __all__ = [
     "JOB_STATES",

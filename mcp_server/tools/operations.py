@@ -34,13 +34,13 @@ from ..legacy import (
     start_backup_task,
 )
 from ..output import iso_from_ms
+from ..task_views import resource_names, task_progress
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import Conflict
 from ..zerobyte.ids import check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .repositories import repository_summary
-from .tasks import resource_names, task_progress
 
 __all__ = [
     "RestoreResult",
