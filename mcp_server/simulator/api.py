@@ -37,6 +37,7 @@ from ._util import (
     seal_config,
     unseal_config,
 )
+from .cache import snapshots_key
 from .faults import FaultRule, mutate_types
 from .files import dump_entries, ls_path, ls_walk, tar_stream, volume_listing
 from .state import (
@@ -401,6 +402,7 @@ def update_repository(ctx: Ctx) -> Response:
         stored_plain = unseal_config(sim._box, row["config"])
         if new != stored_plain:  # sealed echoes count as a change, like the real server
             row["config"] = sim._seal_repo_config(new)
+            sim.invalidate_repository(row)
             row.update(
                 status="unknown", lastChecked=None, lastError=None, doctorResult=None, stats=None, statsUpdatedAt=None
             )
@@ -417,6 +419,7 @@ def delete_repository(ctx: Ctx) -> Response:
         del sim._mirrors[mid]
     del sim.repositories[row["id"]]
     sim._snapshots.pop(row["id"], None)
+    sim.invalidate_repository(row)
     return json_response({"message": "Repository deleted"})
 
 
@@ -445,6 +448,8 @@ def list_snapshots(ctx: Ctx) -> Response:
 
 def refresh_snapshots(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
+    ctx.sim.invalidate_repository(row)
+    ctx.sim.cache.set(snapshots_key(row["id"], None))
     return json_response({"message": "Snapshot cache cleared and refreshed", "count": len(ctx.sim.snapshots_of(row))})
 
 
@@ -1569,6 +1574,18 @@ async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response
 # ==================================================================================================
 
 
+def _with_headers(send: Send, extra: dict[str, str]) -> Send:
+    """``send`` that adds ``extra`` headers to the response start."""
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *raw]}
+        await send(message)
+
+    return wrapped
+
+
 class _Outer:
     """Records every request, applies fault rules and the rate limiter, then calls the app."""
 
@@ -1616,23 +1633,18 @@ class _Outer:
             if rule.drop_sse_after is not None:
                 scope.setdefault("state", {})[STATE_DROP_SSE] = rule.drop_sse_after
         client = (scope.get("client") or ("", 0))[0]
-        retry = sim.rate_limited(str(client))
-        if retry is not None:
-            secs = str(math.ceil(retry))
-            limit = str(sim.rate_limit)
+        # Zerobyte's limiter covers /api only; the key is the socket address (X-Forwarded-For is overwritten)
+        rate = sim.rate_count(str(client)) if path.startswith("/api/") else None
+        if rate is not None and rate.remaining < 0:
             response = text_response(
                 "Too many requests, please try again later.",
                 429,
-                {
-                    **SECURE_HEADERS,
-                    "retry-after": secs,
-                    "ratelimit-limit": limit,
-                    "ratelimit-remaining": "0",
-                    "ratelimit-reset": secs,
-                },
+                {**SECURE_HEADERS, **rate.headers(), "retry-after": str(rate.reset)},
             )
             await response(scope, replay, send)
             return
+        if rate is not None:
+            send = _with_headers(send, rate.headers())
         if rule is not None and (rule.truncate_json or rule.wrong_types or rule.reset):
             await self._mangled(rule, scope, replay, send)
             return

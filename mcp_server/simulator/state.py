@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fnmatch
 import json
+import math
 import posixpath
 import threading
 import time
@@ -32,6 +33,7 @@ from ._util import (
     iso_from_ms,
     seal_config,
 )
+from .cache import ServerCache, repo_prefix, retention_key
 from .faults import Faults
 from .files import Node, SnapshotTree, TreeSpec, build_tree
 from .retention import PolicyItem, apply_policy
@@ -294,6 +296,24 @@ class Task:
         }
 
 
+@dataclass(frozen=True)
+class RateState:
+    """One counted request: the draft-6 ``RateLimit-*`` header values (``remaining`` < 0 = refused)."""
+
+    limit: int
+    window: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "ratelimit-policy": f"{self.limit};w={self.window}",
+            "ratelimit-limit": str(self.limit),
+            "ratelimit-remaining": str(max(0, self.remaining)),
+            "ratelimit-reset": str(self.reset),
+        }
+
+
 @dataclass
 class _Subscriber:
     loop: asyncio.AbstractEventLoop
@@ -382,9 +402,11 @@ class Simulator:
         self._mirrors: dict[int, Json] = {}
         self.tasks: dict[str, Task] = {}
         self._subscribers: list[_Subscriber] = []
-        self._rate_hits: dict[str, list[float]] = {}
+        self._rate_hits: dict[str, tuple[float, int]] = {}
         self._threads: list[threading.Thread] = []
         self._counters = {"volume": 0, "schedule": 0, "destination": 0, "mirror": 0, "task": 0}
+        # Zerobyte's cache of restic answers (snapshot lists, file pages, retention categories)
+        self.cache = ServerCache(self.now_ms)
 
     # ------------------------------------------------------------------------------------------
     # basics
@@ -404,16 +426,26 @@ class Simulator:
 
     def rate_limited(self, client: str) -> float | None:
         """Count one request; return seconds until retry when over the limit, else None."""
+        state = self.rate_count(client)
+        return None if state is None or state.remaining >= 0 else float(max(1, state.reset))
+
+    def rate_count(self, client: str) -> RateState | None:
+        """Count one ``/api`` request of ``client`` in hono-rate-limiter's fixed window (None when off).
+
+        As on the real server: the window starts at the client's first request and lasts
+        ``rate_limit_window`` seconds; ``remaining`` goes negative once the limit is passed.
+        """
         if self.rate_limit is None:
             return None
         now = time.monotonic()
         with self.lock:
-            hits = [t for t in self._rate_hits.get(client, []) if now - t < self.rate_limit_window]
-            hits.append(now)
-            self._rate_hits[client] = hits
-            if len(hits) > self.rate_limit:
-                return max(1.0, self.rate_limit_window - (now - hits[0]))
-        return None
+            start, hits = self._rate_hits.get(client, (now, 0))
+            if now - start >= self.rate_limit_window:
+                start, hits = now, 0
+            hits += 1
+            self._rate_hits[client] = (start, hits)
+            reset = max(0, math.ceil(self.rate_limit_window - (now - start)))
+            return RateState(self.rate_limit, round(self.rate_limit_window), self.rate_limit - hits, reset)
 
     def close(self) -> None:
         """Stop task threads (running tasks are abandoned as-is) and end all event streams."""
@@ -672,21 +704,34 @@ class Simulator:
         dest = self.destinations[assignment["destinationId"]]
         return {**assignment, "destination": dict(dest, config=dict(dest["config"]))}
 
+    def invalidate_repository(self, repo: Json) -> None:
+        """Drop the repository's cached restic answers, as Zerobyte's ``cache.delByPrefix`` does."""
+        self.cache.del_prefix(repo_prefix(repo["id"]))
+
+    @staticmethod
+    def _policy_items(snaps: Iterable[Snapshot]) -> list[PolicyItem]:
+        """Zerobyte runs ``restic forget --group-by tags --tag <job>``: one group per (sorted) tag set."""
+        return [PolicyItem(s.id, s.time_ms, tuple(sorted(s.tags))) for s in snaps]
+
     def snapshot_categories(self, repo: Json, backup_id: str | None) -> dict[str, list[str]]:
+        """``retentionCategories`` by snapshot id: a ``forget --dry-run`` cached for a day per (repository,
+        schedule) and not recomputed after a policy change until the repository's cache is cleared."""
         if not backup_id:
             return {}
+        key = retention_key(repo["id"], backup_id)
+        cached: dict[str, list[str]] | None = self.cache.get(key)
+        if cached is not None:
+            return cached
         schedule = next(
             (s for s in self.schedules.values() if s["shortId"] == backup_id and s["repositoryId"] == repo["id"]),
             None,
         ) or next((s for s in self.schedules.values() if s["shortId"] == backup_id), None)
         if schedule is None or not schedule.get("retentionPolicy"):
             return {}
-        items = [
-            PolicyItem(s.id, s.time_ms, (s.hostname, tuple(s.paths), tuple(sorted(s.tags))))
-            for s in self.snapshots_of(repo)
-            if backup_id in s.tags
-        ]
-        return apply_policy(items, schedule["retentionPolicy"])
+        items = self._policy_items(s for s in self.snapshots_of(repo) if backup_id in s.tags)
+        categories = apply_policy(items, schedule["retentionPolicy"])
+        self.cache.set(key, categories)
+        return categories
 
     def list_snapshots(self, repo: Json, backup_id: str | None = None) -> list[Json]:
         snaps = sorted(self.snapshots_of(repo), key=lambda s: s.time_ms)
@@ -998,6 +1043,7 @@ class Simulator:
                 with_summary=summary,
                 snapshot_id=snapshot_id,
             )
+            self.invalidate_repository(repo)  # seeding stands for restic work the server has just seen
             return {"id": snap.id, **snap.detail()}
 
     def _add_snapshot_obj(
@@ -1505,6 +1551,7 @@ class Simulator:
                 for repo in self.repositories.values():
                     if repo["status"] == "doctor":
                         repo["status"] = "unknown"
+            self.cache.clear()  # startup clears Zerobyte's cache
         self.close_streams()
         if finish_tasks:
             deadline = time.monotonic() + 5
@@ -1637,6 +1684,7 @@ class Simulator:
             nextBackupAt=cron.next_run(expr, now) if expr else None,
             updatedAt=now,
         )
+        self.invalidate_repository(repo)
         self.refresh_stats(repo)
         # follow-up tasks are queued before the backup turns terminal, as in the recorded event streams
         if schedule.get("retentionPolicy"):
@@ -1684,12 +1732,11 @@ class Simulator:
         policy = policy if policy is not None else schedule.get("retentionPolicy")
         tag = schedule["shortId"]
         snaps = [s for s in self.snapshots_of(repo) if tag in s.tags]
-        keep = apply_policy(
-            [PolicyItem(s.id, s.time_ms, (s.hostname, tuple(s.paths), tuple(sorted(s.tags)))) for s in snaps], policy
-        )
+        keep = apply_policy(self._policy_items(snaps), policy)
         removed = [s.id for s in snaps if s.id not in keep]
         if removed:
             self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if s.id not in removed]
+        self.invalidate_repository(repo)
         self.refresh_stats(repo)
         return removed
 
@@ -1730,12 +1777,15 @@ class Simulator:
         source = self.repositories.get(schedule["repositoryId"])
         if source is None:
             return 0
-        have = {s.time_ms for s in self.snapshots_of(mirror_repo) if schedule["shortId"] in s.tags}
+        have = {s.time_ms for s in self.snapshots_of(mirror_repo)}
+        ordered = sorted(self.snapshots_of(source), key=lambda s: s.time_ms)
+        if snapshot_ids:  # restic copy -- <ids>: explicit ids ignore the --tag filter
+            wanted = [s for s in ordered if any(s.matches_prefix(i) for i in snapshot_ids)]
+        else:  # restic copy --tag <job> -- latest: only the newest snapshot of the job
+            wanted = [s for s in ordered if schedule["shortId"] in s.tags][-1:]
         copied = 0
-        for snap in sorted(self.snapshots_of(source), key=lambda s: s.time_ms):
-            if schedule["shortId"] not in snap.tags or snap.time_ms in have:
-                continue
-            if snapshot_ids and not any(snap.matches_prefix(i) for i in snapshot_ids):
+        for snap in wanted:
+            if snap.time_ms in have:
                 continue
             self._add_snapshot_obj(
                 mirror_repo,
@@ -1750,6 +1800,7 @@ class Simulator:
                 summary=dict(snap.summary) if snap.summary else None,
             )
             copied += 1
+        self.invalidate_repository(mirror_repo)
         if schedule.get("retentionPolicy"):
             self._apply_retention(mirror_repo, schedule)
         else:
@@ -1863,34 +1914,34 @@ class Simulator:
                     "files": [dest for _, dest, _ in plan],
                 }
             )
-            summary: Json = {
-                "message_type": "summary",
-                "total_files": total_files,
-                "files_restored": restored,
-                "files_skipped": skipped,
-            }
-            if total_files:
-                summary["total_bytes"] = total_bytes
-                summary["bytes_restored"] = sum(n.size for _, _, n in plan[:restored]) if skipped else total_bytes
-            else:
-                summary["bytes_skipped"] = 0
+            summary = restore_summary(restored, skipped)
             self._finish(task, "succeeded", result={"kind": "restore", "result": summary})
 
-    def _write_restore(self, plan: list[tuple[str, str, Node]], overwrite: str) -> tuple[int, int]:
-        """Write restored files into any volume whose path contains the destination."""
-        restored = skipped = 0
+    def _write_restore(self, plan: list[tuple[str, str, Node]], overwrite: str) -> tuple[list[Node], list[Node]]:
+        """Write restored files into any volume whose path contains the destination; (restored, skipped).
+
+        As restic does: a file whose content is already there is skipped in every mode; ``never`` also
+        skips any existing file and ``if-newer`` one that is not older than the snapshot's.
+        """
+        restored: list[Node] = []
+        skipped: list[Node] = []
         for _, dest, node in plan:
             vol = self._volume_containing(dest)
             if vol is None:
-                restored += 1
+                restored.append(node)
                 continue
             rel = posixpath.relpath(dest, self.volume_path(vol))
             tree = self._trees[vol["id"]]
-            if overwrite == "never" and tree.resolve(rel) is not None:
-                skipped += 1
+            existing = tree.resolve(rel) if rel != "." else tree
+            if existing is not None and (
+                _same_file(existing, node)
+                or overwrite == "never"
+                or (overwrite == "if-newer" and existing.mtime_ms >= node.mtime_ms)
+            ):
+                skipped.append(node)
                 continue
             self._trees[vol["id"]] = graft(tree, [p for p in rel.split("/") if p], node)
-            restored += 1
+            restored.append(node)
         return restored, skipped
 
     def _volume_containing(self, path: str) -> Json | None:
@@ -1989,6 +2040,7 @@ class Simulator:
 
     def _apply_delete(self, repo: Json, ids: list[str]) -> None:
         self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)]
+        self.invalidate_repository(repo)
         self.refresh_stats(repo)
 
     def start_tag(self, repo: Json, body: Json) -> Task | None:
@@ -2030,6 +2082,7 @@ class Simulator:
             if tags != snap.tags:
                 snap.tags = tags
                 snap.id = self._ids.snapshot_id()  # restic rewrites the snapshot: new id
+        self.invalidate_repository(repo)
 
     # ------------------------------------------------------------------------------------------
     # volumes (mount simulation)
@@ -2057,6 +2110,42 @@ class Simulator:
         if not problem:
             self._org_event("volume:mounted", volumeName=row["name"])
         return problem
+
+
+def _same_file(existing: Node, node: Node) -> bool:
+    if existing is node:
+        return True
+    return existing.kind == node.kind == "file" and existing.size == node.size and existing.read() == node.read()
+
+
+def restore_summary(restored: list[Node], skipped: list[Node]) -> Json:
+    """The restore task's ``result.result`` as the real server reports it (checked on v0.42 and v0.41).
+
+    restic counts only what it wrote in ``total_files``/``total_bytes``. When it writes nothing (every file
+    already there, or kept by ``overwrite: never``), Zerobyte cannot parse its summary and reports its
+    fallback: all zeros, ``files_skipped`` included.
+    """
+    if not restored:
+        return {
+            "message_type": "summary",
+            "total_files": 0,
+            "files_restored": 0,
+            "files_skipped": 0,
+            "bytes_skipped": 0,
+        }
+    written = sum(n.size for n in restored)
+    summary: Json = {
+        "message_type": "summary",
+        "total_files": len(restored),
+        "files_restored": len(restored),
+        "files_skipped": len(skipped),
+        "total_bytes": written,
+        "bytes_restored": written,
+    }
+    kept = sum(n.size for n in skipped)
+    if kept:
+        summary["bytes_skipped"] = kept
+    return summary
 
 
 def zip_first(it: Iterable[Any], n: int) -> list[Any]:

@@ -297,8 +297,11 @@ async def sync_mirror(
     names = {job.shortId: job.name}
     if mirror.repository is not None:
         names[mirror.repositoryId] = mirror.repository.name
+    # Zerobyte's sync without ids copies only the newest snapshot (restic copy ... latest): name the missing ones.
+    status = await client.get_mirror_status(job.shortId, mirror.repositoryId)
+    missing = [m.short_id for m in status.missingSnapshots]
     try:
-        started = await client.sync_mirror(job.shortId, mirror.repositoryId)
+        started = await client.sync_mirror(job.shortId, mirror.repositoryId, missing or None)
     except Conflict as exc:
         raise await _already_running(
             client,
