@@ -165,7 +165,7 @@ def create_server(
         instructions=INSTRUCTIONS + (DEMO_NOTE if demo else ""),
         lifespan=lifespan,
         log_level=_sdk_level(settings.log_level),
-        tools=[spec.sdk_tool() for spec in specs],
+        tools=[spec.sdk_tool for spec in specs],
         read_static=read_static,
     )
     register_resources(server)

@@ -95,14 +95,14 @@ def _spec(structured: dict[str, Any]) -> ToolSpec:
 
 
 async def test_a_result_that_fits_its_model_is_published() -> None:
-    async with Client(MCPServer("t", tools=[_spec({"total": 3}).sdk_tool()])) as client:
+    async with Client(MCPServer("t", tools=[_spec({"total": 3}).sdk_tool])) as client:
         result = await client.call_tool("count", {"limit": 2})
     assert not result.is_error
     assert result.structured_content == {"total": 3}
 
 
 async def test_a_result_that_does_not_fit_its_model_is_refused_not_published() -> None:
-    async with Client(MCPServer("t", tools=[_spec({"count": "many"}).sdk_tool()])) as client:
+    async with Client(MCPServer("t", tools=[_spec({"count": "many"}).sdk_tool])) as client:
         result = await client.call_tool("count", {})
     assert result.is_error
     assert result.structured_content is None

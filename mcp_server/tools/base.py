@@ -74,8 +74,11 @@ class ToolSpec:
     handler: Callable[..., Awaitable[CallToolResult]]  # what the SDK calls: fn wrapped (errors, audit, shaping)
     output_model: type[BaseModel]
 
+    @functools.cached_property
     def sdk_tool(self) -> Tool:
         """The SDK's Tool for this spec: arguments read from ``fn``, results produced by ``handler``.
+
+        Built once per spec and shared by every server of the process (a Tool holds no per-server state).
 
         The SDK derives the argument model from ``fn`` (``structured_output=False`` skips deriving an output
         JSON schema, the costliest part of registration, which every cold start pays). The published schemas

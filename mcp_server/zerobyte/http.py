@@ -9,6 +9,7 @@ backoff; other methods are never retried, except once after a 401 when the key f
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -72,6 +73,16 @@ class SSEEvent:
 KeySource = Callable[[], str]
 
 
+@functools.cache
+def _tls_context(verify: str | bool) -> ssl.SSLContext:
+    """One TLS context per trust setting and process: loading a trust store costs ~80 ms, paid per client
+    otherwise (httpx builds one per client, even for an http:// URL). A CA path becomes a context because
+    httpx 0.28 deprecates verify=<CA file path>."""
+    import httpx
+
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else httpx.create_ssl_context()
+
+
 class HttpCore:
     """Sends requests to ``<base_url>/api/v1``; owns the connection pool and the key."""
 
@@ -109,8 +120,9 @@ class HttpCore:
         if self._pool is None:
             import httpx
 
-            # httpx 0.28 deprecates verify=<CA file path> (a DeprecationWarning on every client): pass a context.
-            verify = ssl.create_default_context(cafile=self._verify) if isinstance(self._verify, str) else self._verify
+            verify = (
+                _tls_context(self._verify) if isinstance(self._verify, str) or self._verify is True else self._verify
+            )
             self._pool = httpx.AsyncClient(
                 base_url=self.base_url + API_PREFIX,
                 timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
