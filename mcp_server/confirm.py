@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
@@ -53,9 +54,12 @@ __all__ = [
     "TokenRejected",
     "confirmations",
     "gate",
+    "harmless",
     "not_done",
     "settle",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_ITEMS = 15
 
@@ -122,7 +126,7 @@ class Gate:
     tool: str
     status: Literal["go", "confirm", "declined", "refused"]
     preview: Preview | None = None
-    via: Literal["elicitation", "token", "disabled", "not_needed"] | None = None
+    via: Literal["elicitation", "token", "disabled", "not_destructive"] | None = None
     token: str | None = None
     expires_at: str | None = None
     message: str | None = None
@@ -145,17 +149,31 @@ async def gate(
 ) -> Gate | Elicit[Approval]:
     """Decide, before the body runs: go, ask the user (elicitation), or preview + token.
 
-    ``preview`` returns None when nothing destructive would happen (no confirmation needed).
-    Failures while building the preview come back as a refused gate: the body reports them, so the
-    call is audited and the agent reads the message (a resolver's exceptions would bypass both).
+    The gate fails closed: a preview that fails, is missing or says nothing refuses the call with the
+    reason; it never lets the call through unasked. A tool whose call is sometimes harmless decides that
+    itself, before calling the gate (:func:`harmless`). Failures come back as a refused gate: the body
+    reports them, so the call is audited and the agent reads the message (a resolver's exceptions would
+    bypass both).
     """
     app = app_of(ctx)
     try:
         shown = await preview()
     except (ZerobyteError, ToolError) as exc:
         return Gate(tool=tool, status="refused", message=str(exc))
-    if shown is None:
-        return Gate(tool=tool, status="go", via="not_needed")
+    except Exception as exc:  # a preview we cannot build must not open the gate
+        log.exception("preview of %s failed", tool)
+        return Gate(
+            tool=tool,
+            status="refused",
+            message=f"Could not build the preview of {tool} ({type(exc).__name__}), so nothing was changed. "
+            "Retry, or do it in Zerobyte's web UI.",
+        )
+    if shown is None or not shown.action.strip():
+        return Gate(
+            tool=tool,
+            status="refused",
+            message="No preview of what this call would do could be made, so nothing was changed.",
+        )
     if not app.settings.confirm_destructive:
         return Gate(tool=tool, status="go", preview=shown, via="disabled")
     if can_elicit(ctx):
@@ -170,6 +188,11 @@ async def gate(
         return Gate(tool=tool, status="go", preview=shown, via="token")
     issued, expires = store.issue(tool=tool, arguments=arguments, preview=shown)
     return Gate(tool=tool, status="confirm", preview=shown, token=issued, expires_at=utc_text(expires))
+
+
+def harmless(tool: str) -> Gate:
+    """The decision for a call its tool has shown to destroy nothing (e.g. a looser retention policy)."""
+    return Gate(tool=tool, status="go", via="not_destructive")
 
 
 def can_elicit(ctx: Ctx) -> bool:

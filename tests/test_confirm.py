@@ -13,6 +13,7 @@ import pytest
 from mcp_server import tokens
 from mcp_server.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
 from mcp_server.simulator import Simulator, SimulatorServer
+from mcp_server.tools import operations
 from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
 
 pytestmark = pytest.mark.anyio
@@ -154,6 +155,38 @@ async def test_a_preview_failure_is_a_clear_error_and_nothing_is_sent(
             result = await client.call_tool("delete_volume", {"volume_id": "nosuchvol"})
         assert result.is_error and "'nosuchvol'" in text(result) and "not found" in text(result)
         assert not text(result).startswith("Error executing tool")
+    assert writes(sim) == []
+
+
+async def test_a_preview_that_finds_nothing_to_forget_refuses_instead_of_acting_unasked(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, confirm_destructive=True) as client:
+        loose = await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 50"})
+        assert not loose.is_error, text(loose)
+        before = len(writes(sim))
+        for elicit in (None, answering("accept")):
+            async with connect(sim_server, era, elicit=elicit) as other:
+                result = await other.call_tool("apply_retention", {"job_id": world.job})
+            assert result.is_error and "Nothing to forget" in text(result) and "keeps all 4" in text(result)
+    assert writes(sim)[before:] == []  # no POST /forget: an empty preview never opens the gate
+
+
+async def test_a_preview_that_crashes_refuses_with_a_reason_and_sends_nothing(
+    sim: Simulator, sim_server: SimulatorServer, era: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = seed_world(sim)
+
+    async def broken(*_: Any) -> Preview:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(operations, "_volume_preview", broken)
+    for elicit in (None, answering("accept")):
+        async with connect(sim_server, era, elicit=elicit) as client:
+            result = await client.call_tool("delete_volume", {"volume_id": world.volume})
+        assert result.is_error and "Could not build the preview of delete_volume" in text(result)
+        assert "nothing was changed" in text(result)
     assert writes(sim) == []
 
 

@@ -18,9 +18,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
+from ..confirm import ActionResult, Approval, Gate, Preview, gate, harmless, not_done, settle
 from ..cron import CronError, describe_cron, parse_cron
 from ..notation import (
     SOURCE_FORMS,
@@ -34,10 +38,13 @@ from ..notation import (
 )
 from ..output import iso, iso_from_ms
 from ..redact import redact, redact_text
+from ..retention import Policy, newly_forgotten
+from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import BadRequest, NotFound, ServerError, ZerobyteHTTPError
 from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, client_of, tool
+from .forgetting import forget_effects, full_needed, job_repository, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 from .volumes import volume_summary
 
@@ -686,10 +693,93 @@ async def create_backup_job(
     return _done("created", job=job_view(job), note=remark)
 
 
+def _merged_policy(current: Mapping[str, Any] | None, rules: Mapping[str, Any]) -> dict[str, Any]:
+    """The job's policy with the given rules changed (None removes a rule; no rules at all clears it)."""
+    policy = {} if not rules else dict(current or {})
+    for key, value in rules.items():
+        if value is None:
+            policy.pop(key, None)
+        else:
+            policy[key] = value
+    return policy
+
+
+async def _retention_change_preview(
+    client: ZerobyteClient, job_id: str, retention: str, repository_id: str | None
+) -> Preview | None:
+    """The snapshots a retention change makes Zerobyte forget (now or at the next backup); None if none."""
+    jid = check_job_id("job_id", job_id)
+    rules = parse_retention(retention)
+    job = await client.get_backup_job(jid)
+    old = policy_of(job)
+    raw = job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else None
+    try:
+        new = Policy.from_zerobyte(_merged_policy(raw, rules))
+    except ValueError as exc:
+        raise ToolFailure(f"retention: {exc}; nothing was sent.") from None
+    current_repo = await job_repository(client, job)
+    target = check_short_id("repository_id", repository_id) if repository_id is not None else current_repo
+    if target is None:
+        raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows; nothing was sent.")
+    listed = await client.list_snapshots(target)
+    mine = snaps(listed)
+    # On another repository the old policy never ran: everything the new one forgets there is new loss.
+    going = newly_forgotten(mine, mine, old if target == current_repo else None, new, tag=job.shortId, now_ms=now_ms())
+    if not going:
+        return None
+    return Preview(
+        action=f"Change the retention of backup job {job.name!r} ({job.shortId}) from {old or 'none'} to {new}",
+        effects=forget_effects(going, [f"backup job {job.name!r} ({job.shortId}, keeping {new})"]),
+        items=snapshot_items(going, listed, note=f"job {job.name}"),
+    )
+
+
+async def _ask_update_backup_job(
+    ctx: Ctx,
+    job_id: str,
+    name: str | None,
+    enabled: bool | None,
+    schedule: str | None,
+    retention: str | None,
+    repository_id: str | None,
+    include_paths: list[str] | None,
+    exclude_patterns: list[str] | None,
+    options: list[str] | None,
+    confirm_token: str | None,
+) -> Gate | Elicit[Approval]:
+    if retention is None:
+        return harmless("update_backup_job")
+    arguments = {
+        "job_id": job_id,
+        "name": name,
+        "enabled": enabled,
+        "schedule": schedule,
+        "retention": retention,
+        "repository_id": repository_id,
+        "include_paths": include_paths,
+        "exclude_patterns": exclude_patterns,
+        "options": options,
+    }
+    try:
+        shown = await _retention_change_preview(client_of(ctx), job_id, retention, repository_id)
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool="update_backup_job", status="refused", message=str(exc))
+    if shown is None:
+        return harmless("update_backup_job")
+    if (why := full_needed(ctx, "this retention change", shown)) is not None:
+        return Gate(tool="update_backup_job", status="refused", message=why)
+
+    async def preview() -> Preview:
+        return shown
+
+    return await gate(ctx, tool="update_backup_job", arguments=arguments, token=confirm_token, preview=preview)
+
+
 @tool(toolset="backups", title="Update backup job", level="operate", idempotent=True)
 async def update_backup_job(
     ctx: Ctx,
     job_id: JobId,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_update_backup_job)],
     name: OptName = None,
     enabled: Annotated[bool | None, Field(description="false pauses the schedule")] = None,
     schedule: Annotated[str | None, Field(description="Cron; '' = manual only")] = None,
@@ -698,8 +788,11 @@ async def update_backup_job(
     include_paths: IncludePaths = None,
     exclude_patterns: Excludes = None,
     options: JobOptions = None,
+    confirm_token: Annotated[
+        str | None, Field(description="Only for a retention change that forgets snapshots")
+    ] = None,
 ) -> Change:
-    """Change only the given settings of a backup job; keeps all others."""
+    """Change only the given settings of a backup job; keeps all others. A tighter retention is confirmed."""
     jid = check_job_id("job_id", job_id)
     changes: dict[str, Any] = _job_options(options)
     if name is not None:
@@ -713,6 +806,9 @@ async def update_backup_job(
         changes["repositoryId"] = check_short_id("repository_id", repository_id)
     changes.update(_given(includePaths=include_paths, excludePatterns=exclude_patterns))
     rules = parse_retention(retention) if retention is not None else None
+    decision = settle(answer, "update_backup_job")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return Change(**stop.model_dump(exclude_none=True))
 
     client = client_of(ctx)
     job = await client.get_backup_job(jid)
@@ -722,12 +818,7 @@ async def update_backup_job(
     if "backupWebhooks" in changes:
         body["backupWebhooks"] = _merge_hooks(current.get("backupWebhooks"), changes["backupWebhooks"])
     if rules is not None:
-        policy = {} if not rules else dict(current.get("retentionPolicy", {}))
-        for key, value in rules.items():
-            if value is None:
-                policy.pop(key, None)
-            else:
-                policy[key] = value
+        policy = _merged_policy(current.get("retentionPolicy"), rules)
         if policy or job.retentionPolicy is not None:
             body["retentionPolicy"] = policy  # {} clears it (API.md §8.7)
     if body["enabled"] and not body["cronExpression"]:

@@ -19,11 +19,12 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Elicit, Resolve
-from pydantic import BaseModel, Field
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
+from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, harmless, not_done, settle
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
 from ..legacy import (
     AlreadyRunning,
@@ -34,15 +35,18 @@ from ..legacy import (
     start_backup_task,
 )
 from ..output import iso_from_ms
+from ..retention import Snap, forget_plan, newly_forgotten
 from ..task_views import resource_names, task_progress
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import Conflict
 from ..zerobyte.ids import check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .forgetting import forget_effects, full_needed, job_repository, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 
 __all__ = [
+    "BackupRun",
     "RestoreResult",
     "Retagged",
     "TagResult",
@@ -106,7 +110,13 @@ class Retagged(BaseModel):
     tags: list[str] = Field(default_factory=list)
 
 
+class BackupRun(TaskOutcome):
+    retention: str | None = Field(None, description="What the job's retention forgets or forgot after this backup")
+
+
 class TagResult(TaskOutcome):
+    model_config = ConfigDict(extra="allow")  # preview, confirm_token and expires_at when confirmation is needed
+
     retagged: list[Retagged] = Field(default_factory=list, description="Tagging gives snapshots new ids")
 
 
@@ -119,23 +129,67 @@ async def run_backup(
     job_id: JobArg,
     wait: WaitArg = True,
     wait_seconds: WaitSecondsArg = None,
-) -> TaskOutcome:
-    """Run a backup job now and follow it: outcome, new snapshot id, files and bytes added."""
+) -> BackupRun:
+    """Run a backup job now and follow it: outcome, new snapshot id, files and bytes added, what retention forgot."""
     client = client_of(ctx)
     caps = await app_of(ctx).get_capabilities()
     if caps.legacy_backup_control and not caps.tasks_api:
-        return await _run_legacy_backup(ctx, job_id, wait, wait_seconds)
+        return BackupRun.model_validate((await _run_legacy_backup(ctx, job_id, wait, wait_seconds)).model_dump())
     if caps.legacy_backup_control:
-        return await _run_v041_backup(ctx, job_id, wait, wait_seconds)
+        return BackupRun.model_validate((await _run_v041_backup(ctx, job_id, wait, wait_seconds)).model_dump())
     job = await client.get_backup_job(job_id)
+    policy = policy_of(job)
+    rid = await job_repository(client, job) if policy is not None and not policy.empty() else None
+    # Zerobyte forgets by the job's policy after every successful backup: list first, to say what went.
+    before = await client.list_snapshots(rid) if rid else []
+    mine = [s for s in snaps(before) if job.shortId in s.tags]
+    this_run = Snap(id="(this backup)", time_ms=now_ms(), tags=(job.shortId,))
+    expected = forget_plan([*mine, this_run], policy, tag=job.shortId, now_ms=now_ms() + 1)
     try:
         started = await client.run_backup(job.shortId)
     except Conflict as exc:
         raise await _already_running(
             client, exc, f"A backup of job {job.name!r} ({job.shortId})", "backup", "backup_schedule", job.shortId
         ) from None
-    outcome, _ = await _run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
-    return outcome
+    outcome, final = await _run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
+    run = BackupRun.model_validate(outcome.model_dump())
+    if rid is None or policy is None:
+        return run
+    if final is not None and outcome.outcome in ("success", "warning"):
+        run.retention = await _followed_forget(ctx, job, rid, mine, str(policy), wait_seconds)
+    elif expected and outcome.outcome in ("running", "success", "warning"):
+        ids = ", ".join(s.id for s in expected)
+        run.retention = (
+            f"Warning: when this backup succeeds, Zerobyte applies the job's retention ({policy}) and forgets "
+            f"{len(expected)} existing snapshot(s): {ids}."
+        )
+    return run
+
+
+async def _followed_forget(
+    ctx: Ctx, job: BackupJob, rid: str, mine: list[Snap], policy: str, wait_seconds: float | None
+) -> str:
+    """What the forget Zerobyte queued after the backup removed, read from the repository afterwards."""
+    client = client_of(ctx)
+    tasks = await client.list_tasks(kind="forget", resource_type="backup_schedule", resource_id=job.shortId)
+    if tasks:
+        view, final = await follow(ctx, tasks[0].id, wait_seconds=wait_budget(ctx, wait_seconds))
+        if final is None:
+            return (
+                f"Zerobyte's retention ({policy}) is still running after the backup (task {view.id}); "
+                f"call wait_for_task(task_id='{view.id}'), then list_snapshots to see what it forgot."
+            )
+        if view.outcome != "success":
+            return (
+                f"Zerobyte's retention ({policy}) after the backup ended: {view.outcome} ({view.error or 'no detail'})."
+            )
+    left = {s.short_id for s in await client.list_snapshots(rid)}
+    gone = [s.id for s in mine if s.id not in left]
+    if not gone:
+        return f"Zerobyte's retention ({policy}) ran after the backup and forgot no snapshot."
+    return (
+        f"Zerobyte's retention ({policy}) ran after the backup and forgot {len(gone)} snapshot(s): {', '.join(gone)}."
+    )
 
 
 async def _run_v041_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: float | None) -> TaskOutcome:
@@ -315,18 +369,9 @@ async def sync_mirror(
     return outcome
 
 
-@tool(toolset="snapshots", title="Tag snapshots", level="operate", idempotent=False)
-async def tag_snapshots(
-    ctx: Ctx,
-    repository_id: RepoArg,
-    snapshot_ids: SnapshotIdsArg,
-    add_tags: TagsArg = None,
-    remove_tags: TagsArg = None,
-    set_tags: Annotated[list[str] | None, Field(description="Replace all tags with these")] = None,
-    wait_seconds: WaitSecondsArg = None,
-) -> TagResult:
-    """Add, remove or set snapshot tags. Tagged snapshots get NEW ids: the result maps old to new."""
-    wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
+def _tag_changes(
+    add_tags: list[str] | None, remove_tags: list[str] | None, set_tags: list[str] | None
+) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
     add, remove, replace_all = (
         _tags("add_tags", add_tags),
         _tags("remove_tags", remove_tags),
@@ -336,6 +381,112 @@ async def tag_snapshots(
         raise ToolFailure("Nothing to do: give add_tags, remove_tags or set_tags.")
     if replace_all is not None and (add or remove):
         raise ToolFailure("set_tags replaces all tags: use it alone, or use add_tags/remove_tags.")
+    return add, remove, replace_all
+
+
+async def _tagging_preview(
+    client: ZerobyteClient,
+    repository_id: str,
+    snapshot_ids: list[str],
+    changes: tuple[list[str] | None, list[str] | None, list[str] | None],
+) -> Preview | None:
+    """Snapshots that jobs' retention forgets because of this tagging (restic groups by exact tag list)."""
+    wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
+    add, remove, replace_all = changes
+    repo = await client.get_repository(repository_id)
+    listed = await client.list_snapshots(repo.shortId)
+    targets = {s.short_id for s in _match_snapshots(listed, wanted, repo)}
+    before = snaps(listed)
+    after: list[Snap] = []
+    for s in before:
+        if s.id in targets:
+            tags = list(replace_all) if replace_all is not None else [*s.tags, *(add or [])]
+            kept = [t for t in dict.fromkeys(tags) if t not in (remove or [])]
+            s = Snap(id=s.id, time_ms=s.time_ms, tags=tuple(kept))
+        after.append(s)
+    touched = {t for s in (*before, *after) if s.id in targets for t in s.tags}
+    going: dict[str, Snap] = {}
+    whose: list[str] = []
+    for job in (await _jobs_by_tag(client, strict=True)).values():
+        if job.shortId not in touched:
+            continue
+        policy = policy_of(job)
+        lost = newly_forgotten(before, after, policy, policy, tag=job.shortId, now_ms=now_ms())
+        if lost:
+            whose.append(f"backup job {job.name!r} ({job.shortId}, keeping {policy})")
+            going.update({s.id: s for s in lost})
+    if not going:
+        return None
+    ordered = sorted(going.values(), key=lambda s: s.time_ms)
+    return Preview(
+        action=f"Tag {len(targets)} snapshot(s) of repository {repo.name!r} ({repo.shortId}) into another job's group",
+        effects=[
+            "restic forgets by job tag and exact tag list: these snapshots then count under another job's retention.",
+            *forget_effects(ordered, whose),
+        ],
+        items=snapshot_items(ordered, listed),
+    )
+
+
+async def _ask_tag_snapshots(
+    ctx: Ctx,
+    repository_id: str,
+    snapshot_ids: list[str],
+    add_tags: list[str] | None,
+    remove_tags: list[str] | None,
+    set_tags: list[str] | None,
+    confirm_token: str | None,
+) -> Gate | Elicit[Approval]:
+    arguments = {
+        "repository_id": repository_id,
+        "snapshot_ids": snapshot_ids,
+        "add_tags": add_tags,
+        "remove_tags": remove_tags,
+        "set_tags": set_tags,
+    }
+    try:
+        changes = _tag_changes(add_tags, remove_tags, set_tags)
+        shown = await _tagging_preview(client_of(ctx), repository_id, snapshot_ids, changes)
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool="tag_snapshots", status="refused", message=str(exc))
+    if shown is None:
+        return harmless("tag_snapshots")
+    if (why := full_needed(ctx, "this tagging", shown)) is not None:
+        return Gate(tool="tag_snapshots", status="refused", message=why)
+
+    async def preview() -> Preview:
+        return shown
+
+    return await gate(ctx, tool="tag_snapshots", arguments=arguments, token=confirm_token, preview=preview)
+
+
+@tool(toolset="snapshots", title="Tag snapshots", level="operate", idempotent=False)
+async def tag_snapshots(
+    ctx: Ctx,
+    repository_id: RepoArg,
+    snapshot_ids: SnapshotIdsArg,
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_tag_snapshots)],
+    add_tags: TagsArg = None,
+    remove_tags: TagsArg = None,
+    set_tags: Annotated[list[str] | None, Field(description="Replace all tags with these")] = None,
+    wait_seconds: WaitSecondsArg = None,
+    confirm_token: Annotated[str | None, Field(description="For tagging that makes retention forget")] = None,
+) -> TagResult:
+    """Add, remove or set snapshot tags. Tagged snapshots get NEW ids: the result maps old to new."""
+    wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
+    add, remove, replace_all = _tag_changes(add_tags, remove_tags, set_tags)
+    decision = settle(answer, "tag_snapshots")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return TagResult(
+            id="none",
+            kind="tagSnapshots",
+            status="not_started",
+            outcome=stop.outcome,
+            next_step=stop.message,
+            preview=stop.preview,
+            confirm_token=stop.confirm_token,
+            expires_at=stop.expires_at,
+        )
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
     before = await client.list_snapshots(repo.shortId)
@@ -642,7 +793,8 @@ async def apply_retention(
         return stop
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
-    rid = await _job_repository(client, job)
+    rid = await job_repository(client, job)
+    before = [s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags] if rid else []
     try:
         started = await client.run_forget(job.shortId)
     except Conflict as exc:
@@ -650,50 +802,55 @@ async def apply_retention(
             client, exc, f"Retention for job {job.name!r} ({job.shortId})", "forget", "backup_schedule", job.shortId
         ) from None
     outcome, final = await _run_task(ctx, started, "forget", {job.shortId: job.name}, wait, wait_seconds)
-    planned = [i.id for i in decision.preview.items] if decision.preview else []
     if final is None or outcome.outcome != "success":
         message = _unfinished(f"Retention for backup job {job.name!r}", outcome)
         return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
-    remaining = {s.short_id for s in await client.list_snapshots(rid, backup_job_id=job.shortId)} if rid else set()
-    gone = [sid for sid in planned if sid not in remaining]
+    # What happened is read from the repository afterwards, not taken from the preview.
+    remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
+    gone = [sid for sid in before if sid not in remaining]
+    planned = [i.id for i in decision.preview.items] if decision.preview else []
     message = (
         f"Retention applied to backup job {job.name!r}: {len(gone)} snapshot(s) forgotten and pruned"
         + (f" ({', '.join(gone)})" if gone else "")
         + f"; {len(remaining)} kept."
     )
+    if sorted(gone) != sorted(planned):
+        message += f" The preview had named {len(planned)} ({', '.join(planned) or 'none'})."
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
 
 
-async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview | None:
+async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview:
     job = await client.get_backup_job(job_id)
-    policy = job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else {}
-    policy = {k: v for k, v in policy.items() if v not in (None, "", 0)}
-    if not policy:
+    policy = policy_of(job)
+    if policy is None or policy.empty():
         raise ToolFailure(
             f"Backup job {job.name!r} ({job.shortId}) has no retention policy, so there is nothing to apply."
         )
-    rid = await _job_repository(client, job)
+    rid = await job_repository(client, job)
     if rid is None:
         raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows.")
-    # With backupId, Zerobyte computes retentionCategories by a `forget --dry-run`: an empty list means
-    # that snapshot is the one forget removes (API.md §2.2).
-    snaps = sorted(await client.list_snapshots(rid, backup_job_id=job.shortId), key=lambda s: s.time)
-    going = [s for s in snaps if not s.retentionCategories]
+    # Computed by us from the policy and the live list: Zerobyte's cached retentionCategories are stale
+    # after a policy change, and a preview that misses a snapshot would let it go unconfirmed.
+    listed = await client.list_snapshots(rid)
+    mine = [s for s in snaps(listed) if job.shortId in s.tags]
+    going = forget_plan(mine, policy, tag=job.shortId, now_ms=now_ms())
     if not going:
-        return None
-    rules = ", ".join(f"{k}={v}" for k, v in sorted(policy.items()))
+        raise ToolFailure(
+            f"Nothing to forget: the retention of backup job {job.name!r} ({job.shortId}) keeps all {len(mine)} of "
+            f"its snapshots ({policy}). Nothing was changed."
+        )
     effects = [
-        f"Forgets {len(going)} of {len(snaps)} snapshots and prunes data only they use; "
-        f"{len(snaps) - len(going)} are kept ({rules}).",
+        f"Forgets {len(going)} of {len(mine)} snapshots and prunes data only they use; "
+        f"{len(mine) - len(going)} are kept ({policy}).",
         "Forgotten snapshots cannot be restored afterwards.",
     ]
-    if len(going) == len(snaps):
-        effects.append("Warning: Zerobyte marks EVERY snapshot of this job for removal.")
+    if len(going) == len(mine):
+        effects.append("Warning: EVERY snapshot of this job would be removed.")
     repo = _repo_label(rid, job.repository)
     return Preview(
         action=f"Apply retention of backup job {job.name!r} ({job.shortId}) to repository {repo}",
         effects=effects,
-        items=[_snapshot_item(s, {job.shortId: job}) for s in going],
+        items=snapshot_items(going, listed, note=f"job {job.name}"),
     )
 
 
@@ -1069,11 +1226,14 @@ def _snapshot_item(s: Snapshot, jobs: dict[str, BackupJob] | None = None) -> Pre
     )
 
 
-async def _jobs_by_tag(client: ZerobyteClient) -> dict[str, BackupJob]:
-    """Backup jobs by the tag their snapshots carry (the job's short id); {} if the list fails."""
+async def _jobs_by_tag(client: ZerobyteClient, *, strict: bool = False) -> dict[str, BackupJob]:
+    """Backup jobs by the tag their snapshots carry (the job's short id); {} if the list fails (unless strict:
+    a gate must not conclude "no job is affected" from a failed list)."""
     try:
         return {j.shortId: j for j in await client.list_backup_jobs()}
     except ZerobyteError:
+        if strict:
+            raise
         return {}
 
 
@@ -1106,18 +1266,6 @@ def _tags(argument: str, values: list[str] | None) -> list[str] | None:
         if text not in clean:
             clean.append(text)
     return clean
-
-
-async def _job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
-    if job.repository is not None:
-        return job.repository.shortId
-    if job.repositoryId is None:
-        return None
-    # Job rows name their repository by UUID (API.md §4); snapshot routes take short ids.
-    for repo in await client.list_repositories():
-        if job.repositoryId in (repo.id, repo.shortId):
-            return repo.shortId
-    return None
 
 
 def _uses_repository(job: BackupJob, repo: Repository) -> bool:

@@ -98,8 +98,8 @@ WRITES: dict[str, set[str]] = {
     "tag_snapshots": {"POST /repositories/{shortId}/snapshots/tag"},
     "restore": {"POST /repositories/{shortId}/restore"},
 }
-# apply_retention asks for no confirmation when its preview finds nothing to forget (confirm.gate "not_needed").
-UNCONFIRMED_WRITES: dict[str, set[str]] = {"apply_retention": {"POST /backups/{shortId}/forget"}}
+# The gate fails closed: no destructive tool writes without a valid token, whatever its preview found.
+UNCONFIRMED_WRITES: dict[str, set[str]] = {}
 FORBIDDEN_PATH = re.compile(r"^/api/v1/auth/|/system/restic-password|^/api/auth/")
 ZEROBYTE_IDS = {
     "volume_id",

@@ -1,0 +1,92 @@
+"""What Zerobyte's retention will forget, from the real snapshot list, for the tools that can trigger it.
+
+Retention is destructive even when no tool says "delete": Zerobyte forgets by the job's policy after
+every backup, so tightening a policy or tagging snapshots into a job's group destroys snapshots at the
+next run. The keep rules are in :mod:`mcp_server.retention`; this module feeds them Zerobyte's objects
+and turns the answer into confirmation previews and refusals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+from ..confirm import Preview, PreviewItem
+from ..output import iso_from_ms
+from ..retention import Policy, Snap
+from ..zerobyte import ZerobyteClient
+from ..zerobyte.models import BackupJob, Snapshot
+from .base import Ctx, ToolFailure, app_of
+
+__all__ = [
+    "forget_effects",
+    "full_needed",
+    "job_repository",
+    "now_ms",
+    "policy_of",
+    "snaps",
+    "snapshot_items",
+]
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+def snaps(snapshots: Iterable[Snapshot]) -> list[Snap]:
+    return [Snap(id=s.short_id, time_ms=s.time, tags=tuple(s.tags)) for s in snapshots]
+
+
+def policy_of(job: BackupJob) -> Policy | None:
+    """The job's policy as restic reads it; a refusal when we cannot read it (a gate must not guess)."""
+    raw = job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else None
+    try:
+        return Policy.from_zerobyte(raw)
+    except ValueError as exc:
+        raise ToolFailure(
+            f"Backup job {job.name!r} ({job.shortId}) has a retention policy this server cannot evaluate ({exc}); "
+            "nothing was changed."
+        ) from None
+
+
+def snapshot_items(going: Sequence[Snap], listed: Iterable[Snapshot], note: str | None = None) -> list[PreviewItem]:
+    by_id = {s.short_id: s for s in listed}
+    items = []
+    for s in going:
+        full = by_id.get(s.id)
+        size = int(full.size) if full is not None and full.size is not None else None
+        items.append(PreviewItem(kind="snapshot", id=s.id, time=iso_from_ms(s.time_ms), size=size, note=note))
+    return items
+
+
+def forget_effects(going: Sequence[Snap], whose: Sequence[str]) -> list[str]:
+    """What the human must know: how many existing snapshots go, when, by whose retention."""
+    return [
+        f"The retention of {' and '.join(whose)} then forgets and prunes {len(going)} existing snapshot(s) "
+        "(at the next backup, or at once by apply_retention); they cannot be restored afterwards.",
+    ]
+
+
+async def job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
+    """The short id of the job's repository (job rows may name it by UUID, API.md §4)."""
+    if job.repository is not None:
+        return job.repository.shortId
+    if job.repositoryId is None:
+        return None
+    for repo in await client.list_repositories():
+        if job.repositoryId in (repo.id, repo.shortId):
+            return repo.shortId
+    return None
+
+
+def full_needed(ctx: Ctx, what: str, preview: Preview) -> str | None:
+    """The refusal for an operate-level server asked for a change that makes Zerobyte forget snapshots."""
+    if app_of(ctx).settings.access == "full":
+        return None
+    ids = ", ".join(i.id for i in preview.items[:10]) + (" …" if len(preview.items) > 10 else "")
+    return (
+        f"Refused: {what} would make Zerobyte's retention forget {len(preview.items)} existing snapshot(s) "
+        f"({ids}). That is destructive, so it needs access level full with the user's confirmation; this "
+        f"server runs at {app_of(ctx).settings.access}. Nothing was changed. Ask the user to make the change "
+        "in Zerobyte's web UI, or to run zerobyte-mcp with --access full."
+    )

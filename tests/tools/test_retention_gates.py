@@ -1,0 +1,110 @@
+"""Changes that make Zerobyte's retention forget snapshots are destructive: full level, confirmed, previewed by us.
+
+photos-daily keeps the last 2 of its 4 snapshots (seed_world). The real-server twins of these stories,
+where Zerobyte's own forget is the judge, are in tests/real/test_safety_retention.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mcp_server.simulator import Simulator, SimulatorServer
+from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
+
+pytestmark = pytest.mark.anyio
+
+
+def policy(sim: Simulator, short_id: str) -> Any:
+    return next(s for s in sim.schedules.values() if s["shortId"] == short_id).get("retentionPolicy")
+
+
+async def test_tightening_retention_at_operate_is_refused_naming_the_level_and_the_snapshots(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        tighter = await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 1"})
+        looser = data(await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 3"}))
+        other = data(await client.call_tool("update_backup_job", {"job_id": world.job, "name": "photos-2"}))
+    assert tighter.is_error and "needs access level full" in text(tighter)
+    # keepLast 2 -> 1 loses the second newest now and the newest at the next backup.
+    assert world.snapshots[2] in text(tighter) and world.snapshots[3] in text(tighter)
+    assert world.snapshots[0] not in text(tighter)  # going anyway under the current policy
+    assert looser["outcome"] == "updated" and other["outcome"] == "updated"
+    assert policy(sim, world.job) == {"keepLast": 3}
+    assert [w for w in writes(sim) if w.startswith("PATCH")] == [f"PATCH /api/v1/backups/{world.job}"] * 2
+
+
+async def test_tightening_retention_at_full_previews_our_computation_and_acts_only_on_the_token(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era) as client:
+        first = data(await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 1"}))
+        assert writes(sim) == []
+        done = data(
+            await client.call_tool(
+                "update_backup_job",
+                {"job_id": world.job, "retention": "last 1", "confirm_token": first["confirm_token"]},
+            )
+        )
+    assert first["outcome"] == "confirmation_required"
+    assert [i["id"] for i in first["preview"]["items"]] == world.snapshots[2:]
+    assert "from last 2 to last 1" in first["preview"]["action"]
+    assert done["outcome"] == "updated" and policy(sim, world.job) == {"keepLast": 1}
+
+
+async def test_a_user_who_declines_a_tighter_retention_keeps_the_old_one(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    seen: list[str] = []
+    async with connect(sim_server, era, elicit=answering("decline", seen=seen)) as client:
+        result = data(await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 1"}))
+    assert result["outcome"] == "declined" and "Nothing was changed" in result["message"]
+    assert seen and "forgets and prunes" in seen[0]
+    assert policy(sim, world.job) == {"keepLast": 2} and writes(sim) == []
+
+
+async def test_tagging_a_snapshot_into_another_jobs_group_is_refused_at_operate(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    # docs-daily gets a policy; a newer photos snapshot moved into its group would displace its own one.
+    sim_job = next(s for s in sim.schedules.values() if s["shortId"] == world.docs_job)
+    sim_job["retentionPolicy"] = {"keepLast": 1}
+    offsite_snap = sim.add_snapshot(world.offsite, job=world.job, time_ms=sim.now_ms())
+    async with connect(sim_server, era, access="operate") as client:
+        moved = await client.call_tool(
+            "tag_snapshots",
+            {"repository_id": world.offsite, "snapshot_ids": [offsite_snap["short_id"]], "set_tags": [world.docs_job]},
+        )
+        joined = data(
+            await client.call_tool(
+                "tag_snapshots",
+                {"repository_id": world.repo, "snapshot_ids": [world.snapshots[0]], "add_tags": ["keep"]},
+            )
+        )
+    assert moved.is_error and "needs access level full" in text(moved) and "this tagging" in text(moved)
+    assert joined["outcome"] == "success"  # a tag no job uses: nothing is forgotten
+    assert [w for w in writes(sim) if "tag" in w] == [f"POST /api/v1/repositories/{world.repo}/snapshots/tag"]
+
+
+async def test_tagging_into_another_jobs_group_at_full_needs_the_token(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    sim_job = next(s for s in sim.schedules.values() if s["shortId"] == world.docs_job)
+    sim_job["retentionPolicy"] = {"keepLast": 1}
+    newer = sim.add_snapshot(world.offsite, job=world.job, time_ms=sim.now_ms())
+    args = {"repository_id": world.offsite, "snapshot_ids": [newer["short_id"]], "set_tags": [world.docs_job]}
+    async with connect(sim_server, era) as client:
+        first = data(await client.call_tool("tag_snapshots", args))
+        assert writes(sim) == []
+        done = data(await client.call_tool("tag_snapshots", {**args, "confirm_token": first["confirm_token"]}))
+    assert first["outcome"] == "confirmation_required"
+    assert "docs-daily" in " ".join(first["preview"]["effects"])
+    assert len(first["preview"]["items"]) == 2  # docs' own snapshot now, the moved one at the next backup
+    assert done["outcome"] == "success" and done["retagged"][0]["tags"] == [world.docs_job]
