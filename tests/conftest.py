@@ -1,7 +1,8 @@
 """Shared fixtures: a Zerobyte simulator on loopback, settings pointing at it, and MCP clients on both eras.
 
 Every test that talks to "Zerobyte" talks to the simulator over real HTTP; every test of a tool goes
-through the SDK's real in-memory ``Client`` on both protocol eras (handshake ``legacy`` and 2026 ``auto``).
+through the SDK's real in-memory ``Client``: on the handshake era (``legacy``), and also on the 2026 era
+(``auto``) where the eras differ (tests marked ``both_eras``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mcp_server.simulator import Simulator, SimulatorServer
 TEST_KEY = "zb_test_key_0123456789"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "zerobyte"
 ERAS = ["legacy", "auto"]
+DEFAULT_ERA = "legacy"
 
 
 def make_settings(url: str, **changes: Any) -> Settings:
@@ -58,10 +60,18 @@ def settings(sim_server: SimulatorServer) -> Settings:
     return make_settings(sim_server.url)
 
 
-@pytest.fixture(params=ERAS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Both protocol eras only where they differ (tests marked ``both_eras``): handshake, elicitation,
+    progress, cancellation and protocol errors. A tool's own behaviour is the same on either era."""
+    if "era" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_eras"):
+        metafunc.parametrize("era", ERAS, indirect=True)
+
+
+@pytest.fixture
 def era(request: pytest.FixtureRequest) -> str:
-    """The MCP protocol era: 'legacy' (initialize handshake) or 'auto' (2026-07-28, discover)."""
-    value: str = request.param
+    """The MCP protocol era: 'legacy' (initialize handshake, what most clients speak today) unless the test
+    is marked ``both_eras``, then also 'auto' (2026-07-28, discover)."""
+    value: str = getattr(request, "param", DEFAULT_ERA)
     return value
 
 

@@ -16,7 +16,7 @@ from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.tools import operations
 from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 
 
 async def test_a_client_with_elicitation_is_asked_naming_the_object_and_its_cascade(

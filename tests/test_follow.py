@@ -17,7 +17,7 @@ from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.zerobyte.models import Task
 from tests.tools.test_operations import connect, data, seed_world, text
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 
 
 async def test_progress_notifications_arrive_during_a_backup_and_the_summary_is_right(

@@ -31,7 +31,7 @@ from mcp_server.simulator import Simulator
 from mcp_server.zerobyte import ZerobyteClient
 from tests.conftest import TEST_KEY, make_settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 
 TOKEN = "test-token-0123456789abcdef"
 INITIALIZE = {

@@ -113,6 +113,7 @@ async def test_backup_job_template_reads_one_job(sim: Simulator, mcp: Client) ->
     assert "already locked" in json.dumps(job)
 
 
+@pytest.mark.both_eras  # a protocol error (JSON-RPC), not a tool result
 @pytest.mark.parametrize(
     "uri",
     [

@@ -12,7 +12,7 @@ from mcp_server.server import INSTRUCTIONS, create_server
 from mcp_server.simulator import Simulator, SimulatorServer
 from tests.conftest import TEST_KEY, make_settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 
 
 def _text(result: object) -> str:

@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp_server.simulator import Simulator, SimulatorServer
 from tests.conftest import TEST_KEY
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.both_eras]
 
 
 def stdio_params(url: str, tmp_path: Path, *extra_args: str, **extra_env: str) -> StdioServerParameters:

@@ -531,6 +531,7 @@ async def test_which_backups_havent_run_in_48_hours(sim: Simulator, sim_server: 
 # --- story 7: run now and watch ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_eras  # progress or elicitation
 async def test_back_up_nextcloud_now_before_i_upgrade_and_tell_me_when_its_done(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
@@ -758,6 +759,7 @@ async def test_delete_the_snapshots_from_the_week_the_disk_was_full_but_keep_the
     assert set(world["others"]) <= {s["id"] for s in everything["snapshots"]}
 
 
+@pytest.mark.both_eras  # progress or elicitation
 async def test_delete_the_snapshots_of_that_week_after_the_user_confirms_the_exact_list(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
@@ -1126,6 +1128,7 @@ async def test_refresh_the_size_numbers_of_my_repository(sim: Simulator, sim_ser
     assert refreshed["repository"]["stored_bytes"] == sim.compute_stats(row)["total_size"]
 
 
+@pytest.mark.both_eras  # progress or elicitation
 async def test_apply_my_retention_policy_now(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
     vol = sim.add_volume("data", path="/srv/data", files={"db.sqlite": 4_000_000})
     repo = sim.add_repository("local-nas", config={"path": "/mnt/nas/restic"})

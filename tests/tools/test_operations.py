@@ -431,6 +431,7 @@ async def test_restore_in_place_needs_confirmation_and_then_restores_to_the_orig
     assert "targetPath" not in body and body["overwrite"] == "always"
 
 
+@pytest.mark.both_eras  # refused with an elicitation-capable client
 async def test_restore_in_place_with_a_target_still_needs_an_allowed_root(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
