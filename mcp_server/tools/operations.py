@@ -34,7 +34,7 @@ from ..legacy import (
     run_legacy_backup,
     start_backup_task,
 )
-from ..output import iso_from_ms
+from ..output import human_bytes, iso_from_ms
 from ..retention import Snap, forget_plan, newly_forgotten
 from ..task_views import resource_names, task_progress
 from ..zerobyte import ZerobyteClient, ZerobyteError
@@ -100,7 +100,8 @@ class TaskActionResult(ActionResult):
 
 
 class RestoreResult(TaskActionResult):
-    landed: list[str] = Field(default_factory=list, description="Where the files land")
+    landed: list[str] = Field(default_factory=list, description="What was written, and where")
+    not_restored: list[str] = Field(default_factory=list, description="What was left as it was, and why")
 
 
 class Retagged(BaseModel):
@@ -699,12 +700,26 @@ async def _path_kind(
 
 
 def _landing(paths: list[str], kind: str, target: str | None) -> list[str]:
-    """Where each path lands: a file in the target folder; a folder's CONTENTS in the target."""
+    """Where each path lands, one line per path (see ``_destinations``)."""
     if target is None:
         return [f"{p} (original location)" for p in paths]
-    if kind == "file":
-        return [f"{p} -> {posixpath.join(target, posixpath.basename(p))}" for p in paths]
-    return [f"contents of {p}/ -> {target}/" for p in paths]
+    return [
+        f"{p} -> {dest}" if kind == "file" else f"contents of {p.rstrip('/')}/ -> {dest.rstrip('/')}/"
+        for p, dest in zip(paths, _destinations(paths, kind, target), strict=True)
+    ]
+
+
+def _destinations(paths: list[str], kind: str, target: str | None) -> list[str]:
+    """Where Zerobyte puts each path: below the target, relative to the paths' common folder.
+
+    One file lands directly in the target; one folder's CONTENTS do; several paths keep their layout below
+    their common folder (``/a/x.txt`` and ``/a/b/y.txt`` into ``/t`` give ``/t/x.txt`` and ``/t/b/y.txt``)."""
+    if target is None:
+        return list(paths)
+    if len(paths) == 1:
+        return [posixpath.join(target, posixpath.basename(paths[0])) if kind == "file" else target]
+    ancestor = posixpath.commonpath(paths)
+    return [posixpath.join(target, posixpath.relpath(p, ancestor)) for p in paths]
 
 
 def _restore_body(snapshot_id: str, paths: list[str], kind: str, target: str | None, overwrite: str) -> dict[str, Any]:
@@ -754,15 +769,70 @@ async def _do_restore(
         message = f"Restore of snapshot {snap.short_id} into {where} started; Zerobyte v0.40 cannot report its end."
         return RestoreResult(outcome="running", message=message, task=view, landed=landed)
     outcome, final = await _run_task(ctx, started, "restore", {repo.shortId: repo.name}, wait, wait_seconds)
-    if final is None:
-        message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
-    elif outcome.outcome == "success":
-        counts = outcome.result
-        files = f"{counts.files_restored} file(s)" if counts and counts.files_restored is not None else "Files"
-        message = f"{files} restored from snapshot {snap.short_id} into {where}."
-    else:
-        message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
+    if final is not None and outcome.outcome == "success":
+        return _restore_report(outcome, snap, body, landed)
+    message = _unfinished(f"Restore of snapshot {snap.short_id} into {where}", outcome)
     return RestoreResult(outcome=outcome.outcome, message=message, task=outcome, landed=landed)
+
+
+def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], planned: list[str]) -> RestoreResult:
+    """What a finished restore really wrote, from restic's summary.
+
+    restic leaves existing files alone (overwrite=never, or identical content) and says so only in its
+    counters: a restore over an existing file ends "succeeded" with 0 files restored. Its ``files_restored``
+    also counts the folders it created, so for folders the answer speaks of bytes and skipped files only."""
+    target = body.get("targetPath")
+    where = target or "the original location"
+    kind, overwrite = body["selectedItemKind"], body.get("overwrite") or "always"
+    counts = outcome.result
+    head = f"from snapshot {snap.short_id} into {where}"
+    if counts is None or counts.files_restored is None:
+        return RestoreResult(outcome="success", message=f"Restored {head}.", task=outcome, landed=planned)
+    skipped = counts.files_skipped or 0
+    if kind == "file":
+        written: int | None = 0 if counts.files_restored == 0 else max(0, len(planned) - skipped)
+        kept = len(planned) - (written or 0)
+        nothing = written == 0
+    else:
+        written = None  # restic's count mixes files and folders; a folder restore reports bytes instead
+        nothing = counts.files_restored == 0 or (skipped > 0 and not counts.bytes_restored)
+        kept = skipped
+    counts.files_restored, counts.files_skipped = written, kept or None
+    state, advice = {
+        "never": ("already exists", "; restore into a new folder (a target_path that does not exist yet)"),
+        "if-newer": ("is not older than the snapshot's version", " (overwrite=if-newer keeps it)"),
+    }.get(overwrite, ("is already identical to the snapshot's version", ""))
+    if nothing:
+        places = ", ".join(_destinations(body["include"], kind, target))
+        message = f"Not restored: {state} at {places}{advice}. Nothing was written {head}."
+        lines = [f"{line}: {state}" for line in planned]
+        return RestoreResult(outcome="skipped", message=message, task=outcome, not_restored=lines)
+    size = f" ({_bytes(counts.bytes_restored)} written)"
+    if kept == 0:
+        amount = f"{written} file(s)" if written is not None else "the folder's contents"
+        message = f"Restored {amount} {head}{'' if written is not None else size}."
+        return RestoreResult(outcome="success", message=message, task=outcome, landed=planned)
+    amount = f"{written} of {len(planned)} files" if written is not None else "part of the folder"
+    message = (
+        f"Restored {amount} {head}{'' if written is not None else size}; {kept} file(s) not restored: "
+        f"{state} in {where}{advice}."
+    )
+    if kind == "file":
+        # restic does not say which of the files it kept, so none is claimed as written.
+        return RestoreResult(
+            outcome="partial", message=message, task=outcome, not_restored=[f"{kept} of: {', '.join(planned)}"]
+        )
+    return RestoreResult(
+        outcome="partial",
+        message=message,
+        task=outcome,
+        landed=[f"{line} (except {kept} existing file(s))" for line in planned],
+        not_restored=[f"{kept} file(s) in {where}: {state}"],
+    )
+
+
+def _bytes(value: int | None) -> str:
+    return human_bytes(value) or "0 B"
 
 
 # --- destructive: retention and snapshots ---------------------------------------------------------

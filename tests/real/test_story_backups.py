@@ -114,10 +114,76 @@ async def test_a_deleted_file_is_restored_into_a_new_folder(world: World) -> Non
             paths=[f"{world.source}/docs/old-plan.md"],
             target_path=str(target),
         )
+        both = await call(
+            client,
+            "restore",
+            repository_id=world.repository_id,
+            snapshot_id=world.first,
+            paths=[f"{world.source}/docs/report.txt", f"{world.source}/photos/cat.txt"],
+            target_path=str(world.restore_root / "two-folders"),
+        )
     assert answer["outcome"] == "success"
+    assert answer["landed"] == [f"{world.source}/docs/old-plan.md -> {target}/old-plan.md"]
     assert (target / "old-plan.md").read_text() == "# plan that will be deleted\n"
     assert sorted(p.name for p in target.iterdir()) == ["old-plan.md"]
     assert not (world.source / "docs/old-plan.md").exists()  # the original location was not touched
+    # Files from two folders keep their layout below the folder they share, as the answer says.
+    assert both["outcome"] == "success" and both["task"]["result"]["files_restored"] == 2
+    landed = {line.split(" -> ")[1] for line in both["landed"]}
+    on_disk = {str(p) for p in (world.restore_root / "two-folders").rglob("*") if p.is_file()}
+    assert (
+        landed
+        == on_disk
+        == {
+            f"{world.restore_root}/two-folders/docs/report.txt",
+            f"{world.restore_root}/two-folders/photos/cat.txt",
+        }
+    )
+
+
+async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: World) -> None:
+    target = world.restore_root / "existing-file"
+    target.mkdir()
+    (target / "report.txt").write_text("my local edits\n")
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
+        answer = await call(
+            client,
+            "restore",
+            repository_id=world.repository_id,
+            snapshot_id=world.first,
+            paths=[f"{world.source}/docs/report.txt"],
+            target_path=str(target),
+        )
+    assert answer["outcome"] == "skipped"
+    assert answer["message"].startswith(
+        f"Not restored: already exists at {target}/report.txt; restore into a new folder"
+    )
+    assert answer.get("landed", []) == []  # nothing is claimed as written
+    assert answer["not_restored"] == [f"{world.source}/docs/report.txt -> {target}/report.txt: already exists"]
+    assert (target / "report.txt").read_text() == "my local edits\n"
+    assert sorted(p.name for p in target.iterdir()) == ["report.txt"]
+
+
+async def test_a_folder_restored_over_some_existing_files_is_partial(world: World) -> None:
+    target = world.restore_root / "half-there"
+    target.mkdir()
+    (target / "report.txt").write_text("mine\n")
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
+        answer = await call(
+            client,
+            "restore",
+            repository_id=world.repository_id,
+            snapshot_id=world.second,
+            paths=[f"{world.source}/docs"],
+            target_path=str(target),
+        )
+    assert answer["outcome"] == "partial"
+    assert f"1 file(s) not restored: already exists in {target}; restore into a new folder" in answer["message"]
+    assert answer["task"]["result"]["files_skipped"] == 1
+    assert "files_restored" not in answer["task"]["result"]  # restic's count includes folders
+    assert (target / "report.txt").read_text() == "mine\n"
+    assert (target / "new-plan.md").read_text() == "# the new plan\n"
+    assert (target / "budget 2026.csv").read_text() == "item,amount\nrent,1000\n"
 
 
 async def test_a_restore_outside_the_allowed_folders_is_refused_and_sends_nothing(world: World) -> None:
