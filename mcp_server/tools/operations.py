@@ -804,8 +804,12 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
     }.get(overwrite, ("is already identical to the snapshot's version", ""))
     if nothing:
         places = ", ".join(_destinations(body["include"], kind, target))
-        message = f"Not restored: {state} at {places}{advice}. Nothing was written {head}."
         lines = [f"{line}: {state}" for line in planned]
+        if overwrite in ("always", "if-changed"):
+            # Identical content is what the restore asked for: done, with nothing to write.
+            message = f"Nothing to write: {places} {state} ({head})."
+            return RestoreResult(outcome="success", message=message, task=outcome, not_restored=lines)
+        message = f"Not restored: {state} at {places}{advice}. Nothing was written {head}."
         return RestoreResult(outcome="skipped", message=message, task=outcome, not_restored=lines)
     size = f" ({_bytes(counts.bytes_restored)} written)"
     if kept == 0:

@@ -429,7 +429,11 @@ async def test_restore_in_place_needs_confirmation_and_then_restores_to_the_orig
     assert (
         "original location" in preview["preview"]["action"] and "overwrite=always" in preview["preview"]["effects"][0]
     )
-    assert done["outcome"] == "success" and done["landed"] == ["/srv/photos/n.txt (original location)"]
+    # The file there still has the snapshot's content: restic writes nothing and the answer says so.
+    assert done["outcome"] == "success" and "already identical" in done["message"]
+    assert done["not_restored"] == [
+        "/srv/photos/n.txt (original location): is already identical to the snapshot's version"
+    ]
     (body,) = [r.body for r in sim.requests if r.path.endswith("/restore")]
     assert "targetPath" not in body and body["overwrite"] == "always"
 
