@@ -9,33 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import Client
 
-from mcp_server.config import Secret, Settings
+from mcp_server.config import Settings
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
+from tests.helpers import TEST_KEY, make_settings
 
-TEST_KEY = "zb_test_key_0123456789"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "zerobyte"
 ERAS = ["legacy", "auto"]
 DEFAULT_ERA = "legacy"
-
-
-def make_settings(url: str, **changes: Any) -> Settings:
-    """Settings for a test: the simulator's URL and key, fast timeouts, anything else overridden."""
-    base = Settings(
-        url=url,
-        api_key=Secret(TEST_KEY),
-        connect_timeout=2.0,
-        read_timeout=10.0,
-        heavy_timeout=10.0,
-        log_level="WARNING",
-    )
-    return replace(base, **changes)
 
 
 @pytest.fixture
@@ -77,7 +61,7 @@ def era(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
-    """An MCP client connected in memory to a read-only server over the simulator, on both eras."""
+    """An MCP client connected in memory to a read-only server over the simulator, on the test's era."""
     async with Client(create_server(settings), mode=era) as client:
         yield client
 
@@ -87,10 +71,3 @@ async def operate_mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
     """Like ``mcp``, on a server at access level ``operate`` (tools that only serve writes appear there)."""
     async with Client(create_server(replace(settings, access="operate")), mode=era) as client:
         yield client
-
-
-def shared_dir() -> Path:
-    """The recorded real Zerobyte contract; skips the calling test when it is absent."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: the recorded Zerobyte samples are needed for this contract test")
-    return SHARED

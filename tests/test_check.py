@@ -11,7 +11,7 @@ from pathlib import Path
 from mcp_server.check import run_check
 from mcp_server.config import Secret
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 
 def test_check_reports_reachability_key_capabilities_and_tools(sim_server: SimulatorServer) -> None:

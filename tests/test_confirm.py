@@ -14,7 +14,7 @@ from mcp_server import tokens
 from mcp_server.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.tools import operations
-from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
+from tests.helpers import answering, connect, data, seed_world, text, writes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 

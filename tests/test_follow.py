@@ -15,7 +15,7 @@ import pytest
 from mcp_server.follow import progress_message
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.zerobyte.models import Task
-from tests.tools.test_operations import connect, data, seed_world, text
+from tests.helpers import connect, data, seed_world, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 

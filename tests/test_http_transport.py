@@ -7,21 +7,14 @@ streamable HTTP client (both protocol eras) or plain HTTP where the status code 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-import uvicorn
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from starlette.applications import Starlette
 
 from mcp_server.config import Secret, Settings
@@ -29,11 +22,10 @@ from mcp_server.http_app import HttpSetupError, build_http_app
 from mcp_server.server import create_server, make_client
 from mcp_server.simulator import Simulator
 from mcp_server.zerobyte import ZerobyteClient
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, TOKEN, make_settings, mcp_client, serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 
-TOKEN = "test-token-0123456789abcdef"
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -41,37 +33,6 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
 }
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
-@asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """Serve ``app`` on a free loopback port for the duration; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    # Listening before uvicorn starts: early connections wait in the backlog, so no start-up polling is needed.
-    sock.listen(128)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level=None, lifespan="on", timeout_graceful_shutdown=1)
-    )
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve, [sock])
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-    sock.close()
-
-
-@asynccontextmanager
-async def mcp_client(url: str, era: str, token: str | None = TOKEN) -> AsyncIterator[Client]:
-    """The SDK's streamable HTTP client on ``era``, sending the bearer token when given."""
-    headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with (
-        create_mcp_http_client(headers=headers) as http,
-        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=era) as client,
-    ):
-        yield client
 
 
 def seeded(sim: Simulator) -> None:

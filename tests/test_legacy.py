@@ -18,7 +18,7 @@ from mcp_server.config import Settings
 from mcp_server.legacy import LegacyProgress, follow_legacy_backup, run_legacy_backup
 from mcp_server.server import create_server, make_client
 from mcp_server.simulator import Simulator, SimulatorServer, seed_demo
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 # Read tools that cannot work without a route v0.41 lacks; each must say so instead of failing obscurely.
 LEGACY_GAPS = {"task_history": "no task history"}

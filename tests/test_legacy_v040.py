@@ -20,7 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from mcp_server.check import run_check
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 pytestmark = pytest.mark.anyio
 

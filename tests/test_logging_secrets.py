@@ -24,8 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY
-from tests.test_stdio_e2e import stdio_params
+from tests.helpers import TEST_KEY, stdio_params
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from mcp_server import tools
 from mcp_server.cli import _parser
 from mcp_server.tools.base import REGISTRY
-from tests.test_tool_catalogue import BUDGETS
+from tests.helpers import BUDGETS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 SECTIONS = {"read": "**Read (every access level)**", "operate": "**Operate", "full": "**Destructive"}

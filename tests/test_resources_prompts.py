@@ -13,7 +13,7 @@ from mcp.types import INVALID_PARAMS, TextContent, TextResourceContents
 from mcp_server.prompts import PROMPTS
 from mcp_server.server import create_server, exposed_tools
 from mcp_server.simulator import Simulator
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 pytestmark = pytest.mark.anyio
 

@@ -26,7 +26,7 @@ from mcp_server.context import Ctx
 from mcp_server.output import outline_schema
 from mcp_server.server import create_server
 from mcp_server.tools.base import REGISTRY, ToolSpec
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ from mcp.types import TextContent
 
 from mcp_server.server import INSTRUCTIONS, create_server
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
 

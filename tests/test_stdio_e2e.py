@@ -16,25 +16,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY
+from tests.helpers import TEST_KEY, stdio_params
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.both_eras]
-
-
-def stdio_params(url: str, tmp_path: Path, *extra_args: str, **extra_env: str) -> StdioServerParameters:
-    key_file = tmp_path / "api-key"
-    key_file.write_text(TEST_KEY + "\n")
-    key_file.chmod(0o600)
-    env = {
-        "ZEROBYTE_URL": url,
-        "ZEROBYTE_API_KEY_FILE": str(key_file),
-        "XDG_CONFIG_HOME": str(tmp_path),  # never pick up a developer's own config.toml
-        "ZEROBYTE_MCP_LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
-    return StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_server", *extra_args], env=env, cwd=str(tmp_path)
-    )
 
 
 async def test_the_stdio_server_lists_tools_and_answers_list_volumes_on_both_eras(

@@ -13,12 +13,9 @@ import pytest
 from mcp import Client
 
 from mcp_server.server import create_server
-from tests.conftest import make_settings
+from tests.helpers import BUDGETS, make_settings
 
 pytestmark = pytest.mark.anyio
-
-# tokens (JSON characters / 4) of the whole tools/list answer, per access level
-BUDGETS = {"read-only": 3500, "operate": 8000, "full": 10000}
 
 
 async def _tools(access: str, era: str = "legacy") -> list[dict[str, Any]]:

@@ -69,7 +69,7 @@ from mcp_server.server import create_server
 from mcp_server.simulator import Node, Simulator, SimulatorServer, seed_demo
 from mcp_server.simulator.files import TreeSpec
 from mcp_server.simulator.state import DEFAULT_LOCK_ERROR, DEFAULT_WARNING_DETAILS
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 pytestmark = pytest.mark.anyio
 

@@ -28,7 +28,7 @@ from mcp_server.zerobyte import (
     ZerobyteError,
 )
 from mcp_server.zerobyte.models import Task, TaskStarted
-from tests.conftest import SHARED, TEST_KEY, shared_dir
+from tests.helpers import SHARED, TEST_KEY, shared_dir
 
 pytestmark = pytest.mark.anyio
 

@@ -27,8 +27,7 @@ from mcp.types import CallToolResult
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
 from mcp_server.simulator.api import API, ROUTES
-from tests.conftest import make_settings
-from tests.tools.test_operations import text
+from tests.helpers import make_settings, text
 
 OPAQUE = re.compile(r"^Error executing tool \w+\s*$")
 

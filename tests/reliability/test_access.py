@@ -16,8 +16,8 @@ from mcp.types import CallToolResult
 
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.tools import base as tool_base
+from tests.helpers import World, data, sample_arguments, seed_world, text, writes
 from tests.reliability.helpers import assert_actionable, connect
-from tests.tools.test_operations import World, _sample_arguments, data, seed_world, text, writes
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ async def test_a_tool_above_the_access_level_is_unknown_by_name_and_zerobyte_hea
     sim.requests.clear()
     async with connect(sim_server.url, era, access=access) as client:
         for name in hidden + lookalikes:
-            arguments = _sample_arguments(schemas.get(name.strip(), {"required": []}), world)
+            arguments = sample_arguments(schemas.get(name.strip(), {"required": []}), world)
             result = await client.call_tool(name, {**arguments, "confirm_token": "zbc1.9999999999.x.y"})
             assert result.is_error and "Unknown tool" in text(result), (name, text(result))
         listed = {t.name for t in (await client.list_tools()).tools}

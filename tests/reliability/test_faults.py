@@ -18,6 +18,7 @@ import pytest
 from mcp import Client
 
 from mcp_server.simulator import Simulator, SimulatorServer
+from tests.helpers import World, data, seed_world
 from tests.reliability.helpers import (
     assert_actionable,
     connect,
@@ -26,7 +27,6 @@ from tests.reliability.helpers import (
     sent,
     wait_until,
 )
-from tests.tools.test_operations import World, data, seed_world
 
 pytestmark = pytest.mark.anyio
 

@@ -27,8 +27,8 @@ from mcp import Client
 from mcp.types import CallToolResult, Tool
 
 from mcp_server.simulator import Simulator, SimulatorServer
+from tests.helpers import World, seed_world, text
 from tests.reliability.helpers import connect, problems_with, route_of
-from tests.tools.test_operations import World, seed_world, text
 
 EXAMPLES = int(os.environ.get("ZB_FUZZ_EXAMPLES", "40"))
 

@@ -14,10 +14,8 @@ import pytest
 from mcp import Client
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY
+from tests.helpers import TEST_KEY, data, seed_world, stdio_params
 from tests.reliability.helpers import assert_actionable, sent
-from tests.test_stdio_e2e import stdio_params
-from tests.tools.test_operations import data, seed_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -16,9 +16,7 @@ from mcp_server.config import Secret, Settings
 from mcp_server.http_app import build_http_app
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer, seed_demo
-from tests.conftest import make_settings
-from tests.test_http_transport import TOKEN, mcp_client, serving
-from tests.test_stdio_e2e import stdio_params
+from tests.helpers import TOKEN, make_settings, mcp_client, serving, stdio_params
 
 pytestmark = pytest.mark.anyio
 

@@ -20,8 +20,8 @@ from mcp import Client, MCPError
 from mcp.types import CallToolResult
 
 from mcp_server.simulator import Simulator, SimulatorServer
+from tests.helpers import World, seed_world, text
 from tests.reliability.helpers import assert_actionable, connect
-from tests.tools.test_operations import World, seed_world, text
 
 pytestmark = pytest.mark.anyio
 

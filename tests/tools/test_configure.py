@@ -14,7 +14,7 @@ from mcp import Client
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.simulator.state import RecordedRequest
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 WEBHOOK_URL = "https://hc.example.net/ping/7c1e-secret-uuid"
 WEBHOOK_HEADER = "Authorization: Bearer hook-token-4711"

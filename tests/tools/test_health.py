@@ -10,7 +10,7 @@ from mcp import Client
 
 from mcp_server.simulator import Simulator, SimulatorServer, seed_scale
 from mcp_server.task_views import next_step_for
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

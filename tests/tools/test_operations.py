@@ -7,24 +7,24 @@ simulator over HTTP, and checks what reached Zerobyte (``sim.requests``) as well
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import pytest
-from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 
-from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.conftest import TEST_KEY, make_settings
+from tests.helpers import (
+    TEST_KEY,
+    answering,
+    connect,
+    data,
+    sample_arguments,
+    seed_world,
+    text,
+    writes,
+)
 
 pytestmark = pytest.mark.anyio
 
-DAY_MS = 86_400_000
 OPERATION_TOOLS = {
     "read": set(),
     "operate": {"wait_for_task", "run_backup", "cancel_task", "run_doctor", "sync_mirror", "tag_snapshots", "restore"},
@@ -38,101 +38,6 @@ OPERATION_TOOLS = {
         "delete_notification_destination",
     },
 }
-
-
-@dataclass
-class World:
-    volume: str
-    docs_volume: str
-    repo: str
-    offsite: str
-    job: str
-    docs_job: str
-    destination: int
-    snapshots: list[str]  # photos-daily's snapshots, oldest first
-
-
-def seed_world(sim: Simulator) -> World:
-    """Two volumes, a local and an S3 repository, two jobs (one mirrored, one notifying), four snapshots."""
-    photos = sim.add_volume("photos", path="/srv/photos", files={"2026": {"a.jpg": 1000, "b.jpg": 2000}, "n.txt": "hi"})
-    docs = sim.add_volume("docs", path="/srv/docs", files={"tax.pdf": 5000, "letters": {"x.txt": "x"}})
-    repo = sim.add_repository("local-repo", config={"path": "/srv/repos"})
-    offsite = sim.add_repository(
-        "offsite-b2",
-        backend="s3",
-        config={
-            "endpoint": "https://s3.example.com",
-            "bucket": "zb-offsite",
-            "accessKeyId": "AK",
-            "secretAccessKey": "SK",
-        },
-    )
-    job = sim.add_backup_job(
-        "photos-daily", volume=photos["shortId"], repository=repo["shortId"], retention={"keepLast": 2}
-    )
-    docs_job = sim.add_backup_job("docs-daily", volume=docs["shortId"], repository=offsite["shortId"])
-    sim.add_mirror(job["shortId"], offsite["shortId"])
-    dest = sim.add_notification_destination("ops-webhook")
-    sim.assign_notification(job["shortId"], dest["id"])
-    base = sim.now_ms() - 10 * DAY_MS
-    snaps = [
-        sim.add_snapshot(repo["shortId"], job=job["shortId"], time_ms=base + i * DAY_MS, size=1_000_000 * (i + 1))
-        for i in range(4)
-    ]
-    sim.add_snapshot(offsite["shortId"], job=docs_job["shortId"], time_ms=base)
-    return World(
-        volume=photos["shortId"],
-        docs_volume=docs["shortId"],
-        repo=repo["shortId"],
-        offsite=offsite["shortId"],
-        job=job["shortId"],
-        docs_job=docs_job["shortId"],
-        destination=dest["id"],
-        snapshots=[s["short_id"] for s in snaps],
-    )
-
-
-Elicit = Any  # an elicitation callback: async (context, params) -> ElicitResult
-
-
-@asynccontextmanager
-async def connect(
-    server: SimulatorServer, era: str, *, elicit: Elicit | None = None, **changes: Any
-) -> AsyncIterator[Client]:
-    """A connected client on a server built from the test settings plus ``changes`` (default access full)."""
-    changes.setdefault("access", "full")
-    settings = make_settings(server.url, **changes)
-    async with Client(create_server(settings), mode=era, elicitation_callback=elicit) as client:
-        yield client
-
-
-def answering(
-    action: Literal["accept", "decline", "cancel"], confirm: bool = True, seen: list[str] | None = None
-) -> Elicit:
-    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        if seen is not None:
-            seen.append(getattr(params, "message", ""))
-        content: dict[str, str | int | float | bool | list[str] | None] | None = (
-            {"confirm": confirm} if action == "accept" else None
-        )
-        return ElicitResult(action=action, content=content)
-
-    return callback
-
-
-def text(result: CallToolResult) -> str:
-    return " ".join(c.text for c in result.content if isinstance(c, TextContent))
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    content: dict[str, Any] | None = result.structured_content
-    assert content is not None
-    return content
-
-
-def writes(sim: Simulator, since: int = 0) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.requests[since:] if r.is_write]
 
 
 # --- access levels ---------------------------------------------------------------------------------
@@ -156,37 +61,6 @@ async def test_each_access_level_registers_exactly_its_operation_tools(
         assert annotations is not None and annotations.read_only_hint is False and not annotations.destructive_hint
 
 
-def _sample_arguments(schema: dict[str, Any], world: World) -> dict[str, Any]:
-    """Plausible arguments for any tool, from its input schema (ids from the seeded world)."""
-    samples: dict[str, Any] = {
-        "volume_id": world.volume,
-        "repository_id": world.repo,
-        "job_id": world.job,
-        "backup_job_id": world.job,
-        "snapshot_id": world.snapshots[-1],
-        "snapshot_ids": [world.snapshots[0]],
-        "destination_id": world.destination,
-        "path": "/srv/photos/n.txt",
-        "paths": ["/srv/photos/n.txt"],
-    }
-    out: dict[str, Any] = {}
-    for name in schema.get("required", []):
-        prop = schema["properties"][name]
-        if name in samples:
-            out[name] = samples[name]
-        elif prop.get("type") == "integer":
-            out[name] = 1
-        elif prop.get("type") == "boolean":
-            out[name] = True
-        elif prop.get("type") == "array":
-            out[name] = ["x"]
-        elif "enum" in prop:
-            out[name] = prop["enum"][0]
-        else:
-            out[name] = "x"
-    return out
-
-
 async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerobyte(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
@@ -197,7 +71,7 @@ async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerob
         names = {t.name for t in tools}
         assert "get_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
         for t in tools:
-            args = _sample_arguments(t.input_schema, world)
+            args = sample_arguments(t.input_schema, world)
             if t.name in ("wait_for_task", "get_task"):
                 args = {"task_id": finished["id"]}
             await client.call_tool(t.name, args)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.tools.test_operations import answering, connect, data, seed_world, text, writes
+from tests.helpers import answering, connect, data, seed_world, text, writes
 
 pytestmark = pytest.mark.anyio
 

@@ -34,7 +34,7 @@ from mcp_server.zerobyte import (
 )
 from mcp_server.zerobyte.http import SSEEvent
 from mcp_server.zerobyte.models import Task
-from tests.conftest import TEST_KEY
+from tests.helpers import TEST_KEY
 
 pytestmark = pytest.mark.anyio
 
