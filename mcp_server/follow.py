@@ -8,6 +8,7 @@ state with the same outcome rules as the task tools (``task_views.py``).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Mapping
 
@@ -121,12 +122,18 @@ def progress_message(task: Task, progress: TaskProgress | None = None) -> str:
     return f"{task.kind}: " + (" · ".join(parts) if parts else task.status)
 
 
+# The last progress value sent in this MCP call. One call may follow several tasks (a backup, then the forget
+# Zerobyte queues after it); the values must still strictly increase, so a later task's progress is sent
+# only above what was already sent, and never again after 100.
+_sent: contextvars.ContextVar[float] = contextvars.ContextVar("zerobyte_progress_sent", default=-1.0)
+
+
 class _Progress:
     """Forwards task updates as MCP progress (0-100), strictly increasing, no repeats."""
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
-        self.last = -1.0
+        self.last = _sent.get()
         self.message: str | None = None
 
     async def update(self, task: Task) -> None:
@@ -145,10 +152,14 @@ class _Progress:
         await self._send(value, message)
 
     async def finish(self, task: Task) -> None:
+        if self.last >= 100:
+            return
         view = task_view(task)
         await self._send(100, f"{task.kind}: {task.status} ({view.outcome})")
 
     async def _send(self, value: float, message: str) -> None:
+        self.last = value
+        _sent.set(value)
         try:
             await self.ctx.report_progress(value, 100, message)
         except anyio.get_cancelled_exc_class():
