@@ -27,9 +27,10 @@ from starlette.applications import Starlette
 from mcp_server.config import Secret, Settings
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
+from tests.real import zbserver
 
 TEST_KEY = "zb_test_key_0123456789"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "zerobyte"  # ../shared/zerobyte beside the repository
+SHARED = zbserver.SERVER_HOME.parent / "zerobyte"  # ../shared/zerobyte beside the clone (or a worktree's ancestor)
 TOKEN = "test-token-0123456789abcdef"  # the HTTP transport's bearer token in tests
 DAY_MS = 86_400_000
 # tokens (JSON characters / 4) of the whole tools/list answer, per access level (README "Tool catalogue")

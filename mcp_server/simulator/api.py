@@ -41,7 +41,6 @@ from .cache import snapshots_key
 from .faults import FaultRule, mutate_types
 from .files import dump_entries, ls_path, ls_walk, tar_stream, volume_listing
 from .state import (
-    BLOCKED_RESTORE_PREFIXES,
     ORG_OWNER_USER_ID,
     ApiError,
     RecordedRequest,
@@ -471,13 +470,25 @@ def _decode_again(raw: str) -> str:
     return urllib.parse.unquote(raw)
 
 
+def _restic_no_match(snapshot_id: str) -> ApiError:
+    """What ``restic ls`` of an unknown snapshot becomes on the real server (restic 0.18): a 500."""
+    details = {"message_type": "exit_error", "code": 1, "message": f'no matching ID found for prefix "{snapshot_id}"'}
+    return ApiError(
+        500,
+        {
+            "message": "Command failed: An error occurred while executing the command.",
+            "details": json.dumps(details, separators=(",", ":")),
+        },
+    )
+
+
 def snapshot_files(ctx: Ctx) -> Response:
     offset = max(0, _int_query(ctx, "offset", 0))
     limit = min(500, max(1, min(1000, _int_query(ctx, "limit", 500))))
     row = _repo_or_404(ctx)
     snap = ctx.sim.find_snapshot(row, ctx.params["snapshotId"])
     if snap is None:
-        raise fail(404, "Snapshot not found or empty")
+        raise _restic_no_match(ctx.params["snapshotId"])
     view = snap.view()
     raw_path = ctx.query.get("path")
     if raw_path:
@@ -575,7 +586,7 @@ def restore_snapshot(ctx: Ctx) -> Response:
     target = body.get("targetPath") or "/"
     if target != "/":
         norm = posixpath.normpath(target)
-        if any(norm == p or norm.startswith(p + "/") for p in BLOCKED_RESTORE_PREFIXES):
+        if any(norm == p or norm.startswith(p + "/") for p in sim.restore_blocked_roots):
             raise fail(
                 400,
                 "Restore target path is not allowed. Restoring to this path could overwrite critical system "

@@ -387,6 +387,8 @@ class Simulator:
         self.hostname = "zerobyte"
         self.trusted_origins: set[str] = set()
         self.restores: list[Json] = []
+        # the real server refuses its own folders and the system temp folder (os.tmpdir()) as restore targets
+        self.restore_blocked_roots: tuple[str, ...] = BLOCKED_RESTORE_PREFIXES
         self.lock = threading.RLock()
         self._ids = IdFactory(seed)
         self._box = SecretBox(self._ids)
@@ -1652,7 +1654,8 @@ class Simulator:
             key=lambda s: s.time_ms,
             default=None,
         )
-        counters = diff_trees(parent.tree if parent else None, tree)
+        ancestors = len([p for p in self.volume_path(vol).split("/") if p]) - 1
+        counters = diff_trees(parent.tree if parent else None, tree, max(0, ancestors))
         snap_id = self._ids.snapshot_id()
         summary = {
             **counters,
@@ -1905,6 +1908,7 @@ class Simulator:
             if task.stop.is_set() and not task.fast_forward:
                 raise _TaskStop()
             restored, skipped = self._write_restore(plan, body.get("overwrite") or "always")
+            folders = _restored_folders(plan, body.get("targetPath") or "/")
             self.restores.append(
                 {
                     "taskId": task.id,
@@ -1914,7 +1918,7 @@ class Simulator:
                     "files": [dest for _, dest, _ in plan],
                 }
             )
-            summary = restore_summary(restored, skipped)
+            summary = restore_summary(restored, skipped, folders)
             self._finish(task, "succeeded", result={"kind": "restore", "result": summary})
 
     def _write_restore(self, plan: list[tuple[str, str, Node]], overwrite: str) -> tuple[list[Node], list[Node]]:
@@ -2118,14 +2122,28 @@ def _same_file(existing: Node, node: Node) -> bool:
     return existing.kind == node.kind == "file" and existing.size == node.size and existing.read() == node.read()
 
 
-def restore_summary(restored: list[Node], skipped: list[Node]) -> Json:
+def _restored_folders(plan: list[tuple[str, str, Node]], target: str) -> int:
+    """Folders restic restores (metadata) on the way to the planned files: those below the target root."""
+    root = posixpath.normpath(target)
+    folders: set[str] = set()
+    for _, dest, _ in plan:
+        parent = posixpath.dirname(dest)
+        while parent not in ("/", root) and parent.startswith(root.rstrip("/") + "/"):
+            folders.add(parent)
+            parent = posixpath.dirname(parent)
+    return len(folders)
+
+
+def restore_summary(restored: list[Node], skipped: list[Node], folders: int = 0) -> Json:
     """The restore task's ``result.result`` as the real server reports it (checked on v0.42 and v0.41).
 
-    restic counts only what it wrote in ``total_files``/``total_bytes``. When it writes nothing (every file
-    already there, or kept by ``overwrite: never``), Zerobyte cannot parse its summary and reports its
-    fallback: all zeros, ``files_skipped`` included.
+    restic's JSON summary omits zero counters; ``files_restored`` also counts the folders it restored on the
+    way, ``total_files``/``total_bytes`` only the files it wrote. Zerobyte parses it with ``files_restored``
+    required (``files_skipped`` defaults to 0): when restic restored nothing, the parse fails and Zerobyte
+    reports its all-zero fallback, ``files_skipped`` included.
     """
-    if not restored:
+    done = len(restored) + folders
+    if not done:
         return {
             "message_type": "summary",
             "total_files": 0,
@@ -2134,15 +2152,13 @@ def restore_summary(restored: list[Node], skipped: list[Node]) -> Json:
             "bytes_skipped": 0,
         }
     written = sum(n.size for n in restored)
-    summary: Json = {
-        "message_type": "summary",
-        "total_files": len(restored),
-        "files_restored": len(restored),
-        "files_skipped": len(skipped),
-        "total_bytes": written,
-        "bytes_restored": written,
-    }
     kept = sum(n.size for n in skipped)
+    summary: Json = {"message_type": "summary"}
+    if restored:
+        summary["total_files"] = len(restored)
+    summary.update(files_restored=done, files_skipped=len(skipped))
+    if written:
+        summary.update(total_bytes=written, bytes_restored=written)
     if kept:
         summary["bytes_skipped"] = kept
     return summary
@@ -2157,10 +2173,14 @@ def zip_first(it: Iterable[Any], n: int) -> list[Any]:
     return out
 
 
-def diff_trees(old: Node | None, new: Node) -> Json:
-    """restic-like change counters between a parent snapshot tree and the new one."""
+def diff_trees(old: Node | None, new: Node, ancestors: int = 0) -> Json:
+    """restic-like change counters between a parent snapshot tree and the new one.
+
+    ``ancestors``: folders above the backed-up one (``/srv/data`` has one, ``/srv``), which restic
+    stores and counts like the others.
+    """
     if old is new:
-        dirs = max(0, new.count() - new.file_count())
+        dirs = max(0, new.count() - new.file_count()) + ancestors
         return {
             "files_new": 0,
             "files_changed": 0,
@@ -2187,7 +2207,7 @@ def diff_trees(old: Node | None, new: Node) -> Json:
             added += node.size
         else:
             same += 1
-    dirs = max(0, new.count() - new.file_count())
+    dirs = max(0, new.count() - new.file_count()) + ancestors
     blobs = max(0, (added + (1 << 20) - 1) // (1 << 20))
     return {
         "files_new": new_count,

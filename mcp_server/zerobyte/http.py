@@ -437,6 +437,9 @@ class HttpCore:
                     **kw,
                 )
             details = body.get("details") if isinstance(body, dict) else None
+            if isinstance(details, str) and "no matching ID found" in details:
+                # restic 0.17+ on an unknown snapshot id: the real server answers 500, it means "not found"
+                return NotFound(f"{what or 'The snapshot'} was not found (restic: no snapshot has that id).", **kw)
             text = upstream or (body.get("error") if isinstance(body, dict) else None) or "internal error"
             msg = f"Zerobyte failed ({status}): {text}"
             if isinstance(details, str) and details.strip():
