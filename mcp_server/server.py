@@ -7,6 +7,7 @@ allow/deny lists, the resources and prompts, and the instructions that teach an 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
@@ -16,15 +17,17 @@ from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
 from .audit import AuditLog
 from .config import ConfigError, Settings
 from .context import AppContext
+from .output import render_text
+from .resolve import REFERENCES, SNAPSHOT_ARGUMENTS, resolve_arguments
 from .tools import base as tool_base
-from .zerobyte import Timeouts, ZerobyteClient
+from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 
 __all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "exposed_tools", "make_client"]
 
@@ -34,7 +37,9 @@ INSTRUCTIONS = (
     "Zerobyte backs up *volumes* (sources: directories, NFS, SMB, SFTP...) with *backup jobs* (schedule, "
     "retention, include/exclude) into *repositories* (encrypted restic destinations); each run makes a "
     "*snapshot*. Long work (backup, restore, retention, doctor, mirror sync, snapshot delete/tag) runs as a "
-    "*task*. Ids are Zerobyte short ids (e.g. 'dl2FvHvs'); snapshot ids are 8-hex restic ids. Start with "
+    "*task*. Ids are Zerobyte short ids (e.g. 'dl2FvHvs'); snapshot ids are 8-hex restic ids. A name works "
+    "wherever a job, volume, repository or destination id goes, and snapshot 'latest' means the newest (of the "
+    "job given, else of the repository). Start with "
     "backup_health for 'is everything OK?'; use list_snapshots/find_file/read_snapshot_file to look into "
     "backups. Times are ISO 8601 UTC; sizes are bytes."
 )
@@ -59,8 +64,11 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        notes: list[str] = []
         try:
-            return await super().call_tool(name, arguments, context)
+            if context is not None and (spec := tool_base.REGISTRY.get(name)) is not None:
+                arguments, notes = await _resolve(context, spec, arguments)
+            result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
             raise
         except ToolError as exc:
@@ -70,6 +78,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if isinstance(cause, ToolError | ResourceError):
                 raise ToolError(str(cause)) from cause
             raise
+        return with_notes(result, notes) if notes and isinstance(result, CallToolResult) else result
 
     def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,6 +96,33 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if read is not None:
                 return [read]
         return await super().read_resource(uri, context)
+
+
+async def _resolve(
+    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Names and 'latest' in the arguments this tool takes, as ids (see resolve.py)."""
+    accepted = set(inspect.signature(spec.fn).parameters)
+    if not accepted.intersection(REFERENCES) and not accepted.intersection(SNAPSHOT_ARGUMENTS):
+        return arguments, []
+    app: AppContext = context.request_context.lifespan_context
+    if spec.name not in app.exposed:
+        return arguments, []  # not offered here: the SDK answers "Unknown tool", and Zerobyte hears nothing
+    try:
+        resolution = await resolve_arguments(app.client, arguments, accepted)
+    except ZerobyteError as exc:
+        raise ToolError(tool_base.with_next_step(exc)) from None
+    return resolution.arguments, resolution.notes
+
+
+def with_notes(result: CallToolResult, notes: list[str]) -> CallToolResult:
+    """The answer with how its arguments were resolved: a `resolved` field, or a sentence after an error."""
+    said = "; ".join(notes)
+    if result.is_error or not isinstance(result.structured_content, dict):
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        return CallToolResult(content=[TextContent(type="text", text=f"{text} (Resolved: {said}.)")], is_error=True)
+    data = {**result.structured_content, "resolved": said}
+    return CallToolResult(content=[TextContent(type="text", text=render_text(data))], structured_content=data)
 
 
 def argument_problems(tool: str, error: ValidationError) -> str:

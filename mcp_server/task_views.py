@@ -203,7 +203,10 @@ _NEXT_STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (
         ("wrong password", "no key found", "ciphertext verification failed", "invalid password"),
-        "the repository's data or keys are missing or the password changed",
+        "restic cannot open the repository with the password Zerobyte holds (its key files were removed or the "
+        "password changed): confirm with run_doctor; for a repository made elsewhere, connect it again with "
+        "create_repository(existing=true, custom_password=...); else restore its keys/ folder from a copy, or make "
+        "a new repository and point the jobs at it (update_backup_job)",
     ),
     (
         ("no space left", "disk full", "quota exceeded", "not enough space", "insufficient storage"),
@@ -223,7 +226,9 @@ _NEXT_STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (
         ("is there a repository", "repository does not exist", "unable to open config file", "config file not found"),
-        "no repository at the configured location: check the path/bucket, or re-create/re-connect it",
+        "no repository at the configured location (deleted, moved or not mounted): check that the path/bucket "
+        "exists and the Zerobyte host reaches it; if it is gone, make a new repository (or connect a copy with "
+        "create_repository existing=true) and point the jobs at it (update_backup_job)",
     ),
     (
         (

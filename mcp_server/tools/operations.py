@@ -87,7 +87,7 @@ WaitArg = Annotated[bool, Field(description="Follow the task to its end")]
 # Bounds in the schema, so a bad value is refused before anything starts.
 WaitSecondsArg = Annotated[float | None, Field(description="Max seconds to follow", ge=0, le=900)]
 TokenArg = Annotated[str | None, Field(description="From the preview answer; omit to preview")]
-SnapshotIdsArg = Annotated[list[str], Field(description="8-hex snapshot ids", min_length=1)]
+SnapshotIdsArg = Annotated[list[str], Field(description="8-hex snapshot ids or 'latest'", min_length=1)]
 TagsArg = Annotated[list[str] | None, Field(description="Tags")]
 PathsArg = Annotated[
     list[str],
@@ -535,7 +535,7 @@ async def tag_snapshots(
 async def restore(
     ctx: Ctx,
     repository_id: RepoArg,
-    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex)")],
+    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")],
     paths: PathsArg,
     target_path: Annotated[str, Field(description="Absolute folder under an allowed restore root")],
     wait: WaitArg = True,
@@ -608,7 +608,7 @@ async def _ask_restore_in_place(
 async def restore_in_place(
     ctx: Ctx,
     repository_id: RepoArg,
-    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex)")],
+    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")],
     paths: PathsArg,
     answer: Annotated[ElicitationResult[Any], Resolve(_ask_restore_in_place)],
     overwrite: Annotated[Overwrite, Field(description="What to do with existing files")] = "always",

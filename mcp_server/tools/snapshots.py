@@ -66,7 +66,7 @@ _TOOLSET = "snapshots"
 RepoArg = Annotated[str, Field(description="Repository id")]
 OptRepoArg = Annotated[str | None, Field(description="Repository id (or backup_job_id)")]
 JobArg = Annotated[str | None, Field(description="Backup job id")]
-SnapArg = Annotated[str, Field(description="Snapshot id")]
+SnapArg = Annotated[str, Field(description="Snapshot id or 'latest'")]
 SinceArg = Annotated[str | None, Field(description="ISO date/time, or age: 7d, 12h, 30m")]
 UntilArg = Annotated[str | None, Field(description="ISO date/time (date = end of day), or age")]
 

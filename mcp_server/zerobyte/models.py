@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .restic import ResticText
+
 __all__ = [
     "ACTIVE_TASK_STATUSES",
     "TERMINAL_TASK_STATUSES",
@@ -72,7 +74,7 @@ class Volume(_Open):
     name: str
     type: str | None = None
     status: str | None = None
-    lastError: str | None = None
+    lastError: ResticText = None
     lastHealthCheck: float | None = None
     createdAt: float | None = None
     updatedAt: float | None = None
@@ -152,7 +154,7 @@ class Repository(_Open):
     compressionMode: str | None = None
     status: str | None = None
     lastChecked: float | None = None
-    lastError: str | None = None
+    lastError: ResticText = None
     doctorResult: dict[str, Any] | None = None
     stats: ResticStats | None = None
     statsUpdatedAt: float | None = None
@@ -254,7 +256,7 @@ class BackupJob(_Open):
     retryDelay: float | None = None
     lastBackupAt: float | None = None
     lastBackupStatus: str | None = None
-    lastBackupError: str | None = None
+    lastBackupError: ResticText = None
     nextBackupAt: float | None = None
     createdAt: float | None = None
     updatedAt: float | None = None
@@ -330,7 +332,7 @@ class Task(_Open):
     input: dict[str, Any] | None = None
     progress: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
-    error: str | None = None
+    error: ResticText = None
     cancellationRequested: bool | None = None
     createdAt: float | None = None
     startedAt: float | None = None
@@ -357,7 +359,7 @@ class TaskHistoryItem(_Open):
     createdAt: float | None = None
     startedAt: float | None = None
     finishedAt: float | None = None
-    message: str | None = None
+    message: ResticText = None
     target: dict[str, Any] | None = None
 
 

@@ -198,7 +198,7 @@ async def test_repositories_in_error_are_critical_and_doctor_runs_are_reported(s
 
     repos = {r["name"]: r for r in report["repositories"]}
     assert repos["b2-offsite"]["id"] == broken["shortId"]
-    assert repos["b2-offsite"]["next_step"] == "the repository's data or keys are missing or the password changed"
+    assert repos["b2-offsite"]["next_step"].startswith("restic cannot open the repository with the password")
     assert repos["nas-repo"]["status"] == "doctor"
     assert "doctor is running" in repos["nas-repo"]["next_step"]
     assert report["counts"]["repositories_error"] == 1
@@ -291,7 +291,10 @@ async def test_a_stale_task_after_a_restart_says_run_it_again(sim: Simulator, mc
         (
             "Fatal: wrong password or no key found",
             None,
-            "the repository's data or keys are missing or the password changed",
+            "restic cannot open the repository with the password Zerobyte holds (its key files were removed or the "
+            "password changed): confirm with run_doctor; for a repository made elsewhere, connect it again with "
+            "create_repository(existing=true, custom_password=...); else restore its keys/ folder from a copy, or make "
+            "a new repository and point the jobs at it (update_backup_job)",
         ),
         ("write /repo/data/3f: no space left on device", None, "destination full: free space or apply retention"),
         (UNREADABLE, None, "some files unreadable: check permissions or exclude them"),

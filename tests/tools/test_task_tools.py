@@ -154,7 +154,7 @@ async def test_a_succeeded_doctor_that_found_errors_is_an_error(sim: Simulator, 
     assert data["status"] == "succeeded"
     assert data["outcome"] == "error"
     assert data["error"] == "Fatal: wrong password or no key found"
-    assert data["next_step"] == "the repository's data or keys are missing or the password changed"
+    assert data["next_step"].startswith("restic cannot open the repository with the password")
     assert data["result"]["repository_status"] == "error"
     assert data["result"]["doctor_steps"][1] == {
         "step": "check",
