@@ -315,7 +315,7 @@ LEGACY_IMPACT: Final[tuple[Impact, ...]] = (
     Impact("restore_in_place", "tasks_api", True, "v0.40 gives no task: the restore's end cannot be followed"),
     Impact("run_backup", "task_backup_control", True, "no task: followed through the job's status and progress"),
     Impact("apply_retention", "task_backup_control", True, "runs without a task; its end cannot be followed"),
-    Impact("sync_mirror", "task_backup_control", True, "runs without a task; its end cannot be followed"),
+    Impact("sync_mirror", "task_backup_control", True, "no task: followed through the mirror's copy status"),
 )
 
 

@@ -600,7 +600,8 @@ async def test_add_an_offsite_copy_to_backblaze_b2_for_my_photos_job(
     assert created["repository"]["location"] == "https://s3.us-west-004.backblazeb2.com/homelab-photos"
     assert mirrored["outcome"] == "updated" and mirrored["mirrors"] == [f"b2-offsite ({b2})"]
     assert "sync_mirror" in mirrored["note"]
-    assert synced["outcome"] == "success" and synced["kind"] == "mirrorSync"
+    assert synced["outcome"] == "success" and synced["task"]["kind"] == "mirrorSync"
+    assert len(synced["copied"]) == 3 and "The mirror is in sync." in synced["message"]
     assert status == {"in_sync": True, "source_snapshots": 3, "mirror_snapshots": 3, "missing_total": 0, "missing": []}
     b2_row = sim.find_repository(b2)
     assert b2_row is not None and len(sim.snapshots_of(b2_row)) == 3

@@ -34,6 +34,8 @@ from ..legacy import (
     run_legacy_backup,
     start_backup_task,
 )
+from ..mirror_sync import MirrorSyncResult, plan_copy, sync_report, wait_for_legacy_copy
+from ..notation import format_retention
 from ..output import human_bytes, iso_from_ms
 from ..retention import Snap, forget_plan, newly_forgotten
 from ..task_views import resource_names, task_progress
@@ -328,10 +330,11 @@ async def sync_mirror(
     ctx: Ctx,
     job_id: JobArg,
     mirror_repository_id: Annotated[str, Field(description="Mirror repository short id")],
+    snapshot_ids: Annotated[list[str] | None, Field(description="8-hex ids to copy; default: all missing")] = None,
     wait: WaitArg = True,
     wait_seconds: WaitSecondsArg = None,
-) -> TaskOutcome:
-    """Copy a backup job's missing snapshots to one of its mirrors now, and follow the copy."""
+) -> MirrorSyncResult:
+    """Copy a backup job's missing snapshots to one of its mirrors; says what was copied and what is missing."""
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     mirrors = await client.get_job_mirrors(job.shortId)
@@ -352,11 +355,19 @@ async def sync_mirror(
     names = {job.shortId: job.name}
     if mirror.repository is not None:
         names[mirror.repositoryId] = mirror.repository.name
-    # Zerobyte's sync without ids copies only the newest snapshot (restic copy ... latest): name the missing ones.
-    status = await client.get_mirror_status(job.shortId, mirror.repositoryId)
-    missing = [m.short_id for m in status.missingSnapshots]
+    job_label, mirror_label = f"job {job.name!r}", _repo_label(mirror.repositoryId, mirror.repository)
+    source = await job_repository(client, job) if snapshot_ids else None
+    plan = await plan_copy(client, job, source, mirror.repositoryId, snapshot_ids)
+    if not plan.to_copy:
+        held = f" ({', '.join(plan.already)})" if plan.already else ""
+        return MirrorSyncResult(
+            outcome="success",
+            message=f"Nothing to copy: mirror {mirror_label} already holds every asked snapshot of {job_label}{held}"
+            + ("." if plan.missing_before else " and is in sync."),
+        )
     try:
-        started = await client.sync_mirror(job.shortId, mirror.repositoryId, missing or None)
+        # Explicit ids: without them Zerobyte copies only the newest snapshot (restic copy ... latest).
+        started = await client.sync_mirror(job.shortId, mirror.repositoryId, plan.to_copy)
     except Conflict as exc:
         raise await _already_running(
             client,
@@ -366,8 +377,28 @@ async def sync_mirror(
             "backup_schedule",
             job.shortId,
         ) from None
-    outcome, _ = await _run_task(ctx, started, "mirrorSync", names, wait, wait_seconds)
-    return outcome
+    check = f"get_mirror_status(job_id='{job.shortId}', repository_id='{mirror.repositoryId}')"
+    sending = f"Copying {len(plan.to_copy)} snapshot(s) ({', '.join(plan.to_copy)}) to mirror {mirror_label}"
+    task: TaskOutcome | None = None
+    error: str | None = None
+    if started is not None:
+        task, final = await _run_task(ctx, started, "mirrorSync", names, wait, wait_seconds)
+        if final is None:
+            return MirrorSyncResult(outcome="running", message=f"{sending} is under way. {task.next_step}", task=task)
+        error = task.error
+    else:
+        # v0.41: 200 with no task; the mirror row says when the copy ended.
+        note(zerobyte_status=200)
+        budget = wait_budget(ctx, wait_seconds) if wait else 0.0
+        ended, error = await wait_for_legacy_copy(
+            client, job.shortId, mirror.repositoryId, mirror, plan.to_copy, budget
+        )
+        if not ended:
+            message = f"{sending} is under way (Zerobyte v0.41 gives no task to follow); {check} shows its progress."
+            return MirrorSyncResult(outcome="running", message=message)
+    after = await client.get_mirror_status(job.shortId, mirror.repositoryId)
+    retention = format_retention(job.retentionPolicy.model_dump(exclude_none=True)) if job.retentionPolicy else None
+    return sync_report(plan, after, mirror_label, job_label, task=task, error=error, retention=retention)
 
 
 def _tag_changes(

@@ -294,6 +294,10 @@ class Mirror(_Open):
     repositoryId: str
     enabled: bool = True
     lastSyncTask: dict[str, Any] | None = None
+    # v0.41 keeps the copy state on the row (no mirrorSync task): success, error or in_progress.
+    lastCopyAt: float | None = None
+    lastCopyStatus: str | None = None
+    lastCopyError: str | None = None
     createdAt: float | None = None
     repository: Repository | None = None
 

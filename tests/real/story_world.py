@@ -152,3 +152,33 @@ def files_in(zb: RealZerobyte, repository_id: str, snapshot_id: str, folder: str
         for node in page["files"]
         if str(node["path"]).rstrip("/") != folder.rstrip("/")
     }
+
+
+@dataclass
+class Arranged:
+    """A volume, a repository and a job made with direct calls: arrangement for stories about something else."""
+
+    source: Path
+    volume_id: str
+    repository_id: str
+    job_id: str
+
+
+def arrange_job(zb: RealZerobyte, root: Path, files: dict[str, str], **job: Any) -> Arranged:
+    source = make_files(root / unique("src"), files)
+    volume = zb.post("/volumes", {"name": unique("vol"), "config": {"backend": "directory", "path": str(source)}})
+    volume = volume.get("volume", volume)
+    repository = zb.post(
+        "/repositories", {"name": unique("repo"), "config": {"backend": "local", "path": str(root / unique("repo"))}}
+    )
+    repository = repository.get("repository", repository)
+    body = {
+        "name": unique("job"),
+        "volumeId": volume["shortId"],
+        "repositoryId": repository["shortId"],
+        "cronExpression": SCHEDULE,
+        "enabled": True,
+        **job,
+    }
+    created = zb.post("/backups", body)
+    return Arranged(source, str(volume["shortId"]), str(repository["shortId"]), str(created["shortId"]))

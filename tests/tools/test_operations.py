@@ -136,7 +136,10 @@ async def test_sync_mirror_copies_to_a_configured_mirror_and_refuses_others(
     async with connect(sim_server, era, access="operate") as client:
         done = data(await client.call_tool("sync_mirror", {"job_id": world.job, "mirror_repository_id": world.offsite}))
         wrong = await client.call_tool("sync_mirror", {"job_id": world.job, "mirror_repository_id": world.repo})
-    assert done["kind"] == "mirrorSync" and done["status"] == "succeeded"
+    assert done["task"]["kind"] == "mirrorSync" and done["task"]["status"] == "succeeded"
+    # Every missing snapshot was sent; the job's retention (last 2) then forgot the two oldest on the mirror.
+    assert done["outcome"] == "success" and done["copied"] == world.snapshots[-2:]
+    assert "Not kept" in done["message"] and "retention (last 2)" in done["message"]
     assert wrong.is_error and "not a mirror" in text(wrong) and "offsite-b2" in text(wrong)
 
 
