@@ -817,16 +817,17 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
     kind, overwrite = body["selectedItemKind"], body.get("overwrite") or "always"
     counts = outcome.result
     head = f"from snapshot {snap.short_id} into {where}"
-    if counts is None or counts.files_restored is None:
+    if counts is None or (counts.files_restored, counts.files_skipped, counts.bytes_restored) == (None, None, None):
         return RestoreResult(outcome="success", message=f"Restored {head}.", task=outcome, landed=planned)
-    skipped = counts.files_skipped or 0
+    # restic leaves zero counters out of its summary.
+    restored, skipped = counts.files_restored or 0, counts.files_skipped or 0
     if kind == "file":
-        written: int | None = 0 if counts.files_restored == 0 else max(0, len(planned) - skipped)
+        written: int | None = 0 if restored == 0 else max(0, len(planned) - skipped)
         kept = len(planned) - (written or 0)
         nothing = written == 0
     else:
         written = None  # restic's count mixes files and folders; a folder restore reports bytes instead
-        nothing = counts.files_restored == 0 or (skipped > 0 and not counts.bytes_restored)
+        nothing = restored == 0 or (skipped > 0 and not counts.bytes_restored)
         kept = skipped
     counts.files_restored, counts.files_skipped = written, kept or None
     state, advice = {
