@@ -35,6 +35,11 @@ class AppContext:
         # Its key is random per process and never leaves memory: a restart voids every token.
         self.confirmations = ConfirmationStore(self.settings.confirm_ttl_seconds)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The exact strings no answer may carry: the API key and the HTTP bearer token."""
+        return tuple(s.reveal() for s in (self.settings.api_key, self.settings.http_token) if s is not None)
+
     async def get_capabilities(self) -> Capabilities:
         if self.capabilities is None:
             self.capabilities = await self.client.detect_capabilities()

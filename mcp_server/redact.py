@@ -11,13 +11,14 @@ Zerobyte, never send a redacted copy back (Zerobyte would store "<redacted>" as 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
-__all__ = ["REDACTED", "redact", "redact_text"]
+__all__ = ["REDACTED", "quotes_secret", "redact", "redact_text", "scrub_exact"]
 
 REDACTED: Final = "<redacted>"
 
@@ -73,12 +74,51 @@ _SECRET_QUERY: Final = re.compile(
     r"([?&;][A-Za-z0-9_.-]*?(?:token|key|pass|pwd|secret|auth|sig|credential)[A-Za-z0-9_.-]*=)([^&#\s\"'\\]*)",
     re.IGNORECASE,
 )
-# An environment-style prefix (RESTIC_PASSWORD=, AWS_SECRET=...) counts: "_" is a word character, so \b alone misses it.
+# Environment-style names count with any prefix and suffix (RESTIC_PASSWORD=, AWS_SECRET_ACCESS_KEY=...): "_" is a
+# word character, so \b alone misses them.
 _SECRET_PAIR: Final = re.compile(
-    r"""\b((?:[A-Za-z0-9]+_)*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token))"""
+    r"""\b((?:[A-Za-z0-9]+_)*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token|access[_-]?key"""
+    r"""|private[_-]?key|credentials?)(?:_[A-Za-z0-9]+)*)"""
     r"""(["']?[ \t]*[=:][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&}\]\\\[{][^\s"',;&}\]\\]*)""",
     re.IGNORECASE,
 )
+# "Authorization: Bearer X" (the scheme word stays, it tells what kind of credential it was) and a bare "Bearer X".
+_AUTHORIZATION: Final = re.compile(
+    r"""(?i)\b((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?)((?:bearer|basic|token|digest|apikey)[ \t]+)?"""
+    r"""([^\s"',;]+)"""
+)
+_BEARER: Final = re.compile(r"(?i)\b(bearer[ \t]+)(?!<redacted>)[A-Za-z0-9._~+/=-]{6,}")
+# Tokens with a recognisable shape, wherever they stand: Slack (xoxb-...), ntfy (tk_...), Telegram bot tokens
+# (123456:ABC...), GitHub (ghp_...).
+_TOKEN_SHAPES: Final = re.compile(
+    r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|tk_[A-Za-z0-9]{20,}|\d{6,12}:[A-Za-z0-9_-]{30,}|gh[pousr]_[A-Za-z0-9]{20,})"
+)
+# A URL anywhere in free text. Notification URLs (shoutrrr's discord://token@id, pushbullet://<token>...) are
+# credentials from the scheme on; webhook services put the secret in the path (Slack /services/T../B../<secret>,
+# Discord /api/webhooks/<id>/<token>, Telegram /bot<token>, healthchecks /<uuid>, ntfy.sh/<topic>).
+_URL: Final = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*)://([^\s\"'<>\\`]+)")
+_NOTIFY_SCHEMES: Final = frozenset(
+    {
+        "bark", "discord", "generic", "generic+http", "generic+https", "googlechat", "gotify", "hangouts", "ifttt",
+        "join", "lark", "matrix", "mattermost", "ntfy", "opsgenie", "pushbullet", "pushover", "rocketchat", "signal",
+        "slack", "teams", "telegram", "wecom", "zulip",
+    }
+)  # fmt: skip
+_WEBHOOK_HOSTS: Final = (
+    "hooks.slack.com",
+    "discord.com",
+    "discordapp.com",
+    "api.telegram.org",
+    "hc-ping.com",
+    "maker.ifttt.com",
+    "webhook.office.com",
+    "outlook.office.com",
+    "hooks.zapier.com",
+    "ntfy.sh",
+    "api.pushover.net",
+    "chat.googleapis.com",
+)
+_SEGMENT_TOKEN: Final = re.compile(r"[A-Za-z0-9_~.-]{16,}")
 
 # "password: null" says nothing secret, and turning JSON literals into text would break the document.
 _LITERALS: Final = frozenset({"null", "true", "false", "None", "True", "False"})
@@ -104,6 +144,40 @@ def redact_text(text: str, extra: Iterable[str] = ()) -> str:
     return _scrub(text, _prepare(extra), _ZB_KEY_LOOSE)
 
 
+def scrub_exact(value: object, secrets: Iterable[str]) -> object:
+    """``value`` (text or decoded JSON) with only the exact ``secrets`` replaced: the last pass over every
+    answer, which must not touch anything else (a file's content, a listing)."""
+    prepared = _prepare(secrets)
+    if not prepared:
+        return value
+    return _exact(value, prepared)
+
+
+def quotes_secret(data: bytes, secrets: Iterable[str], window: int = 12) -> bool:
+    """True when ``data`` holds any ``window`` consecutive characters of a secret: a whole key, or the piece a
+    truncated read shows (reading a key file 1 byte longer each time would otherwise spell the key out)."""
+    for secret in secrets:
+        raw = secret.encode()
+        size = min(window, len(raw))
+        if size and any(raw[i : i + size] in data for i in range(len(raw) - size + 1)):
+            return True
+    return False
+
+
+def _exact(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, Mapping):
+        return {_exact(k, secrets): _exact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [_exact(item, secrets) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
 def _prepare(secrets: Iterable[str]) -> tuple[str, ...]:
     unique = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
     # Also as it appears inside a JSON string, for callers that redact a serialised document.
@@ -116,9 +190,43 @@ def _scrub(text: str, secrets: tuple[str, ...], zb_key: re.Pattern[str]) -> str:
         text = text.replace(secret, REDACTED)
     text = _ENCV1.sub(REDACTED, text)
     text = zb_key.sub(REDACTED, text)
+    text = _URL.sub(_replace_url, text)
     text = _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     text = _SECRET_QUERY.sub(lambda m: m.group(1) + (REDACTED if m.group(2) else ""), text)
+    text = _TOKEN_SHAPES.sub(REDACTED, text)
+    text = _AUTHORIZATION.sub(lambda m: f"{m.group(1)}{m.group(2) or ''}{REDACTED}", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return _SECRET_PAIR.sub(_replace_pair, text)
+
+
+def _replace_url(match: re.Match[str]) -> str:
+    scheme, rest = match.group(1), match.group(2)
+    if scheme.lower() in _NOTIFY_SCHEMES:
+        return f"{scheme}://{REDACTED}"
+    if scheme.lower() not in ("http", "https"):
+        return match.group(0)
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    host = authority.rpartition("@")[2].rsplit(":", 1)[0].strip("[]").lower()
+    if tail.strip("/") and any(host == h or host.endswith("." + h) for h in _WEBHOOK_HOSTS):
+        return f"{scheme}://{authority}/{REDACTED}"
+    # Elsewhere only a path segment or query value that looks random (a token, a UUID) hides the rest.
+    kept: list[str] = []
+    for piece in re.split(r"([/?&=#])", tail):
+        if piece not in ("/", "?", "&", "=", "#") and _looks_random(piece):
+            return f"{scheme}://{authority}{''.join(kept)}{REDACTED}"
+        kept.append(piece)
+    return match.group(0)
+
+
+def _looks_random(piece: str) -> bool:
+    """A long run mixing letters and digits many times over (a token, a UUID), not a word like "backup-2026"."""
+    if piece == REDACTED or not _SEGMENT_TOKEN.fullmatch(piece):
+        return False
+    switches = sum(
+        1 for a, b in itertools.pairwise(piece) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum()
+    )
+    return switches >= 4
 
 
 def _replace_pair(match: re.Match[str]) -> str:

@@ -20,8 +20,9 @@ from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
 from . import tools
-from .context import Ctx, client_of
+from .context import Ctx, app_of, client_of
 from .output import drop_empty, render_text
+from .redact import redact_text, scrub_exact
 from .task_views import gather_active_tasks
 from .tools.base import REGISTRY
 from .zerobyte import InvalidArgument, NotFound, ZerobyteError
@@ -50,18 +51,21 @@ async def _active_tasks(ctx: Ctx) -> BaseModel:
 
 
 async def _render(ctx: Ctx, produce: Produce) -> str:
-    """The tool-shaped compact JSON, with Zerobyte failures as resource errors agents can read."""
+    """The tool-shaped compact JSON, with Zerobyte failures as resource errors agents can read (the API key
+    and HTTP token scrubbed from both, as from every tool answer)."""
+    secrets = app_of(ctx).secrets
     try:
         model = await produce(ctx)
     except InvalidArgument as exc:
-        raise ResourceNotFoundError(str(exc)) from None
+        raise ResourceNotFoundError(redact_text(str(exc), secrets)) from None
     except NotFound as exc:
         if exc.route_missing:
-            raise ResourceError(str(exc)) from None
-        raise ResourceNotFoundError(str(exc)) from None
+            raise ResourceError(redact_text(str(exc), secrets)) from None
+        raise ResourceNotFoundError(redact_text(str(exc), secrets)) from None
     except (ZerobyteError, ToolError) as exc:
-        raise ResourceError(str(exc)) from None
-    return render_text(drop_empty(model.model_dump(mode="json", by_alias=True, exclude_none=True)))
+        raise ResourceError(redact_text(str(exc), secrets)) from None
+    text = render_text(drop_empty(model.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    return str(scrub_exact(text, secrets))
 
 
 @dataclass(frozen=True)

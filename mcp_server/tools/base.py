@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from ..context import Ctx, app_of, client_of
 from ..output import compact_schema, drop_empty, outline_model, render_text
+from ..redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
 
 __all__ = [
@@ -188,6 +189,24 @@ def tool(
 
 
 async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: dict[str, Any]) -> CallToolResult:
+    answer = await _answer(fn, tool_name, kwargs)
+    ctx = kwargs.get("ctx")
+    # The last pass over every answer: the API key and the HTTP token never reach the agent, even when a
+    # file or an error happens to quote them; errors (free text from Zerobyte) get the full text redaction.
+    secrets = app_of(ctx).secrets if isinstance(ctx, Context) else ()
+    if answer.is_error:
+        return error_result(redact_text(_text(answer), secrets))
+    if not secrets:
+        return answer
+    content = [
+        TextContent(type="text", text=str(scrub_exact(c.text, secrets))) if isinstance(c, TextContent) else c
+        for c in answer.content
+    ]
+    structured = scrub_exact(answer.structured_content, secrets) if answer.structured_content is not None else None
+    return CallToolResult(content=content, structured_content=structured)
+
+
+async def _answer(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: dict[str, Any]) -> CallToolResult:
     try:
         result = await fn(**kwargs)
     except ZerobyteError as exc:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from ..concurrency import gather
 from ..output import human_bytes, iso, iso_from_ms, render_text, seconds_from_ms
+from ..redact import quotes_secret
 from ..zerobyte import (
     BadRequest,
     NotFound,
@@ -1074,6 +1075,12 @@ async def read_snapshot_file(
     if node.type != "file":
         raise ToolFailure(f"{clean!r} in snapshot {sid} is a {node.type}, not a regular file; nothing to read.")
     dump = await client.dump_snapshot(rid, sid, clean, kind="file", max_bytes=max_bytes)
+    if quotes_secret(dump.data, app_of(ctx).secrets):
+        # The key file often sits in a backed-up home (~/.config/zerobyte-mcp/key): the agent must not read it back.
+        raise ToolFailure(
+            f"Refused: {clean!r} in snapshot {sid} contains this server's Zerobyte API key or HTTP token, which no "
+            "agent may read. Nothing is shown; the user can restore it themselves if needed."
+        )
     size = node.size
     truncated = dump.truncated or (size is not None and size > len(dump.data))
     text, replaced = _as_text(dump.data)
