@@ -665,7 +665,7 @@ _SPECS: Final[dict[str, _Spec]] = {
         _int_between(1000, 10_000_000, "a whole number from 1000 to 10000000"), (None, "max_response_chars")
     ),
     "http_host": _Spec(_to_str, ("http", "host")),
-    "http_port": _Spec(_int_between(1, 65_535, "a port number from 1 to 65535"), ("http", "port")),
+    "http_port": _Spec(_int_between(0, 65_535, "a port number from 0 (any free port) to 65535"), ("http", "port")),
     "http_path": _Spec(_to_http_path, ("http", "path")),
     "http_token": _Spec(_to_secret, ("http", "token")),
     "http_token_file": _Spec(_to_path, ("http", "token_file")),

@@ -133,7 +133,8 @@ def run_http(server: MCPServer[Any], settings: Settings) -> int:
         timeout_graceful_shutdown=3,
     )
     shown = f"[{settings.http_host}]" if ":" in settings.http_host else settings.http_host
-    base = f"http://{shown}:{settings.http_port}"
+    port = sock.getsockname()[1]  # the one the OS chose for --port 0
+    base = f"http://{shown}:{port}"
     has_token = settings.http_token is not None or settings.http_token_file is not None
     guard = "bearer token required" if has_token else "NO authentication (loopback only)"
     log.info("MCP over streamable HTTP at %s%s (%s); health: %s%s", base, settings.http_path, guard, base, HEALTH_PATH)

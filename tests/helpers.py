@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -228,3 +228,23 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent: the recorded Zerobyte samples are needed for this contract test")
     return SHARED
+
+
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A loopback port the OS chose, held for the block: bound but not listening, so connections are refused and
+    no other process can take it; :func:`listener` serves on it meanwhile (no bind-and-release race)."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        port: int = holder.getsockname()[1]
+        yield port
+
+
+def listener(port: int) -> socket.socket:
+    """A listening socket on a port held by :func:`held_port` (hand it to ``SimulatorServer(sock=...)``)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    return sock

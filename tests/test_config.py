@@ -490,7 +490,9 @@ def test_unknown_table_suggests_the_closest_table(tmp_path: Path) -> None:
 def test_wrong_type_names_the_setting_and_the_file(tmp_path: Path) -> None:
     config = write(tmp_path / "config.toml", 'url = "https://zb"\n[http]\nport = "x"\n')
     message = config_error(tmp_path, config_path=config, env=make_env(tmp_path, ZEROBYTE_API_KEY=KEY))
-    assert message == f"[http] port in {config} must be a port number from 1 to 65535, got a string ('x')"
+    assert (
+        message == f"[http] port in {config} must be a port number from 0 (any free port) to 65535, got a string ('x')"
+    )
 
 
 def test_a_scalar_where_a_table_belongs_is_a_type_error(tmp_path: Path) -> None:
@@ -508,7 +510,7 @@ def test_a_scalar_where_a_table_belongs_is_a_type_error(tmp_path: Path) -> None:
         ('[tls]\nverify = "no"', "[tls] verify in {f} must be true or false, got a string ('no')"),
         ("[tools]\nallow = [1]", "[tools] allow in {f} must be a list of strings, got a list"),
         ("[tasks]\nwait_seconds = -1", "[tasks] wait_seconds in {f} must be a number of seconds, 0 or more, got -1"),
-        ("[http]\nport = 70000", "[http] port in {f} must be a port number from 1 to 65535, got 70000"),
+        ("[http]\nport = 70000", "[http] port in {f} must be a port number from 0 (any free port) to 65535, got 70000"),
         (
             '[http]\npath = "mcp"',
             "[http] path in {f} must be a URL path starting with / (like /mcp), got a string ('mcp')",
@@ -541,7 +543,10 @@ def test_wrong_type_from_the_environment_names_the_variable(tmp_path: Path) -> N
 def test_wrong_type_from_the_command_line_names_the_flag(tmp_path: Path) -> None:
     env = make_env(tmp_path, ZEROBYTE_URL="https://zb", ZEROBYTE_API_KEY=KEY)
     message = config_error(tmp_path, env=env, overrides={"http_port": "eighty"})
-    assert message == "--port (from command line) must be a port number from 1 to 65535, got a string ('eighty')"
+    assert (
+        message
+        == "--port (from command line) must be a port number from 0 (any free port) to 65535, got a string ('eighty')"
+    )
 
 
 def test_unknown_command_line_setting_is_an_error(tmp_path: Path) -> None:

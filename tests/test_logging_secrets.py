@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,42 +58,33 @@ async def test_the_stdio_server_at_debug_never_logs_the_key_even_on_a_401(
     assert TEST_KEY[3:] not in log  # not even without its zb_ prefix
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _wait_until_serving(proc: Process, url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        with anyio.fail_after(30):
-            for _ in range(10_000):
-                if proc.returncode is not None:
-                    raise AssertionError(f"the HTTP server exited with {proc.returncode}")
-                try:
-                    if (await http.get(f"{url}/healthz", timeout=1)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    await anyio.sleep(0.1)
+async def _serving_url(proc: Process, log_path: Path) -> str:
+    """The URL the server logs once it listens (it was started with --port 0: the OS picks a free port)."""
+    with anyio.fail_after(30):
+        while True:
+            if proc.returncode is not None:
+                raise AssertionError(f"the HTTP server exited with {proc.returncode}")
+            for line in (await anyio.Path(log_path).read_text()).splitlines():
+                found = re.search(r"MCP over streamable HTTP at (http://127\.0\.0\.1:\d+)/mcp", line)
+                if found:
+                    return found.group(1)
+            await anyio.sleep(0.05)  # a log file offers nothing to wait on
 
 
 async def test_the_http_server_at_debug_with_json_logs_never_logs_the_key_or_the_token(
     sim: Simulator, sim_server: SimulatorServer, tmp_path: Path
 ) -> None:
     sim.add_volume("photos", path="/srv/photos")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     params = stdio_params(sim_server.url, tmp_path)
     env = {**os.environ, **(params.env or {}), "ZEROBYTE_MCP_HTTP_TOKEN": TOKEN}
     log_path = tmp_path / "stderr.log"
-    cmd = [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(port), "--log-level", "DEBUG"]
+    cmd = [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", "0", "--log-level", "DEBUG"]
     with log_path.open("w") as errlog:
         proc = await anyio.open_process(
             [*cmd, "--log-json"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=errlog
         )
         try:
-            await _wait_until_serving(proc, url)
+            url = await _serving_url(proc, log_path)
             async with httpx.AsyncClient() as http:
                 wrong = await http.post(f"{url}/mcp", json={}, headers={"Authorization": "Bearer guessed-wrong-token"})
             async with (

@@ -69,7 +69,7 @@ def _server_class() -> type[uvicorn.Server]:
 
 
 class SimulatorServer:
-    """Run ``create_app(sim)`` with uvicorn on ``host:port`` (port 0 = pick a free one).
+    """Run ``create_app(sim)`` with uvicorn on ``host:port`` (port 0 = pick a free one), or on ``sock``.
 
     Use as a context manager or call ``start()``/``stop()``. ``url`` is the base URL without ``/api/v1``.
     """
@@ -82,10 +82,12 @@ class SimulatorServer:
         port: int = 0,
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         self.sim = sim
         self.host = host
         self.port = port
+        self.sock = sock  # a bound socket to serve on instead of host:port (closed when the server stops)
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.app = create_app(sim)
@@ -123,7 +125,10 @@ class SimulatorServer:
         )
         server = _server_class()(config)
         self._server = server
-        thread = threading.Thread(target=server.run, name="zerobyte-simulator", daemon=True)
+        if self.sock is not None:
+            self.host, self.port = self.sock.getsockname()[:2]
+        run = functools.partial(server.run, sockets=[self.sock] if self.sock is not None else None)
+        thread = threading.Thread(target=run, name="zerobyte-simulator", daemon=True)
         self._thread = thread
         thread.start()
         deadline = time.monotonic() + timeout

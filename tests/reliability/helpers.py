@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,14 +36,6 @@ async def wait_until(predicate: Callable[[], bool]) -> None:
     with anyio.fail_after(10):
         while not predicate():  # noqa: ASYNC110
             await anyio.sleep(0.01)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (bound, read, released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

@@ -18,11 +18,10 @@ import pytest
 from mcp import Client
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.helpers import World, data, seed_world
+from tests.helpers import World, data, held_port, listener, seed_world
 from tests.reliability.helpers import (
     assert_actionable,
     connect,
-    free_port,
     self_signed_certificate,
     sent,
     wait_until,
@@ -273,27 +272,25 @@ async def test_a_zerobyte_restart_mid_backup_reports_how_the_task_really_ended(
     assert sent(sim, method="POST") == [f"POST /api/v1/backups/{world.job}/run"]
 
 
-async def test_zerobyte_down_mid_backup_gives_the_task_id_to_check_later_and_it_is_found_stale(
-    sim: Simulator, sim_server: SimulatorServer
-) -> None:
+async def test_zerobyte_down_mid_backup_gives_the_task_id_to_check_later_and_it_is_found_stale(sim: Simulator) -> None:
     world = seed_world(sim)
     sim.task_seconds = 5.0
-    port = sim_server.port
 
-    async def go_down() -> None:
+    async def go_down(server: SimulatorServer) -> None:
         await wait_until(lambda: any(t.status == "running" for t in sim.tasks.values()))
-        await anyio.to_thread.run_sync(sim_server.stop)
+        await anyio.to_thread.run_sync(server.stop)
         sim.restart()  # what the outage did to the task: Zerobyte came back without it
 
-    async with connect(sim_server.url, access="operate") as client:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(go_down)
-            lost = await client.call_tool("run_backup", {"job_id": world.job})
-        (task_id,) = sim.tasks
-        assert_actionable(lost, task_id, "connection refused", f"wait_for_task(task_id='{task_id}')")
-        with SimulatorServer(sim, port=port):
-            later = data(await client.call_tool("wait_for_task", {"task_id": task_id}))
-            await _still_serves(client, sim)
+    with held_port() as port, SimulatorServer(sim, sock=listener(port)) as first:
+        async with connect(first.url, access="operate") as client:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(go_down, first)
+                lost = await client.call_tool("run_backup", {"job_id": world.job})
+            (task_id,) = sim.tasks
+            assert_actionable(lost, task_id, "connection refused", f"wait_for_task(task_id='{task_id}')")
+            with SimulatorServer(sim, sock=listener(port)):
+                later = data(await client.call_tool("wait_for_task", {"task_id": task_id}))
+                await _still_serves(client, sim)
     assert later["status"] == "stale" and "restarted" in later["error"]
     assert sent(sim, method="POST") == [f"POST /api/v1/backups/{world.job}/run"]
 
@@ -311,14 +308,14 @@ async def _call_read_write_follow(client: Client, world: World) -> list[Any]:
 
 async def test_connection_refused_says_so_and_the_server_works_once_zerobyte_is_up(sim: Simulator) -> None:
     world = seed_world(sim)
-    port = free_port()
-    async with connect(f"http://127.0.0.1:{port}", access="operate") as client:
-        for result in await _call_read_write_follow(client, world):
-            assert_actionable(result, "connection refused", "ZEROBYTE_URL")
-        assert sim.requests == []
-        with SimulatorServer(sim, port=port):
-            await _still_serves(client, sim)
-            backup = data(await client.call_tool("run_backup", {"job_id": world.job}))
+    with held_port() as port:
+        async with connect(f"http://127.0.0.1:{port}", access="operate") as client:
+            for result in await _call_read_write_follow(client, world):
+                assert_actionable(result, "connection refused", "ZEROBYTE_URL")
+            assert sim.requests == []
+            with SimulatorServer(sim, sock=listener(port)):
+                await _still_serves(client, sim)
+                backup = data(await client.call_tool("run_backup", {"job_id": world.job}))
     assert backup["outcome"] == "success"
     assert sent(sim, method="POST") == [f"POST /api/v1/backups/{world.job}/run"]
 
