@@ -47,7 +47,7 @@ async def test_gather_runs_at_most_limit_calls_at_once() -> None:
 
 async def test_a_failure_surfaces_as_itself_not_as_an_exception_group() -> None:
     async def ok() -> int:
-        await anyio.sleep(1)
+        await anyio.Event().wait()  # never set: cancelled by the sibling's failure
         return 1
 
     async def down() -> int:

@@ -148,8 +148,8 @@ def test_successful_backup_creates_a_snapshot_updates_the_job_and_queues_forget(
 
 def test_second_backup_of_unchanged_files_reports_them_unmodified(client: httpx.Client, world: World) -> None:
     wait_task(client, client.post(f"/backups/{world.schedule}/run").json()["taskId"])
-    client.get("/tasks")
-    time.sleep(0.3)
+    for follow_up in client.get("/tasks").json():  # the forget queued after the backup holds the repository
+        wait_task(client, follow_up["id"])
     second = wait_task(client, client.post(f"/backups/{world.schedule}/run").json()["taskId"])
     assert second["result"]["result"]["files_new"] == 0
     assert second["result"]["result"]["files_unmodified"] == 5

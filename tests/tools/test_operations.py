@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,12 +71,25 @@ async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerob
         tools = (await client.list_tools()).tools
         names = {t.name for t in tools}
         assert "get_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
+        answers: dict[str, dict[str, Any]] = {}
         for t in tools:
             args = sample_arguments(t.input_schema, world)
+            if "repository_id" in t.input_schema.get("properties", {}):
+                args.setdefault("repository_id", world.repo)  # snapshot tools need a scope
+            if t.name == "get_mirror_status":
+                args["repository_id"] = world.offsite  # photos-daily mirrors into offsite-b2
             if t.name in ("wait_for_task", "get_task"):
                 args = {"task_id": finished["id"]}
-            await client.call_tool(t.name, args)
+            answers[t.name] = data(await client.call_tool(t.name, args))
     assert writes(sim) == []
+    assert set(answers) == names  # every read tool answered on the seeded world, none refused
+    assert answers["get_task"]["id"] == finished["id"]
+    assert answers["get_backup_job"]["id"] == world.job
+    assert answers["get_mirror_status"]["source_snapshots"] == len(world.snapshots)
+    assert {v["id"] for v in answers["list_volumes"]["volumes"]} == {world.volume, world.docs_volume}
+    assert {r["id"] for r in answers["list_repositories"]["repositories"]} == {world.repo, world.offsite}
+    assert [s["id"] for s in answers["list_snapshots"]["snapshots"]] == world.snapshots[::-1]
+    assert answers["read_snapshot_file"]["text"] == "hi"
 
 
 # --- followed tasks --------------------------------------------------------------------------------
