@@ -125,6 +125,7 @@ class HistoryItem(BaseModel, defer_build=True):
     finished: str | None = None
     duration_s: float | None = None
     message: str | None = None
+    next_step: str | None = None
 
 
 class TaskHistory(BaseModel, defer_build=True):
@@ -430,6 +431,7 @@ def history_item(item: TaskHistoryItem) -> HistoryItem:
         finished=iso_from_ms(item.finishedAt),
         duration_s=_duration(item.startedAt, item.finishedAt),
         message=_clip(item.message, 300),
+        next_step=next_step_for(item.message) if item.outcome in ("error", "warning") else None,
     )
 
 

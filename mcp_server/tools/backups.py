@@ -10,6 +10,7 @@ from ..concurrency import gather
 from ..cron import CronError, describe_cron
 from ..output import human_bytes, iso, iso_from_ms
 from ..redact import REDACTED, redact, redact_text
+from ..task_views import next_step_for
 from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
 from .base import Ctx, client_of, tool
@@ -36,6 +37,7 @@ class BackupJobSummary(BaseModel, defer_build=True):
     last_run: str | None = None
     last_status: str | None = Field(None, description="success, warning, error or in_progress")
     last_error: str | None = None
+    next_step: str | None = None
     next_run: str | None = None
 
 
@@ -66,6 +68,7 @@ def job_summary(j: BackupJob) -> BackupJobSummary:
         last_run=iso_from_ms(j.lastBackupAt),
         last_status=j.lastBackupStatus,
         last_error=redact_text(j.lastBackupError) if j.lastBackupError else None,
+        next_step=next_step_for(j.lastBackupError) if j.lastBackupStatus in ("error", "warning") else None,
         next_run=iso_from_ms(j.nextBackupAt),
     )
 

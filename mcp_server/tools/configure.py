@@ -689,8 +689,14 @@ async def create_backup_job(
         ) from None
     note(job_id=created.shortId)
     job = await client.get_backup_job(created.shortId)
-    remark = None if policy else "No retention: every snapshot is kept until you set one (update_backup_job)."
-    return _done("created", job=job_view(job), note=remark)
+    remarks = [] if policy else ["No retention: every snapshot is kept until you set one (update_backup_job)."]
+    if job.volume is not None and job.volume.status not in (None, "mounted"):
+        trouble = f": {_clean(job.volume.lastError)}" if job.volume.lastError else ""
+        remarks.append(
+            f"Warning: volume {job.volume.name!r} ({job.volume.shortId}) is {job.volume.status}{trouble}. Its backups "
+            "fail until it is mounted: fix its source (update_volume) or mount it (mount_volume)."
+        )
+    return _done("created", job=job_view(job), note=" ".join(remarks) or None)
 
 
 def _merged_policy(current: Mapping[str, Any] | None, rules: Mapping[str, Any]) -> dict[str, Any]:

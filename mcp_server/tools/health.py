@@ -307,6 +307,10 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
     states = Counter(j.state for j in jobs)
 
     repositories = [_repository_issue(r) for r in data.repositories if r.status in ("error", "doctor", "cancelled")]
+    flagged = {r.id for r in repositories}
+    repositories += [
+        issue for r in data.repositories if r.shortId not in flagged and (issue := _broken_by_jobs(r, data.jobs))
+    ]
     enabled_users: dict[str, list[str]] = {}
     for j in data.jobs:
         if j.enabled:
@@ -317,7 +321,7 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
     volumes = [_volume_issue(v, users[v.shortId]) for v in down]
     # An unmounted volume with auto-remount is remounted by the next backup; an errored one is not.
     volumes_blocking = sum(1 for v in down if users[v.shortId] and (v.status == "error" or v.autoRemount is False))
-    failures, resolved = _failures(history, {j.id for j in jobs if j.state in ("failing", "warning")})
+    failures, resolved = _failures(history)
 
     repos_error = sum(1 for r in repositories if r.status == "error")
     other_failures = sum(1 for f in failures if f.kind != "backup" and f.outcome == "error")
@@ -405,6 +409,31 @@ def _repository_issue(r: Repository) -> RepositoryIssue:
     return RepositoryIssue(id=r.shortId, name=r.name, status=r.status, message=message, next_step=step)
 
 
+# restic failures that are the repository's, not the job's: every job writing there fails the same way.
+_REPOSITORY_FAILURES = ("wrong password", "no key found", "repository does not exist", "is there a repository")
+
+
+def _broken_by_jobs(repo: Repository, jobs: list[BackupJob]) -> RepositoryIssue | None:
+    """A repository Zerobyte still calls healthy although every job that wrote to it last failed opening it."""
+    writers = [j for j in jobs if j.writes_to(repo) and j.lastBackupStatus is not None]
+    if not writers or any(
+        j.lastBackupStatus != "error" or not any(n in (j.lastBackupError or "").lower() for n in _REPOSITORY_FAILURES)
+        for j in writers
+    ):
+        return None
+    message = _clip(writers[0].lastBackupError) or ""
+    names = _join([f"{j.name!r}" for j in writers[:5]]) + (f" and {len(writers) - 5} more" if len(writers) > 5 else "")
+    return RepositoryIssue(
+        id=repo.shortId,
+        name=repo.name,
+        status="error",
+        message=(
+            f"Zerobyte reports it {repo.status or 'unchecked'}, but every job writing to it fails ({names}): {message}"
+        ),
+        next_step=next_step_for(message),
+    )
+
+
 def _volume_issue(v: Volume, used_by: list[str]) -> VolumeIssue:
     message = _clip(v.lastError)
     return VolumeIssue(
@@ -424,7 +453,7 @@ def _volume_issue(v: Volume, used_by: list[str]) -> VolumeIssue:
     )
 
 
-def _failures(history: list[TaskHistoryItem], covered_jobs: set[str]) -> tuple[list[Failure], int]:
+def _failures(history: list[TaskHistoryItem]) -> tuple[list[Failure], int]:
     """Unresolved failures, newest first (resolved = a newer run of the same kind and target succeeded)."""
     succeeded: set[tuple[str, str]] = set()
     failures: list[Failure] = []
@@ -439,10 +468,6 @@ def _failures(history: list[TaskHistoryItem], covered_jobs: set[str]) -> tuple[l
             continue
         if key in succeeded:
             resolved += 1
-            continue
-        # The job entry already shows its own last failure with the same message and next step.
-        if item.kind == "backup" and target.get("scheduleShortId") in covered_jobs:
-            succeeded.add(key)
             continue
         succeeded.add(key)  # only the newest failure per target; older ones are the same story
         if len(failures) < MAX_FAILURES:

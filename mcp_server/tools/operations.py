@@ -40,7 +40,7 @@ from ..output import human_bytes, iso_from_ms
 from ..retention import Snap, forget_plan, newly_forgotten
 from ..task_views import resource_names, task_progress
 from ..zerobyte import ZerobyteClient, ZerobyteError
-from ..zerobyte.errors import Conflict
+from ..zerobyte.errors import BadRequest, Conflict
 from ..zerobyte.ids import check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
@@ -150,6 +150,8 @@ async def run_backup(
     expected = forget_plan([*mine, this_run], policy, tag=job.shortId, now_ms=now_ms() + 1)
     try:
         started = await client.run_backup(job.shortId)
+    except BadRequest as exc:
+        raise _volume_not_ready(job, exc) from None
     except Conflict as exc:
         raise await _already_running(
             client, exc, f"A backup of job {job.name!r} ({job.shortId})", "backup", "backup_schedule", job.shortId
@@ -212,6 +214,20 @@ async def _run_v041_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: floa
     started = TaskStarted(taskId=found.task.id, status=found.task.status)
     outcome, _ = await _run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
     return outcome
+
+
+def _volume_not_ready(job: BackupJob, exc: BadRequest) -> ToolFailure:
+    """Zerobyte's 400 on run: the volume is not ready (its source is missing, or it is unmounted and cannot remount)."""
+    reason = exc.upstream_message or str(exc)
+    volume = f"volume {job.volume.name!r} ({job.volume.shortId})" if job.volume else "the job's volume"
+    if "ENOENT" in reason or "no such file" in reason.lower():
+        problem = f"the source folder of {volume} is missing on the Zerobyte host ({reason})"
+    else:
+        problem = f"{volume} is not ready ({reason})"
+    return ToolFailure(
+        f"Backup of job {job.name!r} ({job.shortId}) not started: {problem}. Fix the volume's source (update_volume) "
+        "or remount it (mount_volume), then run_backup again."
+    )
 
 
 async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: float | None) -> TaskOutcome:

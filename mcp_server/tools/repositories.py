@@ -10,7 +10,7 @@ from ..concurrency import gather
 from ..notation import format_location
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
-from ..zerobyte.models import BackupJob, Repository, ResticStats
+from ..zerobyte.models import Repository, ResticStats
 from .base import Ctx, client_of, tool
 
 __all__ = [
@@ -130,7 +130,7 @@ async def get_repository(
             client.list_backup_jobs(),
         ]
     )
-    primary = [j for j in jobs if _writes_to(j, repo)]
+    primary = [j for j in jobs if j.writes_to(repo)]
     uses = [
         JobUse(
             id=j.shortId,
@@ -171,12 +171,6 @@ async def get_repository(
         note=note,
     )
     return detail
-
-
-def _writes_to(job: BackupJob, repo: Repository) -> bool:
-    if job.repository is not None:
-        return job.repository.shortId == repo.shortId
-    return job.repositoryId is not None and job.repositoryId in (repo.id, repo.shortId)
 
 
 def _stats(stats: ResticStats, repo: Repository) -> RepositoryStats | None:

@@ -263,6 +263,12 @@ class BackupJob(_Open):
     volume: Volume | None = None
     repository: Repository | None = None
 
+    def writes_to(self, repo: Repository) -> bool:
+        """True when ``repo`` is this job's primary repository (rows name it by UUID, or nest it)."""
+        if self.repository is not None:
+            return self.repository.shortId == repo.shortId
+        return self.repositoryId is not None and self.repositoryId in (repo.id, repo.shortId)
+
 
 class NotificationDestination(_Open):
     id: int
