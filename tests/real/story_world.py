@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 
+from tests.real import seed
 from tests.real.conftest import McpConfig, call, make_files, mcp_stdio, unique
 from tests.real.zbserver import RealZerobyte
 
@@ -165,13 +166,10 @@ class Arranged:
 
 
 def arrange_job(zb: RealZerobyte, root: Path, files: dict[str, str], **job: Any) -> Arranged:
+    """A job over ``files`` (any extra schedule fields in ``job``), works on v0.41 and v0.42; no backup yet."""
     source = make_files(root / unique("src"), files)
-    volume = zb.post("/volumes", {"name": unique("vol"), "config": {"backend": "directory", "path": str(source)}})
-    volume = volume.get("volume", volume)
-    repository = zb.post(
-        "/repositories", {"name": unique("repo"), "config": {"backend": "local", "path": str(root / unique("repo"))}}
-    )
-    repository = repository.get("repository", repository)
+    volume = seed.volume(zb, source)
+    repository = seed.repository(zb, root / unique("repo"))
     body = {
         "name": unique("job"),
         "volumeId": volume["shortId"],
