@@ -21,6 +21,7 @@ from .task_views import TaskProgress, TaskView, task_progress, task_view
 from .tools.base import ToolFailure
 from .zerobyte import ZerobyteError
 from .zerobyte.errors import NotFound
+from .zerobyte.ids import check_task_id
 from .zerobyte.models import Task
 
 __all__ = ["MAX_WAIT_SECONDS", "TaskOutcome", "follow", "outcome_of", "progress_message", "wait_budget"]
@@ -65,6 +66,7 @@ async def follow(
     A cancelled MCP call stops the following only: the Zerobyte task goes on, and the audit line says so.
     """
     client = client_of(ctx)
+    task_id = check_task_id("task_id", task_id)  # a refused id is the caller's mistake, not a task under way
     progress = _Progress(ctx)
     last: Task | None = None
 

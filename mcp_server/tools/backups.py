@@ -202,6 +202,9 @@ def _hook(value: Any) -> Hook | None:
 def _mirror(m: Mirror) -> MirrorInfo:
     sync = m.lastSyncTask or {}
     name = m.repository.name if m.repository else "?"
+    if not sync and m.lastCopyStatus is not None:
+        # v0.41 and older: no sync task, the mirror row keeps the last copy's status.
+        sync = {"status": m.lastCopyStatus, "finishedAt": m.lastCopyAt, "error": m.lastCopyError}
     error = sync.get("error")
     return MirrorInfo(
         repository=f"{name} ({m.repositoryId})",

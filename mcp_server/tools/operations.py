@@ -73,13 +73,9 @@ __all__ = [
 MAX_RESTORE_PATHS = 20
 CANCEL_WAIT_SECONDS = 10.0
 _CANCELLABLE = "backup, restore, doctor, retention and mirror sync"
-NO_TASKS_API = (
-    "Started. This Zerobyte (v0.41 or older) gives no task to follow: check list_backup_jobs for the "
-    "job's last status in a while."
-)
+NO_TASKS_API = "Started. This Zerobyte (v0.41 or older) gives no task to follow for it."
 # Zerobyte v0.40 (no tasks API) runs these before it answers: the answer means done, not started.
 SYNC_ON_V040 = frozenset({"doctor", "deleteSnapshots", "tagSnapshots"})
-DONE_BY_V040 = "none (done synchronously by Zerobyte v0.40, which has no tasks)"
 Overwrite = Literal["always", "if-changed", "if-newer", "never"]
 
 JobArg = Annotated[str, Field(description="Backup job short id")]
@@ -381,19 +377,19 @@ async def sync_mirror(
             message=f"Nothing to copy: mirror {mirror_label} already holds every asked snapshot of {job_label}{held}"
             + ("." if plan.missing_before else " and is in sync."),
         )
+    check = f"get_mirror_status(job_id='{job.shortId}', repository_id='{mirror.repositoryId}')"
     try:
         # Explicit ids: without them Zerobyte copies only the newest snapshot (restic copy ... latest).
         started = await client.sync_mirror(job.shortId, mirror.repositoryId, plan.to_copy)
     except Conflict as exc:
-        raise await _already_running(
-            client,
-            exc,
-            f"A mirror sync of job {job.name!r} ({job.shortId})",
-            "mirrorSync",
-            "backup_schedule",
-            job.shortId,
-        ) from None
-    check = f"get_mirror_status(job_id='{job.shortId}', repository_id='{mirror.repositoryId}')"
+        what = f"A mirror sync of {job_label} ({job.shortId}) to {mirror_label}"
+        if (await app_of(ctx).get_capabilities()).legacy_backup_control:
+            note(zerobyte_status=409)
+            raise ToolFailure(
+                f"{what} is already running (this Zerobyte runs mirror syncs without a task). {check} shows which "
+                "snapshots are still missing; get_backup_job shows the last sync's status once it ends."
+            ) from None
+        raise await _already_running(client, exc, what, "mirrorSync", "backup_schedule", job.shortId) from None
     sending = f"Copying {len(plan.to_copy)} snapshot(s) ({', '.join(plan.to_copy)}) to mirror {mirror_label}"
     task: TaskOutcome | None = None
     error: str | None = None
@@ -923,6 +919,12 @@ async def apply_retention(
         raise await _already_running(
             client, exc, f"Retention for job {job.name!r} ({job.shortId})", "forget", "backup_schedule", job.shortId
         ) from None
+    if started is None:
+        # v0.40/v0.41 answer /forget only once it is done, and with no task: what went is before minus after.
+        note(zerobyte_status=200)
+        remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
+        gone = [sid for sid in before if sid not in remaining]
+        return TaskActionResult(outcome="success", message=_retention_done(job, gone, len(remaining)))
     outcome, final = await _run_task(ctx, started, "forget", {job.shortId: job.name}, wait, wait_seconds)
     if final is None or outcome.outcome != "success":
         message = _unfinished(f"Retention for backup job {job.name!r}", outcome)
@@ -931,14 +933,18 @@ async def apply_retention(
     remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
     gone = [sid for sid in before if sid not in remaining]
     planned = [i.id for i in decision.preview.items] if decision.preview else []
-    message = (
-        f"Retention applied to backup job {job.name!r}: {len(gone)} snapshot(s) forgotten and pruned"
-        + (f" ({', '.join(gone)})" if gone else "")
-        + f"; {len(remaining)} kept."
-    )
+    message = _retention_done(job, gone, len(remaining))
     if sorted(gone) != sorted(planned):
         message += f" The preview had named {len(planned)} ({', '.join(planned) or 'none'})."
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
+
+
+def _retention_done(job: BackupJob, gone: list[str], kept: int) -> str:
+    return (
+        f"Retention applied to backup job {job.name!r}: {len(gone)} snapshot(s) forgotten and pruned"
+        + (f" ({', '.join(gone)})" if gone else "")
+        + f"; {kept} kept."
+    )
 
 
 async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview:
@@ -1270,12 +1276,12 @@ async def _run_task(
 ) -> tuple[TaskOutcome, Task | None]:
     """The task's outcome after following it (or right away when wait is false)."""
     if started is None:
+        note(zerobyte_status=200)
         if kind in SYNC_ON_V040:
-            note(zerobyte_status=200)
             # Doctor, delete and tag all work on one repository: label it as task_target would.
             target = ", ".join(f"repository {name!r} ({short})" for short, name in names.items()) or None
-            return TaskOutcome(id=DONE_BY_V040, kind=kind, status="finished", outcome="success", target=target), None
-        return TaskOutcome(id="unknown", kind=kind, status="started", outcome="running", next_step=NO_TASKS_API), None
+            return TaskOutcome(kind=kind, status="finished", outcome="success", target=target), None
+        return TaskOutcome(kind=kind, status="started", outcome="running", next_step=NO_TASKS_API), None
     note(zerobyte_status=202, task_id=started.taskId)
     if not wait:
         task = await client_of(ctx).get_task(started.taskId)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..task_views import ActiveTaskList, TaskHistory, TaskView, gather_active_tasks, gather_task_history, task_view
+from ..zerobyte import NotFound
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
 __all__ = ["get_task", "list_active_tasks", "task_history"]
@@ -44,7 +45,16 @@ async def get_task(
     task_id: Annotated[str, Field(description="Task id (UUID)")],
 ) -> TaskView:
     """One task: status, real outcome (a succeeded backup may be a warning), progress, result, error, next step."""
-    return task_view(await client_of(ctx).get_task(task_id))
+    try:
+        return task_view(await client_of(ctx).get_task(task_id))
+    except NotFound as exc:
+        if exc.route_missing:
+            raise
+        caps = await app_of(ctx).get_capabilities()
+        where = "list_active_tasks shows the running ones"
+        if caps.task_history:
+            where += ", task_history the finished ones"
+        raise ToolFailure(f"{exc} {where}.") from None
 
 
 @tool(toolset="tasks", title="Task history")
