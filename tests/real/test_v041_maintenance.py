@@ -82,9 +82,9 @@ async def test_sync_mirror_reports_the_copy_and_the_mirror_check_works(setup: Se
         synced = await call(client, "sync_mirror", job_id=job["shortId"], mirror_repository_id=setup.mirror)
         status = await call(client, "get_mirror_status", job_id=job["shortId"], repository_id=setup.mirror)
         detail = await call(client, "get_backup_job", job_id=job["shortId"])
-        if "id" in synced:  # v0.42: a real task, which Zerobyte knows
-            assert zb.get(f"/tasks/{synced['id']}")["kind"] == "mirrorSync"
-            await call(client, "wait_for_task", task_id=synced["id"])
+        if "task" in synced:  # v0.42: a real task, which Zerobyte knows
+            assert zb.get(f"/tasks/{synced['task']['id']}")["kind"] == "mirrorSync"
+            await call(client, "wait_for_task", task_id=synced["task"]["id"])
         bogus = await refused(client, "wait_for_task", task_id="unknown")
     assert synced["outcome"] == "success", synced
     assert "unknown" not in str(synced)
