@@ -12,6 +12,7 @@ and nothing here is imported unless a test or the demo mode asks for it.
 """
 
 from .api import create_app
+from .costs import CostModel
 from .faults import FaultRule, Faults
 from .files import Node, Symlink
 from .seed import seed_demo, seed_scale
@@ -19,6 +20,7 @@ from .server import SimulatorServer
 from .state import RecordedRequest, Simulator, Snapshot, Task
 
 __all__ = [
+    "CostModel",
     "FaultRule",
     "Faults",
     "Node",

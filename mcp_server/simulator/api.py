@@ -38,6 +38,7 @@ from ._util import (
     unseal_config,
 )
 from .cache import snapshots_key
+from .costs import charge
 from .faults import FaultRule, mutate_types
 from .files import dump_entries, ls_path, ls_walk, tar_stream, volume_listing
 from .state import (
@@ -1571,9 +1572,22 @@ async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response
             body = {}
     query = dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
     ctx = Ctx(sim=sim, request=request, params=params, query=query, body=body, owner=owner)
+    cost = None
+    if sim.costs is not None:
+        with sim.lock:
+            cost = charge(sim, sim.costs, route.handler.__name__, params, query)
+        if cost.slot is not None:
+            async with cost.slot:
+                await asyncio.sleep(cost.seconds)
+        else:
+            await asyncio.sleep(cost.seconds)
     try:
         with sim.lock:
-            return route.handler(ctx)
+            response = route.handler(ctx)
+        if cost is not None and response.status_code == 200:
+            for key in cost.warms:
+                sim.cache.set(key)
+        return response
     except ApiError as err:
         return json_response(err.body, err.status)
     except Exception as exc:  # mirror app.onError: anything else is a 500 {message}

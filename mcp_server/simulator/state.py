@@ -34,6 +34,7 @@ from ._util import (
     seal_config,
 )
 from .cache import ServerCache, repo_prefix, retention_key
+from .costs import CostModel
 from .faults import Faults
 from .files import Node, SnapshotTree, TreeSpec, build_tree
 from .retention import PolicyItem, apply_policy
@@ -353,6 +354,7 @@ class Simulator:
         heartbeat_interval: float = 5.0,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
+        costs: CostModel | None = None,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.legacy = legacy
@@ -373,6 +375,10 @@ class Simulator:
         self.backup_outcomes: dict[str, str] = {}
         self.rate_limit: int | None = None
         self.rate_limit_window: float = 300.0
+        # how long a real Zerobyte takes (restic runs, its cache, the ls limiter); None = answer at once
+        self.costs = costs
+        if costs is not None:
+            self.rate_limit, self.rate_limit_window = costs.rate_limit, costs.rate_window
         self.app_version = ("v0.41.0" if self.tasks_api else "v0.40.0") if legacy else "dev"
         self.latest_version: str | None = None
         self.missing_paths: set[str] = set()
@@ -715,6 +721,19 @@ class Simulator:
         """Zerobyte runs ``restic forget --group-by tags --tag <job>``: one group per (sorted) tag set."""
         return [PolicyItem(s.id, s.time_ms, tuple(sorted(s.tags))) for s in snaps]
 
+    def _schedule_for_categories(self, repo: Json, backup_id: str) -> Json | None:
+        return next(
+            (s for s in self.schedules.values() if s["shortId"] == backup_id and s["repositoryId"] == repo["id"]),
+            None,
+        ) or next((s for s in self.schedules.values() if s["shortId"] == backup_id), None)
+
+    def wants_retention_dry_run(self, repo: Json, backup_id: str) -> bool:
+        """Whether listing with ``backupId`` runs ``forget --dry-run`` (no cached categories, a policy set)."""
+        if self.cache.has(retention_key(repo["id"], backup_id)):
+            return False
+        schedule = self._schedule_for_categories(repo, backup_id)
+        return bool(schedule and schedule.get("retentionPolicy"))
+
     def snapshot_categories(self, repo: Json, backup_id: str | None) -> dict[str, list[str]]:
         """``retentionCategories`` by snapshot id: a ``forget --dry-run`` cached for a day per (repository,
         schedule) and not recomputed after a policy change until the repository's cache is cleared."""
@@ -724,10 +743,7 @@ class Simulator:
         cached: dict[str, list[str]] | None = self.cache.get(key)
         if cached is not None:
             return cached
-        schedule = next(
-            (s for s in self.schedules.values() if s["shortId"] == backup_id and s["repositoryId"] == repo["id"]),
-            None,
-        ) or next((s for s in self.schedules.values() if s["shortId"] == backup_id), None)
+        schedule = self._schedule_for_categories(repo, backup_id)
         if schedule is None or not schedule.get("retentionPolicy"):
             return {}
         items = self._policy_items(s for s in self.snapshots_of(repo) if backup_id in s.tags)
