@@ -65,6 +65,8 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         notes: list[str] = []
+        if context is not None:
+            _refuse_if_not_offered(context, name)
         try:
             if context is not None and (spec := tool_base.REGISTRY.get(name)) is not None:
                 arguments, notes = await _resolve(context, spec, arguments)
@@ -96,6 +98,29 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if read is not None:
                 return [read]
         return await super().read_resource(uri, context)
+
+
+def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None:
+    """A tool of ours this configuration does not offer: say which access level (or list) keeps it out."""
+    app: AppContext = context.request_context.lifespan_context
+    if not app.exposed or name in app.exposed:
+        return
+    from . import tools
+
+    tools.load()  # every tool's name and level, including modules this access level did not import
+    spec = tool_base.REGISTRY.get(name)
+    if spec is None:
+        return  # not ours at all: the SDK's "Unknown tool"
+    access = app.settings.access
+    if spec.level in tool_base.LEVELS[access]:
+        why = "this server's tool allow/deny lists leave it out"
+    else:
+        needed = next(level for level, allowed in tool_base.LEVELS.items() if spec.level in allowed)
+        why = f"it needs access level {needed} and this server runs at {access}"
+    raise ToolError(
+        f"Unknown tool: {name} is not offered here ({why}). Ask the user to do it in Zerobyte's web UI, or to run "
+        "zerobyte-mcp with the access it needs."
+    )
 
 
 async def _resolve(

@@ -585,7 +585,11 @@ async def restore(
     wait_seconds: WaitSecondsArg = None,
 ) -> RestoreResult:
     """Restore files or one folder from a snapshot into a folder under the allowed roots; never overwrites."""
-    target = check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
+    settings = app_of(ctx).settings
+    try:
+        target = check_restore_target(target_path, settings.restore_allowed_roots)
+    except ToolFailure as refusal:
+        raise _original_location_hint(refusal, target_path, paths, settings.access) from None
     sid = check_snapshot_id("snapshot_id", snapshot_id)
     clean = _clean_paths(paths)
     client = client_of(ctx)
@@ -673,6 +677,25 @@ async def restore_in_place(
     kind = await _path_kind(client, repo, snap, clean, target)
     body = _restore_body(snap.short_id, clean, kind, target, overwrite)
     return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
+
+
+def _original_location_hint(refusal: ToolFailure, target_path: str, paths: Sequence[str], access: str) -> ToolFailure:
+    """A refused target that is where the files came from: the way forward is restore_in_place, at level full."""
+    target = posixpath.normpath(target_path) if isinstance(target_path, str) and target_path.startswith("/") else ""
+    given = [posixpath.normpath(p) for p in paths if isinstance(p, str) and p.startswith("/")]
+    # A file lands in the target itself, a folder's contents too: its own folder (or the folder) is its origin.
+    if not target or target not in {posixpath.dirname(p) for p in given} | set(given):
+        return refusal
+    level = (
+        "it is offered at this access level"
+        if access == "full"
+        else f"it needs access level full (this server runs at {access}): ask the user to run zerobyte-mcp with "
+        "--access full, or to restore in Zerobyte's web UI"
+    )
+    return ToolFailure(
+        f"{refusal} {target!r} is where these files came from: putting them back there overwrites what is there now, "
+        f"which is restore_in_place (confirmed; {level})."
+    )
 
 
 def check_restore_target(target_path: str, roots: Sequence[str]) -> str:

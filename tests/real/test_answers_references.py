@@ -97,3 +97,39 @@ async def test_names_work_where_ids_do_and_a_near_miss_suggests_the_name_with_it
     assert {s["id"] for s in snaps["snapshots"]} == set(seeded.snapshots)
     assert f"Did you mean {seeded.job_name!r} ({seeded.job_id})?" in typo
     assert "list_backup_jobs" in typo
+
+
+async def test_refusals_name_the_way_forward_restore_in_place_and_the_level_it_needs(
+    zb: RealZerobyte, seeded: Seeded, data_root: Path
+) -> None:
+    original = seeded.source / "notes"
+    restore_root = data_root / "restores"
+    restore_root.mkdir()
+    before = zb.get("/tasks/history", kind="restore")["totalItems"]
+    config = McpConfig(access="operate", restore_roots=(str(restore_root),))
+    async with mcp_stdio(zb, data_root / "mcp", config) as client:
+        back_home = await refused(
+            client,
+            "restore",
+            repository_id=seeded.repository_id,
+            snapshot_id="latest",
+            paths=[str(original / "todo.txt")],
+            target_path=str(original),
+        )
+        elsewhere = await refused(
+            client,
+            "restore",
+            repository_id=seeded.repository_id,
+            snapshot_id="latest",
+            paths=[str(original / "todo.txt")],
+            target_path=str(data_root / "elsewhere"),
+        )
+        in_place = await refused(
+            client, "restore_in_place", repository_id=seeded.repository_id, snapshot_id="latest", paths=[str(original)]
+        )
+    assert "outside the allowed restore folders" in back_home
+    assert "restore_in_place" in back_home and "access level full" in back_home and "operate" in back_home
+    assert "restore_in_place" not in elsewhere  # a target that is not the files' origin gets no such hint
+    assert "needs access level full" in in_place and "runs at operate" in in_place
+    assert zb.get("/tasks/history", kind="restore")["totalItems"] == before
+    assert (original / "todo.txt").read_text() == "buy milk 1"
