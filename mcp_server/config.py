@@ -11,6 +11,7 @@ TOML layout (see config.example.toml; relative paths are relative to the file's 
     [tls]      verify, ca_bundle
     [tools]    allow, deny, toolsets_allow, toolsets_deny
     [restore]  allowed_roots
+    [volumes]  allowed_roots
     [tasks]    wait_seconds
     [http]     host, port, path, token, token_file, allow_unauthenticated, allowed_hosts, allowed_origins
     [logging]  level, json
@@ -102,6 +103,7 @@ class Settings:
     confirm_destructive: bool = True
     confirm_ttl_seconds: int = 300
     restore_allowed_roots: tuple[str, ...] = ()
+    volume_allowed_roots: tuple[str, ...] = ()
     audit_log: Path | None = None
     log_level: str = "INFO"
     log_json: bool = False
@@ -312,6 +314,7 @@ _ENV_VARS: Final = {
     "ZEROBYTE_MCP_AUDIT_LOG": "audit_log",
     "ZEROBYTE_MCP_CONFIRM_DESTRUCTIVE": "confirm_destructive",
     "ZEROBYTE_MCP_RESTORE_ROOTS": "restore_allowed_roots",
+    "ZEROBYTE_MCP_VOLUME_ROOTS": "volume_allowed_roots",
 }
 
 
@@ -657,6 +660,7 @@ _SPECS: Final[dict[str, _Spec]] = {
         _int_between(1, 86_400, "a whole number of seconds from 1 to 86400"), (None, "confirm_ttl_seconds")
     ),
     "restore_allowed_roots": _Spec(_to_roots, ("restore", "allowed_roots")),
+    "volume_allowed_roots": _Spec(_to_roots, ("volumes", "allowed_roots")),
     "audit_log": _Spec(_to_path, (None, "audit_log")),
     "log_level": _Spec(_to_log_level, ("logging", "level")),
     "log_json": _Spec(_to_bool, ("logging", "json")),

@@ -46,6 +46,7 @@ def make_settings(url: str, **changes: Any) -> Settings:
         read_timeout=10.0,
         heavy_timeout=10.0,
         log_level="WARNING",
+        volume_allowed_roots=("/",),  # simulated sources live anywhere; tests of the confinement narrow it
     )
     return replace(base, **changes)
 

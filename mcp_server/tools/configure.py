@@ -43,7 +43,8 @@ from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import BadRequest, NotFound, ServerError, ZerobyteHTTPError
 from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
-from .base import Ctx, ToolFailure, client_of, tool
+from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .confine import check_directory_source, zerobyte_folders
 from .forgetting import forget_effects, full_needed, job_repository, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 from .volumes import volume_summary
@@ -194,6 +195,13 @@ def _volume_next_step(status: str | None, error: str | None) -> str | None:
     return "Not mounted yet: run mount_volume."
 
 
+async def _confined(ctx: Ctx, path: str) -> str:
+    """A directory source the agent may use (under the volume roots, not Zerobyte's data), or a refusal."""
+    roots = app_of(ctx).settings.volume_allowed_roots
+    protected = await zerobyte_folders(client_of(ctx)) if roots else []
+    return check_directory_source(path, roots, protected)
+
+
 @tool(toolset="volumes", title="Create volume", level="operate")
 async def create_volume(
     ctx: Ctx,
@@ -209,6 +217,8 @@ async def create_volume(
     clean_name = _name(name)
     config = _volume_config(backend, source, username=username, secret=secret, options=options)
     client = client_of(ctx)
+    if backend == "directory":
+        config["path"] = await _confined(ctx, config["path"])
     if test != "skip":
         result = await client.test_volume_connection(config)
         reason = _clean(result.message) or "no reason given"
@@ -255,6 +265,8 @@ async def update_volume(
         if backend not in SOURCE_FORMS:
             raise ToolFailure(f"Volume {vid!r} has backend {backend!r}, whose source this tool cannot edit.")
         wanted.update(parse_source(backend, source))
+        if backend == "directory":
+            wanted["path"] = await _confined(ctx, wanted["path"])
     wanted.update(_volume_login(backend, username, secret))
     if read_only is not None:
         wanted["readOnly"] = read_only

@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -132,8 +133,9 @@ def write_config(zb: RealZerobyte, folder: Path, config: McpConfig, api_key: str
         "[tasks]",
         f"wait_seconds = {config.wait_seconds}",
     ]
-    if config.volume_roots is not None:
-        lines += ["[volumes]", f"allowed_roots = {json.dumps(list(config.volume_roots))}"]
+    # Stories keep their sources in the system temp folder; None allows it, () turns directory volumes off.
+    roots = [tempfile.gettempdir()] if config.volume_roots is None else list(config.volume_roots)
+    lines += ["[volumes]", f"allowed_roots = {json.dumps(roots)}"]
     path = folder / "config.toml"
     path.write_text("\n".join(lines) + "\n" + config.extra_toml)
     return path
