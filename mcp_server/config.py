@@ -13,6 +13,7 @@ TOML layout (see config.example.toml; relative paths are relative to the file's 
     [restore]  allowed_roots
     [volumes]  allowed_roots
     [tasks]    wait_seconds
+    [catalog]  path
     [http]     host, port, path, token, token_file, allow_unauthenticated, allowed_hosts, allowed_origins
     [logging]  level, json
 
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigError",
     "Secret",
     "Settings",
+    "default_catalog_path",
     "load_settings",
 ]
 
@@ -105,6 +107,7 @@ class Settings:
     restore_allowed_roots: tuple[str, ...] = ()
     volume_allowed_roots: tuple[str, ...] = ()
     audit_log: Path | None = None
+    catalog_path: Path | None = None  # None: no catalog (load_settings fills in the XDG cache default)
     log_level: str = "INFO"
     log_json: bool = False
     task_wait_seconds: float = 120.0
@@ -198,6 +201,8 @@ def load_settings(
     if isinstance(ca_bundle, Path) and not ca_bundle.is_file():
         raise ConfigError(f"{chosen['ca_bundle'].where} names {ca_bundle}, which is not a file")
 
+    if "catalog_path" not in values:
+        values["catalog_path"] = default_catalog_path(environ)
     values["sources"] = types.MappingProxyType(sources)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -242,6 +247,17 @@ def _find_config_file(
     if user.is_file():
         return user, "found in the user config folder"
     return None, "none found"
+
+
+def default_catalog_path(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CACHE_HOME/zerobyte-mcp/catalog.sqlite`` (``~/.cache`` when unset)."""
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        base = Path(xdg)
+    else:
+        home = environ.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".cache"
+    return base / "zerobyte-mcp" / "catalog.sqlite"
 
 
 def _missing(path: Path) -> str:
@@ -312,6 +328,7 @@ _ENV_VARS: Final = {
     "ZEROBYTE_MCP_HTTP_TOKEN": "http_token",
     "ZEROBYTE_MCP_HTTP_TOKEN_FILE": "http_token_file",
     "ZEROBYTE_MCP_AUDIT_LOG": "audit_log",
+    "ZEROBYTE_MCP_CATALOG": "catalog_path",
     "ZEROBYTE_MCP_CONFIRM_DESTRUCTIVE": "confirm_destructive",
     "ZEROBYTE_MCP_RESTORE_ROOTS": "restore_allowed_roots",
     "ZEROBYTE_MCP_VOLUME_ROOTS": "volume_allowed_roots",
@@ -662,6 +679,7 @@ _SPECS: Final[dict[str, _Spec]] = {
     "restore_allowed_roots": _Spec(_to_roots, ("restore", "allowed_roots")),
     "volume_allowed_roots": _Spec(_to_roots, ("volumes", "allowed_roots")),
     "audit_log": _Spec(_to_path, (None, "audit_log")),
+    "catalog_path": _Spec(_to_path, ("catalog", "path")),
     "log_level": _Spec(_to_log_level, ("logging", "level")),
     "log_json": _Spec(_to_bool, ("logging", "json")),
     "task_wait_seconds": _Spec(_non_negative_float, ("tasks", "wait_seconds")),

@@ -8,7 +8,7 @@ the tool machinery, confirmation and following can all type ``ctx`` precisely wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 
@@ -16,6 +16,11 @@ from .audit import AuditLog
 from .config import Settings
 from .tokens import ConfirmationStore
 from .zerobyte import Capabilities, ZerobyteClient
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+    from .catalog import Catalog
 
 __all__ = ["AppContext", "Ctx", "app_of", "client_of"]
 
@@ -30,6 +35,8 @@ class AppContext:
     capabilities: Capabilities | None = None
     exposed: frozenset[str] = frozenset()  # the tools this server registered (access level, allow/deny)
     confirmations: ConfirmationStore = field(init=False)
+    background: TaskGroup | None = None  # lives as long as the server: catalog indexing runs here
+    catalog: Catalog | None = None
 
     def __post_init__(self) -> None:
         # Its key is random per process and never leaves memory: a restart voids every token.
@@ -44,6 +51,18 @@ class AppContext:
         if self.capabilities is None:
             self.capabilities = await self.client.detect_capabilities()
         return self.capabilities
+
+    def get_catalog(self) -> Catalog | None:
+        """The snapshot catalog (opened on first use), or None when it is off or its file is unusable."""
+        if self.settings.catalog_path is None:
+            return None
+        if self.catalog is None:
+            from .catalog import Catalog
+
+            self.catalog = Catalog(self.settings.catalog_path, self.client)
+            if self.background is not None:
+                self.background.start_soon(self.catalog.indexer.run)
+        return self.catalog if self.catalog.usable else None
 
 
 Ctx = Context[AppContext, Any]

@@ -9,7 +9,9 @@ and every character of tools/list costs the model context.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,8 @@ __all__ = [
     "human_bytes",
     "iso",
     "iso_from_ms",
+    "iso_from_seconds",
+    "mtime_seconds",
     "outline_model",
     "outline_schema",
     "render_text",
@@ -79,6 +83,25 @@ def iso(value: datetime | str | float | None) -> str | None:
         parsed = parse_time(value)
         return iso(parsed) if parsed is not None else value
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mtime_seconds(value: str | None) -> int | None:
+    """A snapshot file time from restic ("…T23:24:25.789069162Z") as epoch seconds rounded to the nearest
+    second, as the mtimes in restic's tar dumps are (Go rounds), so a listing and a tar agree."""
+    if not value:
+        return None
+    text = value.strip()
+    head, dot, rest = text.partition(".")
+    digits = "".join(itertools.takewhile(str.isdigit, rest)) if dot else ""
+    parsed = parse_time(head + rest[len(digits) :] if dot else text)
+    if parsed is None:
+        return None
+    seconds = math.floor(parsed.timestamp())
+    return seconds + 1 if digits[:1] >= "5" else seconds
+
+
+def iso_from_seconds(value: int | None) -> str | None:
+    return iso_from_ms(value * 1000) if value is not None else None
 
 
 def parse_time(value: str) -> datetime | None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
@@ -208,9 +209,17 @@ def create_server(
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         client = factory(settings)
         audit = AuditLog(settings.audit_log, secrets=tuple(_secrets(settings)))
+        app = AppContext(settings=settings, client=client, audit=audit, exposed=exposed)
         try:
-            yield AppContext(settings=settings, client=client, audit=audit, exposed=exposed)
+            async with anyio.create_task_group() as background:
+                app.background = background
+                try:
+                    yield app
+                finally:
+                    background.cancel_scope.cancel()
         finally:
+            if app.catalog is not None:
+                app.catalog.close()
             await client.aclose()
 
     specs = exposed_tools(settings)

@@ -10,20 +10,25 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import functools
 import hashlib
 import json
+import math
 import mimetypes
 import posixpath
 import re
+import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
+import anyio
 from pydantic import BaseModel, Field
 
 from ..concurrency import gather
-from ..output import human_bytes, iso, iso_from_ms, render_text, seconds_from_ms
+from ..output import human_bytes, iso, iso_from_ms, iso_from_seconds, mtime_seconds, render_text, seconds_from_ms
 from ..redact import quotes_secret
 from ..zerobyte import (
     BadRequest,
@@ -36,6 +41,9 @@ from ..zerobyte import (
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot, SnapshotNode
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog, SnapshotRow, Work
 
 __all__ = [
     "FileList",
@@ -56,6 +64,7 @@ PAGE_CAP = 500  # Zerobyte clamps snapshot file pages to 500 entries (sample 63,
 CONCURRENCY = 4  # Zerobyte runs at most 2 `restic ls` per repository; 4 keeps its queue full, no more
 FIND_BUDGET = 200  # listing requests per find_file call (Zerobyte allows 1000 requests / 5 min / IP)
 WALK_BUDGET = 120  # of which at most this many walk whole folder trees; the rest check found folders
+FIND_WAIT = 25.0  # seconds find_file waits for snapshots being indexed before it answers with what it has
 MAX_TEXT = 30_000  # characters of JSON an answer may carry (~8k tokens)
 HOST_LOOKUPS = 50  # snapshot details fetched to learn hostnames the list lacks
 SHOWN_SNAPSHOT_IDS = 10  # per file version; the count says how many more
@@ -131,6 +140,7 @@ class FileList(BaseModel, defer_build=True):
 
 
 class FileVersion(BaseModel, defer_build=True):
+    repository: str | None = None
     path: str
     type: str | None = None
     size: int | None = None
@@ -148,6 +158,7 @@ class FindResult(BaseModel, defer_build=True):
     snapshots_in_range: int = 0
     complete: bool = True
     not_searched: list[str] = Field(default_factory=list)
+    ask_again_in_s: int | None = None
     hint: str | None = None
 
 
@@ -533,7 +544,13 @@ def _fit_page(files: Sequence[SnapshotNode], folder: str, budget: int) -> tuple[
 
 
 def _entry(node: SnapshotNode) -> FileEntry:
-    return FileEntry(name=node.name, type=node.type, size=node.size, mtime=iso(node.mtime))
+    return FileEntry(name=node.name, type=node.type, size=node.size, mtime=_mtime(node.mtime))
+
+
+def _mtime(value: str | None) -> str | None:
+    """A file's mtime to the nearest second, as the catalog (and restic's tar) have it."""
+    seconds = mtime_seconds(value)
+    return iso_from_seconds(seconds) if seconds is not None else iso(value)
 
 
 async def _missing(client: ZerobyteClient, rid: str, sid: str, path: str) -> ToolFailure:
@@ -573,6 +590,7 @@ class _Pattern:
     raw: str
     absolute: bool
     segments: tuple[_Seg, ...]  # for a relative pattern: the segments after the implicit '**'
+    fold_accents: bool = False
 
     @property
     def walks(self) -> bool:
@@ -590,13 +608,46 @@ class _Pattern:
             return name == seg.text
         if self.absolute:
             return fnmatch.fnmatchcase(name, seg.text)
-        return fnmatch.fnmatchcase(name.lower(), seg.text.lower())
+        return fnmatch.fnmatchcase(self.fold(name), self.fold(seg.text))
+
+    def fold(self, text: str) -> str:
+        """Relative patterns ignore case (and, on request, accents: 'resume' matches 'Résumé')."""
+        if self.fold_accents:
+            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        return text.casefold()
+
+    def name_matches(self, name: str) -> bool:
+        """Whether a name can end a match (the catalog's first filter)."""
+        return self.matches(self.segments[-1], name)
+
+    def path_matches(self, path: str) -> bool:
+        """Whether a full path matches: from the root for absolute patterns, as a tail for relative ones."""
+        parts = [p for p in path.split("/") if p]
+        segs = self.segments if self.absolute else (_Seg("**", "any"), *self.segments)
+        return _match_parts(self, segs, tuple(parts))
+
+
+def _match_parts(pat: _Pattern, segs: tuple[_Seg, ...], parts: tuple[str, ...]) -> bool:
+    memo: dict[tuple[int, int], bool] = {}
+
+    def go(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in memo:
+            if i == len(segs):
+                memo[key] = j == len(parts)
+            elif segs[i].kind == "any":
+                memo[key] = go(i + 1, j) or (j < len(parts) and go(i, j + 1))
+            else:
+                memo[key] = j < len(parts) and pat.matches(segs[i], parts[j]) and go(i + 1, j + 1)
+        return memo[key]
+
+    return go(0, 0)
 
 
 _WILD = re.compile(r"[*?\[]")
 
 
-def parse_pattern(pattern: str) -> _Pattern:
+def parse_pattern(pattern: str, *, fold_accents: bool = False) -> _Pattern:
     text = pattern.strip()
     if not text:
         raise ToolFailure("Invalid pattern: give a path ('/srv/data/tax.pdf'), a glob ('*.pdf') or a name.")
@@ -619,7 +670,7 @@ def parse_pattern(pattern: str) -> _Pattern:
         segs = segs[1:]
     if not segs or segs[-1].kind == "any":
         raise ToolFailure("Invalid pattern: it must end with a name or a glob, not '**'.")
-    return _Pattern(raw=text, absolute=absolute, segments=tuple(segs))
+    return _Pattern(raw=text, absolute=absolute, segments=tuple(segs), fold_accents=fold_accents)
 
 
 # --- find_file: the bounded search ---------------------------------------------------------------------
@@ -636,8 +687,9 @@ class _Hit:
 @dataclass
 class _SnapSearch:
     snapshot: Snapshot
+    repository: str = ""
     hits: dict[str, _Hit] = field(default_factory=dict)
-    mode: Literal["full", "partial", "folders", "none", "error"] = "none"
+    mode: Literal["full", "partial", "folders", "none", "error", "indexing"] = "none"
     unvisited: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -716,7 +768,7 @@ class _Searcher:
         used_before = self.budget.used
 
         def hit(node: SnapshotNode) -> None:
-            result.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
+            result.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, _mtime(node.mtime)))
 
         def consider(node: SnapshotNode, k: int) -> None:
             if k == n:
@@ -781,29 +833,201 @@ async def _noting(visit: Callable[[str, int], Awaitable[None]], folder: str, i: 
 async def find_file(
     ctx: Ctx,
     pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or file name")],
-    repository_id: OptRepoArg = None,
+    repository_id: Annotated[str | None, Field(description="Repository id")] = None,
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    max_snapshots: Annotated[int, Field(description="Newest snapshots to search", ge=1, le=100)] = 20,
+    ignore_accents: Annotated[bool, Field(description="é = e")] = False,
+    max_snapshots: Annotated[int | None, Field(description="Newest snapshots to search", ge=1, le=1000)] = None,
     max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
 ) -> FindResult:
-    """Which snapshots hold a file (path, glob, or name in any case): each version (size, mtime) once, newest
-    first, and what was not searched."""
-    rid, jid = _check_scope_args(repository_id, backup_job_id)
-    lo, hi = _time_window(since, until)
-    pat = parse_pattern(pattern)
-    client = client_of(ctx)
-    scope = await _scope(client, rid, jid, need_jobs=jid is not None)
-    in_range = [s for s in await _snapshots_in_scope(client, scope) if _in_window(s, lo, hi)]
-    chosen = in_range[:max_snapshots]
-    skipped = in_range[max_snapshots:]
-    budget = _Budget(FIND_BUDGET)
-    searcher = _Searcher(client, scope.repository_id, pat, budget, cap=max_results)
-    results = [_SnapSearch(s) for s in chosen]
-    notes: list[str] = []
+    """Which snapshots hold a file (path, glob or name, any case) in a repository, job or all: each version
+    once, newest first; says what is not covered."""
+    from ..catalog import CatalogUnavailable
 
-    async def search(res: _SnapSearch, segments_for: Callable[[str], tuple[_Seg, ...]]) -> None:
+    rid = check_short_id("repository_id", repository_id) if repository_id is not None else None
+    jid = check_job_id("backup_job_id", backup_job_id) if backup_job_id is not None else None
+    lo, hi = _time_window(since, until)
+    pat = parse_pattern(pattern, fold_accents=ignore_accents)
+    client = client_of(ctx)
+    app = app_of(ctx)
+    catalog = app.get_catalog()
+    limit = max_snapshots or (1000 if catalog is not None else 20)
+    searches: list[_RepoFind] = []
+    for scope, listed in await _find_scopes(client, rid, jid):
+        in_range = [s for s in listed if _in_window(s, lo, hi)] if isinstance(listed, list) else []
+        search = _RepoFind(scope, in_range, in_range[:limit], in_range[limit:])
+        search.error = listed if isinstance(listed, str) else None
+        searches.append(search)
+    notes: list[str] = []
+    if catalog is not None:
+        try:
+            await _from_catalog(ctx, catalog, searches, pat, max_results)
+        except CatalogUnavailable as exc:
+            notes.append(f"The local catalog is unusable ({exc}); searched through Zerobyte instead.")
+            catalog = None
+            for search in searches:
+                for res in search.results:
+                    res.hits.clear()
+                    res.mode = "none"
+    for search in searches:
+        await _live_search(client, search, pat, max_results, walk=catalog is None)
+    results = [r for s in searches for r in s.results]
+    versions = _versions(results, by_repository=len(searches) > 1)
+    shown = versions[:max_results]
+    skipped = [snap for s in searches for snap in s.skipped]
+    notes.extend(_not_searched(results, skipped, versions, shown, max_results))
+    notes.extend(f"Repository {s.scope.repository_id}: {s.error}" for s in searches if s.error)
+    in_range = [snap for s in searches for snap in s.in_range]
+    indexing = [r for r in results if r.mode == "indexing"]
+    result = FindResult(
+        versions=shown,
+        total_versions=len(versions),
+        snapshots_searched=sum(1 for r in results if r.mode in ("full", "partial", "folders")),
+        snapshots_in_range=len(in_range),
+        complete=not notes,
+        not_searched=notes,
+        ask_again_in_s=_ask_again(catalog, indexing) if indexing else None,
+        hint=_find_hint(pat, versions, in_range, searches, not notes),
+    )
+    return _fit(result)
+
+
+@dataclass
+class _RepoFind:
+    scope: _Scope
+    in_range: list[Snapshot]
+    chosen: list[Snapshot]
+    skipped: list[Snapshot]
+    error: str | None = None
+    results: list[_SnapSearch] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.results = [_SnapSearch(s, repository=self.scope.repository_id) for s in self.chosen]
+
+
+async def _find_scopes(
+    client: ZerobyteClient, rid: str | None, jid: str | None
+) -> list[tuple[_Scope, list[Snapshot] | str]]:
+    """The repositories to search (one, a job's, or all) with their snapshots newest first, or why not."""
+    if rid is not None or jid is not None:
+        scope = await _scope(client, rid, jid, need_jobs=jid is not None)
+        return [(scope, await _snapshots_in_scope(client, scope))]
+    repos = await client.list_repositories()
+    scopes = [_Scope(repository_id=r.shortId, job=None, jobs={}) for r in repos]
+
+    async def listed(scope: _Scope) -> list[Snapshot] | str:
+        try:
+            return await _snapshots_in_scope(client, scope)
+        except _LOCAL_ERRORS as exc:
+            return f"its snapshots could not be listed ({exc})"
+
+    lists = await gather([listed(s) for s in scopes], limit=CONCURRENCY)
+    return list(zip(scopes, lists, strict=True))
+
+
+async def _from_catalog(ctx: Ctx, catalog: Catalog, searches: list[_RepoFind], pat: _Pattern, cap: int) -> None:
+    """Answer the indexed snapshots from the catalog; for a pattern that needs a full walk, index the others
+    (in the background, newest first) and wait for them within FIND_WAIT seconds."""
+    indexer = catalog.indexer
+    rows: dict[tuple[str, str], SnapshotRow] = {}
+    for search in searches:
+        known = indexer.known(search.scope.repository_id, search.chosen)
+        rows.update({(search.scope.repository_id, k): v for k, v in known.items() if v.complete})
+    if pat.walks:
+        missing = [
+            (search, [s for s in search.chosen if (search.scope.repository_id, s.short_id) not in rows])
+            for search in searches
+        ]
+        works = [w for search, snaps in missing if snaps for w in indexer.want(search.scope.repository_id, snaps)]
+        if works:
+            await _wait_for(ctx, works, FIND_WAIT)
+            for work in works:
+                if work.row is not None and work.row.complete:
+                    rows[work.key] = work.row
+            for search, _ in missing:
+                for res in search.results:
+                    key = (search.scope.repository_id, res.snapshot.short_id)
+                    if key in rows:
+                        continue
+                    failed = next((w.error for w in works if w.key == key and w.error), None)
+                    if failed is not None:
+                        res.mode, res.error = "error", failed
+                    else:
+                        res.mode = "indexing"
+    for search in searches:
+        held = {
+            rows[(search.scope.repository_id, r.snapshot.short_id)].id: r
+            for r in search.results
+            if (search.scope.repository_id, r.snapshot.short_id) in rows
+        }
+        if not held:
+            continue
+        store = catalog.store
+        if pat.absolute and not pat.walks and all(s.kind == "lit" for s in pat.segments):
+            found = await anyio.to_thread.run_sync(
+                store.find_path, list(held), "/" + "/".join(s.text for s in pat.segments)
+            )
+        else:
+            found = await anyio.to_thread.run_sync(
+                functools.partial(store.find, list(held), pat.name_matches, pat.path_matches, limit=cap * 50)
+            )
+        for res in held.values():
+            res.mode = "full"
+        for item in found:
+            entry = item.entry
+            for row_id in item.snapshots:
+                held[row_id].hits.setdefault(
+                    entry.path, _Hit(entry.path, entry.kind, entry.size, iso_from_seconds(entry.mtime))
+                )
+
+
+async def _wait_for(ctx: Ctx, works: list[Work], seconds: float) -> None:
+    """Wait until the works finish or ``seconds`` pass, reporting MCP progress about once a second."""
+    total = len(works)
+    with anyio.move_on_after(seconds):
+        while True:
+            done = sum(1 for w in works if w.finished.is_set())
+            if done == total:
+                return
+            current = next((w for w in works if w.started is not None and not w.finished.is_set()), None)
+            detail = (
+                f"; snapshot {current.snapshot.short_id}: {current.done} entries ({current.method})"
+                if current is not None
+                else ""
+            )
+            await ctx.report_progress(done, total, f"indexed {done} of {total} snapshot(s){detail}")
+            with anyio.move_on_after(1.0):
+                for work in works:
+                    await work.finished.wait()
+
+
+def _ask_again(catalog: Catalog | None, indexing: list[_SnapSearch]) -> int:
+    """Seconds until the snapshots still being indexed should be done (from their summaries), at least 5."""
+    from ..catalog import estimate_seconds
+
+    if catalog is None:
+        return 30
+    per_minute = catalog.indexer.pace.per_minute
+    total = 0.0
+    for res in indexing:
+        total += estimate_seconds(res.snapshot, per_minute)
+    current = catalog.indexer.current
+    if current is not None and current.started is not None:
+        total -= min(time.monotonic() - current.started, estimate_seconds(current.snapshot, per_minute))
+    return max(5, math.ceil(total * 1.2))
+
+
+async def _live_search(client: ZerobyteClient, search: _RepoFind, pat: _Pattern, cap: int, *, walk: bool) -> None:
+    """Search the snapshots the catalog did not answer through Zerobyte: a stat or one folder listing per
+    snapshot for a path-like pattern; a bounded walk only when there is no catalog."""
+    todo = [r for r in search.results if r.mode == "none"]
+    if not todo:
+        return
+    budget = _Budget(FIND_BUDGET)
+    searcher = _Searcher(client, search.scope.repository_id, pat, budget, cap=cap)
+
+    async def one(res: _SnapSearch, segments_for: Callable[[str], tuple[_Seg, ...]]) -> None:
         try:
             roots = res.snapshot.paths or ["/"]
             for root in roots if pat.walks and not pat.absolute else [""]:
@@ -814,41 +1038,30 @@ async def find_file(
             res.mode, res.error = "error", str(exc)
 
     if not pat.walks:
-        await gather((search(r, pat.for_root) for r in results), limit=CONCURRENCY)
-    else:
-        # Snapshots of different sources (paths) are different trees: each group gets its own walk.
-        groups: dict[tuple[str, ...], list[_SnapSearch]] = {}
-        for res in results:
-            groups.setdefault(tuple(res.snapshot.paths), []).append(res)
-        walk = _Budget(min(WALK_BUDGET, budget.left))
-        searcher.budget = walk
-        for members in groups.values():
-            for res in members:
-                if walk.left <= 0:
-                    break
-                await search(res, pat.for_root)
-                if res.hits:
-                    break
-        budget.used += walk.used
-        budget.left -= walk.used
-        searcher.budget = budget
-        for members in groups.values():
-            found = {h.path for r in members for h in r.hits.values()}
-            if found:
-                await _check_found_folders(searcher, [r for r in members if r.mode == "none"], found)
-    versions = _versions(results)
-    shown = versions[:max_results]
-    notes.extend(_not_searched(results, skipped, versions, shown, max_results))
-    result = FindResult(
-        versions=shown,
-        total_versions=len(versions),
-        snapshots_searched=sum(1 for r in results if r.mode in ("full", "partial", "folders")),
-        snapshots_in_range=len(in_range),
-        complete=not notes,
-        not_searched=notes,
-        hint=_find_hint(pat, versions, in_range, scope.repository_id, not notes),
-    )
-    return _fit(result)
+        await gather((one(r, pat.for_root) for r in todo), limit=CONCURRENCY)
+        return
+    if not walk:
+        return
+    # Snapshots of different sources (paths) are different trees: each group gets its own walk.
+    groups: dict[tuple[str, ...], list[_SnapSearch]] = {}
+    for res in todo:
+        groups.setdefault(tuple(res.snapshot.paths), []).append(res)
+    walker = _Budget(min(WALK_BUDGET, budget.left))
+    searcher.budget = walker
+    for members in groups.values():
+        for res in members:
+            if walker.left <= 0:
+                break
+            await one(res, pat.for_root)
+            if res.hits:
+                break
+    budget.used += walker.used
+    budget.left -= walker.used
+    searcher.budget = budget
+    for members in groups.values():
+        found = {h.path for r in members for h in r.hits.values()}
+        if found:
+            await _check_found_folders(searcher, [r for r in members if r.mode == "none"], found)
 
 
 async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], found: set[str]) -> None:
@@ -869,7 +1082,7 @@ async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], fou
                     nodes = [k for k in await searcher.children(sid, folder) or [] if k.path in paths]
                 for node in nodes:
                     if node is not None:
-                        res.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, iso(node.mtime)))
+                        res.hits.setdefault(node.path, _Hit(node.path, node.type, node.size, _mtime(node.mtime)))
                 checked += 1
             res.mode = "folders"
         except _OutOfBudget:
@@ -881,19 +1094,21 @@ async def _check_found_folders(searcher: _Searcher, rest: list[_SnapSearch], fou
     await gather((check(r) for r in rest), limit=CONCURRENCY)
 
 
-def _versions(results: Iterable[_SnapSearch]) -> list[FileVersion]:
-    """Collapse identical versions (same path, type, size, mtime) into one row listing their snapshots."""
-    groups: dict[tuple[str, str, int | None, str | None], list[Snapshot]] = {}
+def _versions(results: Iterable[_SnapSearch], *, by_repository: bool = False) -> list[FileVersion]:
+    """Collapse identical versions (same repository, path, type, size, mtime) into one row listing their
+    snapshots."""
+    groups: dict[tuple[str, str, str, int | None, str | None], list[Snapshot]] = {}
     for res in results:
         for h in res.hits.values():
-            groups.setdefault((h.path, h.type, h.size, h.mtime), []).append(res.snapshot)
+            groups.setdefault((res.repository, h.path, h.type, h.size, h.mtime), []).append(res.snapshot)
     rows: list[tuple[float, FileVersion]] = []
-    for (path, kind, size, mtime), snaps in groups.items():
+    for (repository, path, kind, size, mtime), snaps in groups.items():
         snaps.sort(key=_order)
         rows.append(
             (
                 snaps[0].time,
                 FileVersion(
+                    repository=repository if by_repository else None,
                     path=path,
                     type=None if kind == "file" else kind,
                     size=size,
@@ -920,7 +1135,7 @@ def _not_searched(
     if skipped:
         notes.append(
             f"{len(skipped)} older snapshot(s) in range not searched ({iso_from_ms(skipped[-1].time)} to "
-            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 100) or narrow since/until."
+            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 1000) or narrow since/until."
         )
     partial = [r for r in results if r.mode == "partial"]
     for r in partial[:5]:
@@ -945,6 +1160,13 @@ def _not_searched(
             f"({', '.join(r.snapshot.short_id for r in untouched[:3])}{'…' if len(untouched) > 3 else ''}); "
             "narrow since/until or give a folder in the pattern."
         )
+    indexing = [r for r in results if r.mode == "indexing"]
+    if indexing:
+        ids = ", ".join(r.snapshot.short_id for r in indexing[:5]) + ("…" if len(indexing) > 5 else "")
+        notes.append(
+            f"{len(indexing)} snapshot(s) not searched yet: being indexed in the background ({ids}); ask again "
+            "after ask_again_in_s for a complete answer."
+        )
     for r in [r for r in results if r.mode == "error"][:3]:
         notes.append(f"Snapshot {r.snapshot.short_id} failed: {r.error}")
     if len(versions) > len(shown) or any(len(r.hits) >= max_results for r in partial):
@@ -953,11 +1175,13 @@ def _not_searched(
 
 
 def _find_hint(
-    pat: _Pattern, versions: list[FileVersion], in_range: list[Snapshot], rid: str, complete: bool
+    pat: _Pattern, versions: list[FileVersion], in_range: list[Snapshot], searches: list[_RepoFind], complete: bool
 ) -> str | None:
     if not in_range:
         return "No snapshots in range: check since/until or list_snapshots."
     if not versions and not complete:
+        if any(r.mode == "indexing" for s in searches for r in s.results):
+            return "Nothing found in the snapshots searched so far; the rest are being indexed: ask again later."
         return (
             "Nothing found in the part searched: put the folder in the pattern ('/srv/data/docs/*.pdf') so only "
             "it is listed."
@@ -967,6 +1191,7 @@ def _find_hint(
             return "Not found: check the folder with list_snapshot_files, or search by name ('tax.pdf', '*tax*')."
         return "Not found: try a broader glob ('*tax*'), or list folders with list_snapshot_files."
     top = versions[0]
+    rid = top.repository or next((s.scope.repository_id for s in searches if s.results), "")
     return (
         f"Read one with read_snapshot_file(repository_id={rid!r}, snapshot_id={top.snapshots[0]!r}, path={top.path!r})."
     )
@@ -1102,7 +1327,7 @@ async def read_snapshot_file(
         snapshot=ref.short_id if ref and ref.short_id else sid,
         snapshot_time=iso(ref.time) if ref else None,
         size=size,
-        mtime=iso(node.mtime),
+        mtime=_mtime(node.mtime),
         truncated=truncated,
         text=text,
         note=" ".join(notes) or None,

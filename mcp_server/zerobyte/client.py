@@ -439,6 +439,38 @@ class ZerobyteClient:
         data = b"".join(chunks)
         return DumpResult(data=data[:max_bytes], truncated=truncated, content_type=ctype)
 
+    @asynccontextmanager
+    async def stream_snapshot_dump(
+        self, repository_id: str, snapshot_id: str, path: str, *, kind: Literal["file", "dir"], read_timeout: float
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """The dump of ``path`` as a stream of chunks, never held whole (a folder is a tar of everything in it)."""
+        import httpx
+
+        rid = check_short_id("repository_id", repository_id)
+        sid = check_snapshot_id("snapshot_id", snapshot_id)
+        clean = check_absolute_path("path", path)
+        if kind not in ("file", "dir"):
+            raise InvalidArgument("kind", "must be 'file' or 'dir'")
+        async with self.http.stream(
+            "GET",
+            HttpCore.path("/repositories/{r}/snapshots/{s}/dump", r=rid, s=sid),
+            params={"path": _decoded_twice(clean), "kind": kind},
+            read_timeout=read_timeout,
+            what=f"{clean!r} in snapshot {sid!r}",
+        ) as response:
+
+            async def chunks() -> AsyncIterator[bytes]:
+                try:
+                    async for chunk in response.aiter_bytes(65536):
+                        yield chunk
+                except httpx.HTTPError as exc:
+                    raise ZerobyteUnreachable(
+                        f"The download of {clean!r} from snapshot {sid} broke mid-transfer ({type(exc).__name__}).",
+                        kind="reset",
+                    ) from exc
+
+            yield chunks()
+
     async def restore(self, repository_id: str, body: Mapping[str, Any]) -> TaskStarted:
         rid = check_short_id("repository_id", repository_id)
         started = await self._send(

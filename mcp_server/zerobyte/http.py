@@ -17,7 +17,7 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     # handshake and tools/list without it.
     import httpx
 
-__all__ = ["API_PREFIX", "HttpCore", "SSEEvent", "Timeouts", "lost_answer"]
+__all__ = ["API_PREFIX", "HttpCore", "RateLimit", "SSEEvent", "Timeouts", "lost_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,20 @@ class Timeouts:
     connect: float = 5.0
     read: float = 30.0
     heavy: float = 300.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Zerobyte's ``RateLimit-*`` headers from the last answer (draft-7: policy "1000;w=300")."""
+
+    limit: int
+    window_seconds: float
+    remaining: int | None
+    reset_seconds: float | None
+
+    @property
+    def per_minute(self) -> float:
+        return self.limit * 60.0 / self.window_seconds if self.window_seconds > 0 else float(self.limit)
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,7 @@ class HttpCore:
         self._transport = transport
         self._user_agent = user_agent
         self._pool: httpx.AsyncClient | None = None
+        self.rate_limit: RateLimit | None = None
 
     @property
     def _client(self) -> httpx.AsyncClient:
@@ -180,6 +195,7 @@ class HttpCore:
                 async with self._client.stream(
                     method, path, params=clean, headers=self._headers(accept), timeout=timeout
                 ) as response:
+                    self._note_rate_limit(response)
                     if response.status_code >= 400:
                         await response.aread()
                         if attempt == 1 and await self._should_retry_with_new_key(response):
@@ -207,6 +223,22 @@ class HttpCore:
             yield _parse_sse(response)
 
     # --- internals ------------------------------------------------------------------------------------
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        limit = _int_header(response, "ratelimit-limit")
+        if limit is None or limit <= 0:
+            return
+        window = 300.0
+        policy = response.headers.get("ratelimit-policy", "")
+        for part in policy.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key == "w":
+                with suppress(ValueError):
+                    window = max(1.0, float(value))
+        reset = _int_header(response, "ratelimit-reset")
+        self.rate_limit = RateLimit(
+            limit, window, _int_header(response, "ratelimit-remaining"), float(reset) if reset is not None else None
+        )
 
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
         return {"x-api-key": self._key, "accept": accept}
@@ -245,6 +277,7 @@ class HttpCore:
                     continue
                 raise self._unreachable(exc, method, path) from exc
             log.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started))
+            self._note_rate_limit(response)
             if response.status_code < 400:
                 return response
             if not key_retried and await self._should_retry_with_new_key(response):
@@ -549,6 +582,16 @@ def _zod_issues(body: Any) -> list[str]:
         msg = issue.get("message")
         out.append(f"{where}: {redact_text(str(msg)) if msg else issue.get('code', 'invalid')}")
     return out
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    raw = response.headers.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip().split(",")[0])
+    except ValueError:
+        return None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
