@@ -837,12 +837,12 @@ async def find_file(
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    ignore_accents: Annotated[bool, Field(description="é = e")] = False,
+    ignore_accents: Annotated[bool, Field(description="For names")] = False,
     max_snapshots: Annotated[int | None, Field(description="Newest snapshots to search", ge=1, le=1000)] = None,
     max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
 ) -> FindResult:
     """Which snapshots hold a file (path, glob or name, any case) in a repository, job or all: each version
-    once, newest first; says what is not covered."""
+    once, newest first."""
     from ..catalog import CatalogUnavailable
 
     rid = check_short_id("repository_id", repository_id) if repository_id is not None else None

@@ -528,6 +528,24 @@ async def test_dump_snapshot_of_a_directory_is_a_tar_of_its_files(
     )
 
 
+async def test_stream_snapshot_dump_yields_the_tar_in_chunks_that_read_as_the_same_members(
+    sim: Simulator, world: World, client: ZerobyteClient
+) -> None:
+    sid = world.snapshots[-1]
+    whole = await client.dump_snapshot(world.repository, sid, "/srv/data/docs", kind="dir", max_bytes=1 << 20)
+    async with client.stream_snapshot_dump(
+        world.repository, sid, "/srv/data/docs", kind="dir", read_timeout=10
+    ) as chunks:
+        streamed = b"".join([chunk async for chunk in chunks])
+    assert streamed == whole.data
+    sent(
+        sim,
+        "GET",
+        f"/repositories/{world.repository}/snapshots/{sid}/dump",
+        query={"path": "/srv/data/docs", "kind": "dir"},
+    )
+
+
 async def test_restore_posts_the_body_and_returns_the_restore_task(
     sim: Simulator, world: World, client: ZerobyteClient
 ) -> None:
