@@ -158,7 +158,6 @@ class FindResult(BaseModel, defer_build=True):
     snapshots_in_range: int = 0
     complete: bool = True
     not_searched: list[str] = Field(default_factory=list)
-    ask_again_in_s: int | None = None
     hint: str | None = None
 
 
@@ -841,8 +840,8 @@ async def find_file(
     max_snapshots: Annotated[int | None, Field(description="Newest snapshots to search", ge=1, le=1000)] = None,
     max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
 ) -> FindResult:
-    """Which snapshots hold a file (path, glob or name, any case) in a repository, job or all: each version
-    once, newest first."""
+    """Snapshots holding a file (path, glob or name, any case) in a repository, job or all; each version once,
+    newest first."""
     from ..catalog import CatalogUnavailable
 
     rid = check_short_id("repository_id", repository_id) if repository_id is not None else None
@@ -852,7 +851,7 @@ async def find_file(
     client = client_of(ctx)
     app = app_of(ctx)
     catalog = app.get_catalog()
-    limit = max_snapshots or (1000 if catalog is not None else 20)
+    limit = max_snapshots or (999 if catalog is not None else 20)
     searches: list[_RepoFind] = []
     for scope, listed in await _find_scopes(client, rid, jid):
         in_range = [s for s in listed if _in_window(s, lo, hi)] if isinstance(listed, list) else []
@@ -876,10 +875,11 @@ async def find_file(
     versions = _versions(results, by_repository=len(searches) > 1)
     shown = versions[:max_results]
     skipped = [snap for s in searches for snap in s.skipped]
-    notes.extend(_not_searched(results, skipped, versions, shown, max_results))
+    indexing = [r for r in results if r.mode == "indexing"]
+    wait = _ask_again(catalog, indexing) if indexing else 0
+    notes.extend(_not_searched(results, skipped, versions, shown, max_results, wait))
     notes.extend(f"Repository {s.scope.repository_id}: {s.error}" for s in searches if s.error)
     in_range = [snap for s in searches for snap in s.in_range]
-    indexing = [r for r in results if r.mode == "indexing"]
     result = FindResult(
         versions=shown,
         total_versions=len(versions),
@@ -887,7 +887,6 @@ async def find_file(
         snapshots_in_range=len(in_range),
         complete=not notes,
         not_searched=notes,
-        ask_again_in_s=_ask_again(catalog, indexing) if indexing else None,
         hint=_find_hint(pat, versions, in_range, searches, not notes),
     )
     return _fit(result)
@@ -1130,12 +1129,13 @@ def _not_searched(
     versions: list[FileVersion],
     shown: list[FileVersion],
     max_results: int,
+    wait: int = 0,
 ) -> list[str]:
     notes: list[str] = []
     if skipped:
         notes.append(
             f"{len(skipped)} older snapshot(s) in range not searched ({iso_from_ms(skipped[-1].time)} to "
-            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 1000) or narrow since/until."
+            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 999) or narrow since/until."
         )
     partial = [r for r in results if r.mode == "partial"]
     for r in partial[:5]:
@@ -1165,7 +1165,7 @@ def _not_searched(
         ids = ", ".join(r.snapshot.short_id for r in indexing[:5]) + ("…" if len(indexing) > 5 else "")
         notes.append(
             f"{len(indexing)} snapshot(s) not searched yet: being indexed in the background ({ids}); ask again "
-            "after ask_again_in_s for a complete answer."
+            f"in ~{wait} s for a complete answer."
         )
     for r in [r for r in results if r.mode == "error"][:3]:
         notes.append(f"Snapshot {r.snapshot.short_id} failed: {r.error}")
