@@ -137,15 +137,7 @@ class _Lookups:
         raise ToolError(f"Backup job {ref!r} was not found: list_backup_jobs shows the existing jobs.")
 
     async def job_repository(self, job: BackupJob) -> str | None:
-        if job.repository is not None:
-            return job.repository.shortId
-        if job.repositoryId is None:
-            return None
-        # Job rows may name their repository by UUID; tool arguments use short ids.
-        for repo in await self._once("repository", self.client.list_repositories):
-            if job.repositoryId in (repo.id, repo.shortId):
-                return str(repo.shortId)
-        return None
+        return await self.client.job_repository(job, lambda: self._once("repository", self.client.list_repositories))
 
     async def latest(self, repository_id: str | None, job_ref: str | None) -> tuple[str, str]:
         """The newest snapshot's short id of the job (if given) in its repository, and how it was chosen."""

@@ -33,6 +33,7 @@ from ..context import Ctx, app_of, client_of
 from ..output import compact_schema, drop_empty, outline_model, render_text
 from ..redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
+from ..zerobyte.errors import Resource
 
 __all__ = [
     "LEVELS",
@@ -253,26 +254,24 @@ def _unavailable_tools(text: str, exposed: frozenset[str]) -> list[str]:
     return sorted(name for name in candidates if name in REGISTRY)
 
 
-# The client names what was not found ("Backup job 'x' was not found"); the tool that lists such objects
-# is an MCP matter, so the hint is added here.
-_LISTED_BY = (
-    ("Backup job", "list_backup_jobs"),
-    ("Repository", "list_repositories"),
-    ("Volume", "list_volumes"),
-    ("Snapshot", "list_snapshots"),
-    ("Task", "list_active_tasks or task_history"),
-    ("Notification destination", "list_notification_destinations"),
-    ("Mirror", "get_backup_job"),
-)
+# The client says which kind of object was not found; the tool that lists such objects is an MCP matter,
+# so the hint is added here.
+_LISTED_BY: dict[Resource, str] = {
+    "backup_job": "list_backup_jobs",
+    "repository": "list_repositories",
+    "volume": "list_volumes",
+    "snapshot": "list_snapshots",
+    "task": "list_active_tasks or task_history",
+    "notification_destination": "list_notification_destinations",
+    "mirror": "get_backup_job",
+}
 
 
 def with_next_step(exc: ZerobyteError) -> str:
     """The client's message, plus which tool shows valid ids when an object was not found."""
     message = str(exc)
-    if isinstance(exc, NotFound) and not exc.route_missing:
-        for subject, lister in _LISTED_BY:
-            if message.startswith(subject):
-                return f"{message} {lister} shows the existing ones."
+    if isinstance(exc, NotFound) and not exc.route_missing and exc.resource in _LISTED_BY:
+        return f"{message} {_LISTED_BY[exc.resource]} shows the existing ones."
     return message
 
 

@@ -45,7 +45,7 @@ from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .confine import check_directory_source, zerobyte_folders
-from .forgetting import forget_effects, full_needed, job_repository, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import forget_effects, full_needed, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 from .volumes import volume_summary
 
@@ -735,7 +735,7 @@ async def _retention_change_preview(
         new = Policy.from_zerobyte(_merged_policy(raw, rules))
     except ValueError as exc:
         raise ToolFailure(f"retention: {exc}; nothing was sent.") from None
-    current_repo = await job_repository(client, job)
+    current_repo = await client.job_repository(job)
     target = check_short_id("repository_id", repository_id) if repository_id is not None else current_repo
     if target is None:
         raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows; nothing was sent.")

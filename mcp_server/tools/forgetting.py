@@ -14,14 +14,12 @@ from collections.abc import Iterable, Sequence
 from ..confirm import Preview, PreviewItem
 from ..output import iso_from_ms
 from ..retention import Policy, Snap
-from ..zerobyte import ZerobyteClient
 from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of
 
 __all__ = [
     "forget_effects",
     "full_needed",
-    "job_repository",
     "now_ms",
     "policy_of",
     "snaps",
@@ -65,18 +63,6 @@ def forget_effects(going: Sequence[Snap], whose: Sequence[str]) -> list[str]:
         f"The retention of {' and '.join(whose)} then forgets and prunes {len(going)} existing snapshot(s) "
         "(at the next backup, or at once by apply_retention); they cannot be restored afterwards.",
     ]
-
-
-async def job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
-    """The short id of the job's repository (job rows may name it by UUID, API.md §4)."""
-    if job.repository is not None:
-        return job.repository.shortId
-    if job.repositoryId is None:
-        return None
-    for repo in await client.list_repositories():
-        if job.repositoryId in (repo.id, repo.shortId):
-            return repo.shortId
-    return None
 
 
 def full_needed(ctx: Ctx, what: str, preview: Preview) -> str | None:

@@ -44,7 +44,7 @@ from ..zerobyte.errors import BadRequest, Conflict
 from ..zerobyte.ids import check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
-from .forgetting import forget_effects, full_needed, job_repository, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import forget_effects, full_needed, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 
 __all__ = [
@@ -138,7 +138,7 @@ async def run_backup(
         return BackupRun.model_validate((await _run_v041_backup(ctx, job_id, wait, wait_seconds)).model_dump())
     job = await client.get_backup_job(job_id)
     policy = policy_of(job)
-    rid = await job_repository(client, job) if policy is not None and not policy.empty() else None
+    rid = await client.job_repository(job) if policy is not None and not policy.empty() else None
     # Zerobyte forgets by the job's policy after every successful backup: list first, to say what went.
     before = await client.list_snapshots(rid) if rid else []
     mine = [s for s in snaps(before) if job.shortId in s.tags]
@@ -368,7 +368,7 @@ async def sync_mirror(
     if mirror.repository is not None:
         names[mirror.repositoryId] = mirror.repository.name
     job_label, mirror_label = f"job {job.name!r}", _repo_label(mirror.repositoryId, mirror.repository)
-    source = await job_repository(client, job) if snapshot_ids else None
+    source = await client.job_repository(job) if snapshot_ids else None
     plan = await plan_copy(client, job, source, mirror.repositoryId, snapshot_ids)
     if not plan.to_copy:
         held = f" ({', '.join(plan.already)})" if plan.already else ""
@@ -934,7 +934,7 @@ async def apply_retention(
         return stop
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
-    rid = await job_repository(client, job)
+    rid = await client.job_repository(job)
     before = [s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags] if rid else []
     try:
         started = await client.run_forget(job.shortId)
@@ -977,7 +977,7 @@ async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview:
         raise ToolFailure(
             f"Backup job {job.name!r} ({job.shortId}) has no retention policy, so there is nothing to apply."
         )
-    rid = await job_repository(client, job)
+    rid = await client.job_repository(job)
     if rid is None:
         raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows.")
     # Computed by us from the policy and the live list: Zerobyte's cached retentionCategories are stale
@@ -1218,7 +1218,7 @@ async def delete_repository(
 async def _repository_preview(client: ZerobyteClient, repository_id: str) -> Preview:
     repo = await client.get_repository(repository_id)
     all_jobs = await client.list_backup_jobs()
-    primary = [j for j in all_jobs if _uses_repository(j, repo)]
+    primary = [j for j in all_jobs if j.writes_to(repo)]
     mirrors = await _mirrors_of(client, all_jobs)
     own_mirrors = sum(len(mirrors.get(j.shortId, [])) for j in primary)
     mirrored_here = [j for j in all_jobs if j not in primary and repo.shortId in mirrors.get(j.shortId, [])]
@@ -1417,12 +1417,6 @@ def _tags(argument: str, values: list[str] | None) -> list[str] | None:
         if text not in clean:
             clean.append(text)
     return clean
-
-
-def _uses_repository(job: BackupJob, repo: Repository) -> bool:
-    if job.repository is not None:
-        return job.repository.shortId == repo.shortId
-    return job.repositoryId is not None and job.repositoryId in (repo.id, repo.shortId)
 
 
 async def _mirrors_of(client: ZerobyteClient, jobs: list[BackupJob]) -> dict[str, list[str]]:

@@ -268,7 +268,7 @@ async def _scope(client: ZerobyteClient, rid: str | None, jid: str | None, *, ne
         job = jobs.get(jid) or next((j for j in jobs.values() if str(j.id) == jid), None)
         if job is None:
             raise ToolFailure(f"Backup job {jid!r} was not found: list_backup_jobs shows the existing jobs.")
-        job_repo = await _job_repository(client, job)
+        job_repo = await client.job_repository(job)
         if rid is not None and job_repo is not None and job_repo != rid:
             raise ToolFailure(
                 f"Backup job {job.name!r} ({job.shortId}) writes to repository {job_repo!r}, not {rid!r}: "
@@ -279,18 +279,6 @@ async def _scope(client: ZerobyteClient, rid: str | None, jid: str | None, *, ne
             raise ToolFailure(f"Backup job {job.shortId!r} names no repository; give repository_id.")
     assert rid is not None
     return _Scope(repository_id=rid, job=job, jobs=jobs)
-
-
-async def _job_repository(client: ZerobyteClient, job: BackupJob) -> str | None:
-    if job.repository is not None:
-        return job.repository.shortId
-    if job.repositoryId is None:
-        return None
-    # Job rows name their repository by UUID (API.md §4); tool arguments use short ids.
-    for repo in await client.list_repositories():
-        if job.repositoryId in (repo.id, repo.shortId):
-            return repo.shortId
-    return None
 
 
 async def _snapshots_in_scope(client: ZerobyteClient, scope: _Scope) -> list[Snapshot]:

@@ -10,7 +10,7 @@ from ..concurrency import gather
 from ..notation import format_source
 from ..output import iso_from_ms
 from ..redact import redact, redact_text
-from ..zerobyte.models import BackupJob, Volume
+from ..zerobyte.models import Volume
 from .base import Ctx, client_of, tool
 
 __all__ = [
@@ -102,7 +102,7 @@ async def get_volume(
         if statfs is not None and statfs.total > 0
         else None
     )
-    using = [j for j in jobs if _job_reads(j, volume)]
+    using = [j for j in jobs if j.reads(volume)]
     return VolumeDetail(
         **volume_summary(volume).model_dump(),
         capacity=capacity,
@@ -117,12 +117,6 @@ async def get_volume(
             for j in using
         ],
     )
-
-
-def _job_reads(job: BackupJob, volume: Volume) -> bool:
-    if job.volume is not None:
-        return job.volume.shortId == volume.shortId
-    return job.volumeId is not None and str(job.volumeId) in (str(volume.id), volume.shortId)
 
 
 class VolumeEntry(BaseModel, defer_build=True):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anyio
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .errors import InvalidArgument, NotFound, ZerobyteError, ZerobyteProtocolError, ZerobyteUnreachable
+from .errors import InvalidArgument, NotFound, Subject, ZerobyteError, ZerobyteProtocolError, ZerobyteUnreachable
 from .http import HttpCore, KeySource, SSEEvent, Timeouts, lost_answer
 from .ids import (
     check_absolute_path,
@@ -136,13 +136,13 @@ class ZerobyteClient:
         model: type[M],
         *,
         params: Mapping[str, Any] | None = None,
-        what: str | None = None,
+        what: Subject | None = None,
         heavy: bool = False,
     ) -> M:
         return _parse(model, await self.http.request("GET", path, params=params, what=what, heavy=heavy), "GET", path)
 
     async def _get_list(
-        self, path: str, model: type[M], *, params: Mapping[str, Any] | None = None, what: str | None = None
+        self, path: str, model: type[M], *, params: Mapping[str, Any] | None = None, what: Subject | None = None
     ) -> list[M]:
         return _parse_list(model, await self.http.request("GET", path, params=params, what=what), "GET", path)
 
@@ -153,7 +153,7 @@ class ZerobyteClient:
         model: type[M],
         *,
         body: Any = None,
-        what: str | None = None,
+        what: Subject | None = None,
         heavy: bool = False,
         params: Mapping[str, Any] | None = None,
     ) -> M:
@@ -219,7 +219,9 @@ class ZerobyteClient:
 
     async def get_volume(self, volume_id: str) -> VolumeDetail:
         vid = check_short_id("volume_id", volume_id)
-        return await self._get(HttpCore.path("/volumes/{v}", v=vid), VolumeDetail, what=f"Volume {vid!r}")
+        return await self._get(
+            HttpCore.path("/volumes/{v}", v=vid), VolumeDetail, what=Subject("volume", f"Volume {vid!r}")
+        )
 
     async def create_volume(self, name: str, config: Mapping[str, Any]) -> Volume:
         # Zerobyte mounts synchronously before answering: a slow NFS/SMB mount needs the long timeout.
@@ -228,12 +230,19 @@ class ZerobyteClient:
     async def update_volume(self, volume_id: str, changes: Mapping[str, Any]) -> Volume:
         vid = check_short_id("volume_id", volume_id)
         return await self._send(
-            "PUT", HttpCore.path("/volumes/{v}", v=vid), Volume, body=dict(changes), what=f"Volume {vid!r}", heavy=True
+            "PUT",
+            HttpCore.path("/volumes/{v}", v=vid),
+            Volume,
+            body=dict(changes),
+            what=Subject("volume", f"Volume {vid!r}"),
+            heavy=True,
         )
 
     async def delete_volume(self, volume_id: str) -> Message:
         vid = check_short_id("volume_id", volume_id)
-        return await self._send("DELETE", HttpCore.path("/volumes/{v}", v=vid), Message, what=f"Volume {vid!r}")
+        return await self._send(
+            "DELETE", HttpCore.path("/volumes/{v}", v=vid), Message, what=Subject("volume", f"Volume {vid!r}")
+        )
 
     async def test_volume_connection(self, config: Mapping[str, Any]) -> TestConnectionResult:
         return await self._send(
@@ -253,7 +262,7 @@ class ZerobyteClient:
         vid = check_short_id("volume_id", volume_id)
         path = HttpCore.path("/volumes/{v}/" + action, v=vid)
         try:
-            return await self._send("POST", path, MountResult, what=f"Volume {vid!r}", heavy=True)
+            return await self._send("POST", path, MountResult, what=Subject("volume", f"Volume {vid!r}"), heavy=True)
         except ZerobyteError as exc:
             # Mount/unmount failures answer 500 {status:"error", error}: a result, not a crash.
             upstream = getattr(exc, "upstream_message", None)
@@ -270,7 +279,10 @@ class ZerobyteClient:
         if path is not None and path not in ("", "/"):
             params["path"] = check_absolute_path("path", path if path.startswith("/") else "/" + path)
         return await self._get(
-            HttpCore.path("/volumes/{v}/files", v=vid), VolumeFilesPage, params=params, what=f"Volume {vid!r}"
+            HttpCore.path("/volumes/{v}/files", v=vid),
+            VolumeFilesPage,
+            params=params,
+            what=Subject("volume", f"Volume {vid!r}"),
         )
 
     async def browse_filesystem(self, path: str = "/") -> FilesystemBrowse:
@@ -278,7 +290,7 @@ class ZerobyteClient:
             "/volumes/filesystem/browse",
             FilesystemBrowse,
             params={"path": check_absolute_path("path", path)},
-            what=f"Directory {path!r}",
+            what=Subject("directory", f"Directory {path!r}"),
         )
 
     # --- repositories ---------------------------------------------------------------------------------
@@ -286,9 +298,28 @@ class ZerobyteClient:
     async def list_repositories(self) -> list[Repository]:
         return await self._get_list("/repositories", Repository)
 
+    async def job_repository(
+        self, job: BackupJob, repositories: Callable[[], Awaitable[list[Repository]]] | None = None
+    ) -> str | None:
+        """The short id of the repository ``job`` writes to (None if it names none, or one that is gone).
+
+        Tool arguments use short ids, but a job row may name its repository by UUID only: then the
+        repositories are listed (``repositories`` lets a caller reuse a listing it already has).
+        """
+        if job.repository is not None:
+            return job.repository.shortId
+        if job.repositoryId is None:
+            return None
+        for repository in await (repositories or self.list_repositories)():
+            if job.writes_to(repository):
+                return repository.shortId
+        return None
+
     async def get_repository(self, repository_id: str) -> Repository:
         rid = check_short_id("repository_id", repository_id)
-        return await self._get(HttpCore.path("/repositories/{r}", r=rid), Repository, what=f"Repository {rid!r}")
+        return await self._get(
+            HttpCore.path("/repositories/{r}", r=rid), Repository, what=Subject("repository", f"Repository {rid!r}")
+        )
 
     async def create_repository(
         self, name: str, config: Mapping[str, Any], *, compression_mode: str | None = None
@@ -308,13 +339,16 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}", r=rid),
             Repository,
             body=dict(changes),
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def delete_repository(self, repository_id: str) -> Message:
         rid = check_short_id("repository_id", repository_id)
         return await self._send(
-            "DELETE", HttpCore.path("/repositories/{r}", r=rid), Message, what=f"Repository {rid!r}"
+            "DELETE",
+            HttpCore.path("/repositories/{r}", r=rid),
+            Message,
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def list_rclone_remotes(self) -> list[RcloneRemote]:
@@ -322,7 +356,11 @@ class ZerobyteClient:
 
     async def get_repository_stats(self, repository_id: str) -> ResticStats:
         rid = check_short_id("repository_id", repository_id)
-        return await self._get(HttpCore.path("/repositories/{r}/stats", r=rid), ResticStats, what=f"Repository {rid!r}")
+        return await self._get(
+            HttpCore.path("/repositories/{r}/stats", r=rid),
+            ResticStats,
+            what=Subject("repository", f"Repository {rid!r}"),
+        )
 
     async def refresh_repository_stats(self, repository_id: str) -> ResticStats:
         rid = check_short_id("repository_id", repository_id)
@@ -331,7 +369,7 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/stats/refresh", r=rid),
             ResticStats,
             heavy=True,
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def unlock_repository(self, repository_id: str) -> UnlockResult:
@@ -341,14 +379,14 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/unlock", r=rid),
             UnlockResult,
             heavy=True,
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def start_doctor(self, repository_id: str) -> TaskStarted | None:
         """Start doctor; ``None`` on Zerobyte v0.40, which runs it before answering {message, repositoryId}."""
         rid = check_short_id("repository_id", repository_id)
         data = await self.http.request(
-            "POST", HttpCore.path("/repositories/{r}/doctor", r=rid), what=f"Repository {rid!r}"
+            "POST", HttpCore.path("/repositories/{r}/doctor", r=rid), what=Subject("repository", f"Repository {rid!r}")
         )
         return _task_started_or_none(data, "POST", "/repositories/{id}/doctor")
 
@@ -359,7 +397,10 @@ class ZerobyteClient:
         rid = check_short_id("repository_id", repository_id)
         params = {"backupId": check_short_id("backup_job_id", backup_job_id)} if backup_job_id else None
         return await self._get_list(
-            HttpCore.path("/repositories/{r}/snapshots", r=rid), Snapshot, params=params, what=f"Repository {rid!r}"
+            HttpCore.path("/repositories/{r}/snapshots", r=rid),
+            Snapshot,
+            params=params,
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def refresh_snapshots(self, repository_id: str) -> Message:
@@ -369,7 +410,7 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/snapshots/refresh", r=rid),
             Message,
             heavy=True,
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
 
     async def get_snapshot(self, repository_id: str, snapshot_id: str) -> Snapshot:
@@ -378,7 +419,7 @@ class ZerobyteClient:
         return await self._get(
             HttpCore.path("/repositories/{r}/snapshots/{s}", r=rid, s=sid),
             Snapshot,
-            what=f"Snapshot {sid!r} in repository {rid!r}",
+            what=Subject("snapshot", f"Snapshot {sid!r} in repository {rid!r}"),
         )
 
     async def list_snapshot_files(
@@ -400,7 +441,7 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/snapshots/{s}/files", r=rid, s=sid),
             SnapshotFilesPage,
             params=params,
-            what=f"Snapshot {sid!r} in repository {rid!r}",
+            what=Subject("snapshot", f"Snapshot {sid!r} in repository {rid!r}"),
         )
 
     async def dump_snapshot(
@@ -421,7 +462,7 @@ class ZerobyteClient:
             "GET",
             HttpCore.path("/repositories/{r}/snapshots/{s}/dump", r=rid, s=sid),
             params={"path": _decoded_twice(clean), "kind": kind},
-            what=f"{clean!r} in snapshot {sid!r}",
+            what=Subject("file", f"{clean!r} in snapshot {sid!r}"),
         ) as response:
             ctype = response.headers.get("content-type")
             try:
@@ -478,7 +519,7 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/restore", r=rid),
             RestoreStarted,
             body=dict(body),
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
         return TaskStarted(taskId=started.restoreId, status=started.status)
 
@@ -487,7 +528,9 @@ class ZerobyteClient:
         rid = check_short_id("repository_id", repository_id)
         sid = check_snapshot_id("snapshot_id", snapshot_id)
         data = await self.http.request(
-            "DELETE", HttpCore.path("/repositories/{r}/snapshots/{s}", r=rid, s=sid), what=f"Repository {rid!r}"
+            "DELETE",
+            HttpCore.path("/repositories/{r}/snapshots/{s}", r=rid, s=sid),
+            what=Subject("repository", f"Repository {rid!r}"),
         )
         return _task_started_or_none(data, "DELETE", "/repositories/{id}/snapshots/{snapshotId}")
 
@@ -499,7 +542,7 @@ class ZerobyteClient:
             "DELETE",
             HttpCore.path("/repositories/{r}/snapshots", r=rid),
             json_body={"snapshotIds": ids},
-            what=f"Repository {rid!r}",
+            what=Subject("repository", f"Repository {rid!r}"),
         )
         return _task_started_or_none(data, "DELETE", "/repositories/{id}/snapshots")
 
@@ -519,7 +562,10 @@ class ZerobyteClient:
             if values is not None:
                 body[key] = list(values)
         data = await self.http.request(
-            "POST", HttpCore.path("/repositories/{r}/snapshots/tag", r=rid), json_body=body, what=f"Repository {rid!r}"
+            "POST",
+            HttpCore.path("/repositories/{r}/snapshots/tag", r=rid),
+            json_body=body,
+            what=Subject("repository", f"Repository {rid!r}"),
         )
         return _task_started_or_none(data, "POST", "/repositories/{id}/snapshots/tag")
 
@@ -530,7 +576,9 @@ class ZerobyteClient:
 
     async def get_backup_job(self, job_id: str | int) -> BackupJob:
         jid = check_job_id("job_id", job_id)
-        return await self._get(HttpCore.path("/backups/{j}", j=jid), BackupJob, what=f"Backup job {jid!r}")
+        return await self._get(
+            HttpCore.path("/backups/{j}", j=jid), BackupJob, what=Subject("backup_job", f"Backup job {jid!r}")
+        )
 
     async def get_backup_job_for_volume(self, volume_id: str) -> BackupJob | None:
         vid = check_short_id("volume_id", volume_id)
@@ -548,38 +596,54 @@ class ZerobyteClient:
         if missing:
             raise InvalidArgument("body", f"PATCH needs {', '.join(missing)} (merge with the current job first)")
         return await self._send(
-            "PATCH", HttpCore.path("/backups/{j}", j=jid), BackupJob, body=dict(body), what=f"Backup job {jid!r}"
+            "PATCH",
+            HttpCore.path("/backups/{j}", j=jid),
+            BackupJob,
+            body=dict(body),
+            what=Subject("backup_job", f"Backup job {jid!r}"),
         )
 
     async def delete_backup_job(self, job_id: str | int) -> None:
         jid = check_job_id("job_id", job_id)
-        await self.http.request("DELETE", HttpCore.path("/backups/{j}", j=jid), what=f"Backup job {jid!r}")
+        await self.http.request(
+            "DELETE", HttpCore.path("/backups/{j}", j=jid), what=Subject("backup_job", f"Backup job {jid!r}")
+        )
 
     async def run_backup(self, job_id: str | int) -> TaskStarted | None:
         """Start a backup; ``None`` on Zerobyte ≤ v0.41, which answers {success:true} with no task."""
         jid = check_job_id("job_id", job_id)
-        data = await self.http.request("POST", HttpCore.path("/backups/{j}/run", j=jid), what=f"Backup job {jid!r}")
+        data = await self.http.request(
+            "POST", HttpCore.path("/backups/{j}/run", j=jid), what=Subject("backup_job", f"Backup job {jid!r}")
+        )
         return _task_started_or_none(data, "POST", "/backups/{id}/run")
 
     async def stop_backup(self, job_id: str | int) -> None:
         """Legacy (≤ v0.41) stop route; newer servers cancel the task instead."""
         jid = check_job_id("job_id", job_id)
-        await self.http.request("POST", HttpCore.path("/backups/{j}/stop", j=jid), what=f"Backup job {jid!r}")
+        await self.http.request(
+            "POST", HttpCore.path("/backups/{j}/stop", j=jid), what=Subject("backup_job", f"Backup job {jid!r}")
+        )
 
     async def get_backup_progress(self, job_id: str | int) -> Any:
         """Legacy (≤ v0.41) progress route."""
         jid = check_job_id("job_id", job_id)
-        return await self.http.request("GET", HttpCore.path("/backups/{j}/progress", j=jid), what=f"Backup job {jid!r}")
+        return await self.http.request(
+            "GET", HttpCore.path("/backups/{j}/progress", j=jid), what=Subject("backup_job", f"Backup job {jid!r}")
+        )
 
     async def run_forget(self, job_id: str | int) -> TaskStarted | None:
         jid = check_job_id("job_id", job_id)
-        data = await self.http.request("POST", HttpCore.path("/backups/{j}/forget", j=jid), what=f"Backup job {jid!r}")
+        data = await self.http.request(
+            "POST", HttpCore.path("/backups/{j}/forget", j=jid), what=Subject("backup_job", f"Backup job {jid!r}")
+        )
         return _task_started_or_none(data, "POST", "/backups/{id}/forget")
 
     async def get_job_notifications(self, job_id: str | int) -> list[DestinationAssignment]:
         jid = check_job_id("job_id", job_id)
         return await self._get_list(
-            HttpCore.path("/backups/{j}/notifications", j=jid), DestinationAssignment, what=f"Backup job {jid!r}"
+            HttpCore.path("/backups/{j}/notifications", j=jid),
+            DestinationAssignment,
+            what=Subject("backup_job", f"Backup job {jid!r}"),
         )
 
     async def set_job_notifications(
@@ -591,13 +655,15 @@ class ZerobyteClient:
             "PUT",
             HttpCore.path("/backups/{j}/notifications", j=jid),
             json_body={"assignments": [dict(a) for a in assignments]},
-            what=f"Backup job {jid!r}",
+            what=Subject("backup_job", f"Backup job {jid!r}"),
         )
         return _parse_list(DestinationAssignment, data, "PUT", "/backups/{id}/notifications")
 
     async def get_job_mirrors(self, job_id: str | int) -> list[Mirror]:
         jid = check_job_id("job_id", job_id)
-        return await self._get_list(HttpCore.path("/backups/{j}/mirrors", j=jid), Mirror, what=f"Backup job {jid!r}")
+        return await self._get_list(
+            HttpCore.path("/backups/{j}/mirrors", j=jid), Mirror, what=Subject("backup_job", f"Backup job {jid!r}")
+        )
 
     async def set_job_mirrors(self, job_id: str | int, mirrors: Iterable[Mapping[str, Any]]) -> list[Mirror]:
         """Replaces the whole list (merge first)."""
@@ -606,14 +672,16 @@ class ZerobyteClient:
             "PUT",
             HttpCore.path("/backups/{j}/mirrors", j=jid),
             json_body={"mirrors": [dict(m) for m in mirrors]},
-            what=f"Backup job {jid!r}",
+            what=Subject("backup_job", f"Backup job {jid!r}"),
         )
         return _parse_list(Mirror, data, "PUT", "/backups/{id}/mirrors")
 
     async def get_mirror_compatibility(self, job_id: str | int) -> list[MirrorCompatibility]:
         jid = check_job_id("job_id", job_id)
         return await self._get_list(
-            HttpCore.path("/backups/{j}/mirrors/compatibility", j=jid), MirrorCompatibility, what=f"Backup job {jid!r}"
+            HttpCore.path("/backups/{j}/mirrors/compatibility", j=jid),
+            MirrorCompatibility,
+            what=Subject("backup_job", f"Backup job {jid!r}"),
         )
 
     async def get_mirror_status(self, job_id: str | int, mirror_repository_id: str) -> MirrorStatus:
@@ -622,7 +690,7 @@ class ZerobyteClient:
         return await self._get(
             HttpCore.path("/backups/{j}/mirrors/{m}/status", j=jid, m=mid),
             MirrorStatus,
-            what=f"Mirror {mid!r} of backup job {jid!r}",
+            what=Subject("mirror", f"Mirror {mid!r} of backup job {jid!r}"),
             heavy=True,
         )
 
@@ -638,7 +706,7 @@ class ZerobyteClient:
             "POST",
             HttpCore.path("/backups/{j}/mirrors/{m}/sync", j=jid, m=mid),
             json_body=body,
-            what=f"Mirror {mid!r} of backup job {jid!r}",
+            what=Subject("mirror", f"Mirror {mid!r} of backup job {jid!r}"),
         )
         return _task_started_or_none(data, "POST", "/backups/{id}/mirrors/{m}/sync")
 
@@ -656,7 +724,7 @@ class ZerobyteClient:
         return await self._get(
             HttpCore.path("/notifications/destinations/{d}", d=did),
             NotificationDestination,
-            what=f"Notification destination {did}",
+            what=Subject("notification_destination", f"Notification destination {did}"),
         )
 
     async def create_destination(self, name: str, config: Mapping[str, Any]) -> NotificationDestination:
@@ -673,7 +741,7 @@ class ZerobyteClient:
             HttpCore.path("/notifications/destinations/{d}", d=did),
             NotificationDestination,
             body=dict(changes),
-            what=f"Notification destination {did}",
+            what=Subject("notification_destination", f"Notification destination {did}"),
         )
 
     async def delete_destination(self, destination_id: int | str) -> Message:
@@ -682,13 +750,15 @@ class ZerobyteClient:
             "DELETE",
             HttpCore.path("/notifications/destinations/{d}", d=did),
             Message,
-            what=f"Notification destination {did}",
+            what=Subject("notification_destination", f"Notification destination {did}"),
         )
 
     async def test_destination(self, destination_id: int | str) -> bool:
         did = check_destination_id("destination_id", destination_id)
         data = await self.http.request(
-            "POST", HttpCore.path("/notifications/destinations/{d}/test", d=did), what=f"Notification destination {did}"
+            "POST",
+            HttpCore.path("/notifications/destinations/{d}/test", d=did),
+            what=Subject("notification_destination", f"Notification destination {did}"),
         )
         return bool(isinstance(data, dict) and data.get("success"))
 
@@ -707,11 +777,13 @@ class ZerobyteClient:
 
     async def get_task(self, task_id: str) -> Task:
         tid = check_task_id("task_id", task_id)
-        return await self._get(HttpCore.path("/tasks/{t}", t=tid), Task, what=f"Task {tid}")
+        return await self._get(HttpCore.path("/tasks/{t}", t=tid), Task, what=Subject("task", f"Task {tid}"))
 
     async def cancel_task(self, task_id: str) -> str | None:
         tid = check_task_id("task_id", task_id)
-        data = await self.http.request("POST", HttpCore.path("/tasks/{t}/cancel", t=tid), what=f"Task {tid}")
+        data = await self.http.request(
+            "POST", HttpCore.path("/tasks/{t}/cancel", t=tid), what=Subject("task", f"Task {tid}")
+        )
         return data.get("status") if isinstance(data, dict) else None
 
     async def task_history(
@@ -727,7 +799,9 @@ class ZerobyteClient:
     @asynccontextmanager
     async def task_events(self, task_id: str) -> AsyncIterator[AsyncIterator[SSEEvent]]:
         tid = check_task_id("task_id", task_id)
-        async with self.http.sse(HttpCore.path("/tasks/{t}/events", t=tid), what=f"Task {tid}") as events:
+        async with self.http.sse(
+            HttpCore.path("/tasks/{t}/events", t=tid), what=Subject("task", f"Task {tid}")
+        ) as events:
             yield events
 
     @asynccontextmanager

@@ -21,6 +21,8 @@ layer shows it as is, so messages never contain the API key or an echoed request
 
 from __future__ import annotations
 
+from typing import Literal, NamedTuple
+
 __all__ = [
     "AuthenticationFailed",
     "BadRequest",
@@ -31,7 +33,9 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "Resource",
     "ServerError",
+    "Subject",
     "ZerobyteError",
     "ZerobyteHTTPError",
     "ZerobyteProtocolError",
@@ -101,10 +105,26 @@ class Forbidden(ZerobyteHTTPError):
     """403: organization context lost, or the org role is too low."""
 
 
+Resource = Literal[
+    "backup_job", "repository", "volume", "snapshot", "file", "directory", "task", "notification_destination", "mirror"
+]
+
+
+class Subject(NamedTuple):
+    """What a request is about: the kind of object, and how a message names it ("Backup job 'x'")."""
+
+    resource: Resource
+    text: str
+
+
 class NotFound(ZerobyteHTTPError):
-    """404: the object does not exist (or, with ``route_missing``, the route does not)."""
+    """404: the object does not exist (or, with ``route_missing``, the route does not).
+
+    ``resource`` is the kind of object that was not found, when the request named one.
+    """
 
     route_missing: bool = False
+    resource: Resource | None = None
 
 
 class Conflict(ZerobyteHTTPError):

@@ -35,6 +35,7 @@ from .errors import (
     PayloadTooLarge,
     RateLimited,
     ServerError,
+    Subject,
     ZerobyteError,
     ZerobyteHTTPError,
     ZerobyteProtocolError,
@@ -168,7 +169,7 @@ class HttpCore:
         params: Mapping[str, str | int | None] | None = None,
         json_body: Any = _NO_BODY,
         heavy: bool = False,
-        what: str | None = None,
+        what: Subject | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON body (``None`` for an empty body)."""
         response = await self._send(method, path, params=params, json_body=json_body, heavy=heavy, what=what)
@@ -183,7 +184,7 @@ class HttpCore:
         params: Mapping[str, str | int | None] | None = None,
         read_timeout: float | None = None,
         accept: str = "*/*",
-        what: str | None = None,
+        what: Subject | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Open a streamed GET (dump, SSE); error statuses are raised before the body is read."""
         import httpx
@@ -208,7 +209,7 @@ class HttpCore:
 
     @asynccontextmanager
     async def sse(
-        self, path: str, *, params: Mapping[str, str | int | None] | None = None, what: str | None = None
+        self, path: str, *, params: Mapping[str, str | int | None] | None = None, what: Subject | None = None
     ) -> AsyncIterator[AsyncIterator[SSEEvent]]:
         """Open a Server-Sent Events stream; the caller closes it (Zerobyte never does)."""
         # Zerobyte sends a heartbeat every 5 s, so a silent minute means the stream is dead.
@@ -251,7 +252,7 @@ class HttpCore:
         params: Mapping[str, str | int | None] | None,
         json_body: Any,
         heavy: bool,
-        what: str | None,
+        what: Subject | None,
     ) -> httpx.Response:
         import httpx
 
@@ -398,7 +399,7 @@ class HttpCore:
             kind="reset",
         )
 
-    def _error(self, response: httpx.Response, method: str, path: str, what: str | None) -> ZerobyteError:
+    def _error(self, response: httpx.Response, method: str, path: str, what: Subject | None) -> ZerobyteError:
         status = response.status_code
         route = f"{API_PREFIX}{path}"
         body = _json_or_none(response)
@@ -439,8 +440,11 @@ class HttpCore:
                 err = NotFound(message, **kw)
                 err.route_missing = True
                 return err
-            subject = what or "The object"
-            return NotFound(f"{subject} was not found (404: {upstream or 'Not found'}).", **kw)
+            missing = NotFound(
+                f"{what.text if what else 'The object'} was not found (404: {upstream or 'Not found'}).", **kw
+            )
+            missing.resource = what.resource if what else None
+            return missing
         if status == 409:
             return Conflict(f"Zerobyte refused: {upstream or 'conflict'} (409).", **kw)
         if status == 400:
@@ -472,7 +476,11 @@ class HttpCore:
             details = body.get("details") if isinstance(body, dict) else None
             if isinstance(details, str) and "no matching ID found" in details:
                 # restic 0.17+ on an unknown snapshot id: the real server answers 500, it means "not found"
-                return NotFound(f"{what or 'The snapshot'} was not found (restic: no snapshot has that id).", **kw)
+                gone = NotFound(
+                    f"{what.text if what else 'The snapshot'} was not found (restic: no snapshot has that id).", **kw
+                )
+                gone.resource = what.resource if what else None
+                return gone
             text = upstream or (body.get("error") if isinstance(body, dict) else None) or "internal error"
             msg = f"Zerobyte failed ({status}): {text}"
             if isinstance(details, str) and details.strip():

@@ -263,11 +263,19 @@ class BackupJob(_Open):
     volume: Volume | None = None
     repository: Repository | None = None
 
-    def writes_to(self, repo: Repository) -> bool:
-        """True when ``repo`` is this job's primary repository (rows name it by UUID, or nest it)."""
+    # A job row names its volume by numeric id and its repository by UUID (the short ids travel in the
+    # embedded objects only, when present); either form identifies the object.
+    def reads(self, volume: Volume) -> bool:
+        """Whether this job backs up ``volume``."""
+        if self.volume is not None:
+            return self.volume.shortId == volume.shortId
+        return self.volumeId is not None and str(self.volumeId) in (str(volume.id), volume.shortId)
+
+    def writes_to(self, repository: Repository) -> bool:
+        """Whether this job backs up into ``repository``."""
         if self.repository is not None:
-            return self.repository.shortId == repo.shortId
-        return self.repositoryId is not None and self.repositoryId in (repo.id, repo.shortId)
+            return self.repository.shortId == repository.shortId
+        return self.repositoryId is not None and self.repositoryId in (repository.id, repository.shortId)
 
 
 class NotificationDestination(_Open):

@@ -356,6 +356,38 @@ async def test_list_and_get_repositories(sim: Simulator, world: World, client: Z
     sent(sim, "GET", f"/repositories/{world.repository}")
 
 
+async def test_job_repository_is_the_short_id_from_the_embedded_row_or_from_one_listing(
+    sim: Simulator, world: World, client: ZerobyteClient
+) -> None:
+    job = await client.get_backup_job(world.job)
+    assert job.repository is not None
+    sim.requests.clear()
+    assert await client.job_repository(job) == world.repository
+    assert sim.requests == []  # the embedded repository says it
+    by_uuid = job.model_copy(update={"repository": None})
+    assert by_uuid.repositoryId not in (None, world.repository)  # the row names it by UUID
+    assert await client.job_repository(by_uuid) == world.repository
+    assert [r.path for r in sim.requests] == [f"{API}/repositories"]
+    assert await client.job_repository(by_uuid.model_copy(update={"repositoryId": "0" * 36})) is None
+    assert await client.job_repository(by_uuid.model_copy(update={"repositoryId": None})) is None
+
+
+async def test_a_missing_object_is_a_not_found_that_names_its_kind(world: World, client: ZerobyteClient) -> None:
+    missing: list[tuple[Awaitable[Any], str]] = [
+        (client.get_backup_job("nOsUcH01"), "backup_job"),
+        (client.get_repository("nOsUcH01"), "repository"),
+        (client.get_volume("nOsUcH01"), "volume"),
+        (client.get_snapshot(world.repository, "deadbeef"), "snapshot"),
+        (client.get_task("01a21f54-c565-7000-9f09-c2de53237551"), "task"),
+        (client.get_mirror_status(world.job, world.repository), "mirror"),
+        (client.get_destination(9999), "notification_destination"),
+    ]
+    for call, kind in missing:
+        with pytest.raises(NotFound) as caught:
+            await call
+        assert caught.value.resource == kind and not caught.value.route_missing, str(caught.value)
+
+
 async def test_create_repository_unwraps_the_answer_and_sends_the_compression_mode(
     sim: Simulator, client: ZerobyteClient
 ) -> None:
