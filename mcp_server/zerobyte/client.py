@@ -497,7 +497,7 @@ class ZerobyteClient:
             HttpCore.path("/repositories/{r}/snapshots/{s}/dump", r=rid, s=sid),
             params={"path": _decoded_twice(clean), "kind": kind},
             read_timeout=read_timeout,
-            what=f"{clean!r} in snapshot {sid!r}",
+            what=Subject("file", f"{clean!r} in snapshot {sid!r}"),
         ) as response:
 
             async def chunks() -> AsyncIterator[bytes]:
