@@ -816,10 +816,10 @@ async def _noting(visit: Callable[[str, int], Awaitable[None]], folder: str, i: 
         failed.append(folder)
 
 
-@tool(toolset=_TOOLSET, title="Find file in snapshots")
+@tool(toolset=_TOOLSET, title="Find file")
 async def find_file(
     ctx: Ctx,
-    pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or file name")],
+    pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or name")],
     repository_id: Annotated[str | None, Field(description="Repository id")] = None,
     backup_job_id: JobArg = None,
     since: SinceArg = None,
