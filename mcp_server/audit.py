@@ -2,13 +2,15 @@
 
 Every tool above the read level is audited by the tool wrapper (``tools/base.py``), so no write can
 skip it: time, tool, arguments (redacted), Zerobyte's answer status, the task id, the outcome. Lines
-go to stderr by default (never stdout: it is the MCP wire in stdio mode) or to a file.
+go to their own file (mode 0600; by default ``$XDG_STATE_HOME/zerobyte-mcp/audit.jsonl``), or to stderr
+only when the configuration says ``audit_log = "stderr"`` (never stdout: it is the MCP wire in stdio mode).
 """
 
 from __future__ import annotations
 
 import contextvars
 import json
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -90,8 +92,10 @@ class AuditLog:
         line = redact_text(json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str), self._secrets)
         with self._lock:
             if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                # Created owner-only: arguments are redacted, but what was done to which backup is private.
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as fh:
                     fh.write(line + "\n")
             else:
                 stream = self._stream or sys.stderr

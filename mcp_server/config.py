@@ -195,6 +195,8 @@ def load_settings(
     if "url" not in values:
         raise ConfigError(_missing_url_message(config_file, environ, cwd))
 
+    if "audit_log" not in values:
+        values["audit_log"] = default_audit_log(environ)
     _resolve_api_key(values, sources, chosen, require_key=require_key)
     _resolve_http_token(values, sources, chosen)
     ca_bundle = values.get("ca_bundle")
@@ -522,6 +524,20 @@ def _to_path(raw: _Raw) -> Path:
     return _absolute(_expand(str(text), raw.home), raw.base)
 
 
+def _to_audit_log(raw: _Raw) -> Path | None:
+    """A file, or "stderr" (also "-") to interleave audit lines with the log, only when asked."""
+    if isinstance(raw.value, str) and raw.value.strip().lower() in ("stderr", "-"):
+        return None
+    return _to_path(raw)
+
+
+def default_audit_log(environ: Mapping[str, str]) -> Path:
+    """$XDG_STATE_HOME/zerobyte-mcp/audit.jsonl (~/.local/state/... without it): its own file, not stderr, so
+    nothing logged on stderr (a request path, an upstream error) can pass for an audit line."""
+    state = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(state) / "zerobyte-mcp" / "audit.jsonl"
+
+
 def _to_bool(raw: _Raw) -> bool:
     if isinstance(raw.value, bool):
         return raw.value
@@ -678,7 +694,7 @@ _SPECS: Final[dict[str, _Spec]] = {
     ),
     "restore_allowed_roots": _Spec(_to_roots, ("restore", "allowed_roots")),
     "volume_allowed_roots": _Spec(_to_roots, ("volumes", "allowed_roots")),
-    "audit_log": _Spec(_to_path, (None, "audit_log")),
+    "audit_log": _Spec(_to_audit_log, (None, "audit_log")),
     "catalog_path": _Spec(_to_path, ("catalog", "path")),
     "log_level": _Spec(_to_log_level, ("logging", "level")),
     "log_json": _Spec(_to_bool, ("logging", "json")),

@@ -16,7 +16,7 @@ from typing import Final
 
 from mcp_server.redact import redact, redact_text
 
-__all__ = ["JsonFormatter", "RedactingFilter", "setup_logging"]
+__all__ = ["JsonFormatter", "RedactingFilter", "escape_controls", "setup_logging"]
 
 _NOISY_LOGGERS: Final = ("httpx", "httpcore", "uvicorn.access")
 _TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -66,18 +66,19 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         known = self._current_secrets()
-        record.msg = redact_text(record.getMessage(), known)
+        record.msg = escape_controls(redact_text(record.getMessage(), known))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact_text(record.exc_text, known)
+            record.exc_text = _indented(redact_text(record.exc_text, known))
         if record.stack_info:
-            record.stack_info = redact_text(record.stack_info, known)
+            record.stack_info = _indented(redact_text(record.stack_info, known))
         for name, value in list(vars(record).items()):
             if name in _STANDARD_ATTRS or name.startswith("_"):
                 continue
-            setattr(record, name, redact_text(value, known) if isinstance(value, str) else redact(value, secrets=known))
+            shown = redact_text(value, known) if isinstance(value, str) else redact(value, secrets=known)
+            setattr(record, name, escape_controls(shown) if isinstance(shown, str) else shown)
         return True
 
     def _current_secrets(self) -> list[str]:
@@ -88,6 +89,29 @@ class RedactingFilter(logging.Filter):
         except Exception:
             # A failing secrets callback must not take logging (and the server) down; the pattern rules still apply.
             return []
+
+
+# Every control character (line breaks included, and Unicode's own line separators) shown as an escape: a value
+# an attacker chose (an HTTP path with %0A) must not start a line of its own that looks like an audit record.
+_CONTROLS: Final = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x09: "\\t",
+    0x85: "\\x85",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: control characters and line separators as backslash escapes."""
+    return text.translate(_CONTROLS)
+
+
+def _indented(text: str) -> str:
+    """A traceback keeps its lines, but each one after the first is indented, so none can pass for a record."""
+    first, *rest = escape_controls(text).split("\\n")
+    return "\n".join([first, *(f"  {line}" for line in rest)])
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:

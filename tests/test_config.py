@@ -70,8 +70,9 @@ def test_defaults_match_the_documented_values(tmp_path: Path) -> None:
     assert settings.http_allow_unauthenticated is False
     assert settings.log_level == "INFO"
     assert settings.log_json is False
-    assert settings.audit_log is None
-    assert settings.restore_allowed_roots == ()
+    # The audit log has its own owner-only file by default: nothing on stderr can pass for an audit line.
+    assert settings.audit_log == tmp_path / "home" / ".local" / "state" / "zerobyte-mcp" / "audit.jsonl"
+    assert settings.restore_allowed_roots == () and settings.volume_allowed_roots == ()
 
 
 @pytest.mark.parametrize(
@@ -187,7 +188,6 @@ def test_example_config_loads_as_shipped(tmp_path: Path) -> None:
         "access",
         "confirm_destructive",
         "confirm_ttl_seconds",
-        "audit_log",
         "max_response_chars",
         "task_wait_seconds",
         "http_host",
@@ -343,6 +343,12 @@ def test_the_current_folder_wins_over_the_user_config_folder(tmp_path: Path) -> 
 # --- describe -------------------------------------------------------------------------------------------------
 
 
+def test_the_audit_log_follows_xdg_state_home_and_goes_to_stderr_only_when_asked(tmp_path: Path) -> None:
+    env = make_env(tmp_path, ZEROBYTE_URL="https://zb", ZEROBYTE_API_KEY=KEY, XDG_STATE_HOME=str(tmp_path / "st"))
+    assert load_settings(env=env).audit_log == tmp_path / "st" / "zerobyte-mcp" / "audit.jsonl"
+    assert load_settings(env={**env, "ZEROBYTE_MCP_AUDIT_LOG": "stderr"}).audit_log is None
+
+
 def test_describe_shows_sources_and_never_the_secrets(tmp_path: Path) -> None:
     env = make_env(tmp_path, ZEROBYTE_URL="https://zb", ZEROBYTE_API_KEY=KEY, ZEROBYTE_MCP_HTTP_TOKEN=TOKEN)
     rows = {name: (shown, source) for name, shown, source in load_settings(env=env).describe()}
@@ -350,7 +356,7 @@ def test_describe_shows_sources_and_never_the_secrets(tmp_path: Path) -> None:
     assert rows["api_key"] == ("<redacted>", "environment ZEROBYTE_API_KEY")
     assert rows["http_token"] == ("<redacted>", "environment ZEROBYTE_MCP_HTTP_TOKEN")
     assert rows["api_key_file"] == ("not set", "default")
-    assert rows["audit_log"] == ("stderr", "default")
+    assert rows["audit_log"][1] == "default" and rows["audit_log"][0].endswith("zerobyte-mcp/audit.jsonl")
     assert rows["tools_allow"] == ("(none)", "default")
     assert rows["verify_tls"] == ("true", "default")
     assert "sources" not in rows

@@ -211,3 +211,20 @@ async def test_oauth_discovery_probes_get_404_not_401(settings: Settings) -> Non
     async with serving(build_http_app(create_server(settings), settings)) as url, httpx.AsyncClient() as http:
         probe = await http.get(f"{url}/.well-known/oauth-protected-resource/mcp")
     assert probe.status_code == 404
+
+
+async def test_a_request_path_with_a_line_break_cannot_forge_a_log_or_audit_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mcp_server.logs import setup_logging
+
+    setup_logging("INFO")
+    forged = '{"time":"2026-01-01T00:00:00Z","event":"tool_call","tool":"delete_repository","outcome":"done"}'
+    settings = make_settings(settings.url, http_token=Secret(TOKEN))
+    async with serving(build_http_app(create_server(settings), settings)) as url, httpx.AsyncClient() as http:
+        answer = await http.get(f"{url}/mcp%0A{forged.replace(' ', '%20')}%0D%0Ax")
+    assert answer.status_code == 401
+    err = capsys.readouterr().err
+    assert "HTTP 401" in err and "\\n" in err  # the warning was logged, its line break escaped
+    for line in err.splitlines():
+        assert not line.startswith("{"), f"a log line that could pass for an audit record: {line}"
