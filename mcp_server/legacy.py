@@ -23,7 +23,6 @@ from .zerobyte.models import BackupJob, Task
 
 __all__ = [
     "LEGACY_IMPACT",
-    "STOPPED_MESSAGES",
     "AlreadyRunning",
     "BackupTaskStart",
     "LegacyBackupOutcome",
@@ -34,27 +33,17 @@ __all__ = [
     "run_legacy_backup",
     "start_backup_task",
     "start_legacy_backup",
-    "was_stopped",
 ]
 
-LegacyStatus = Literal["success", "warning", "error", "cancelled", "running", "not_started"]
+LegacyStatus = Literal["success", "warning", "error", "cancelled", "stale", "running", "not_started"]
 ProgressCallback = Callable[["LegacyProgress"], Awaitable[None]]
 
-_TERMINAL: Final = frozenset({"success", "warning", "error", "cancelled"})
+_TERMINAL: Final = frozenset({"success", "warning", "error", "cancelled", "stale"})
 # v0.41 flips lastBackupStatus to in_progress a few hundred ms after answering the run (executeBackup is
 # fire-and-forget, backups.controller.ts in v0.41.0); a run that shows no sign of life after this long was skipped.
 NOT_STARTED_AFTER: Final = 15.0
 # How often to look for the task a v0.41 run created (it appears ~0.3 s after the run is accepted).
 TASK_POLL_INTERVAL: Final = 0.2
-# What Zerobyte writes into lastBackupError (and the task's error) when a run is stopped from outside: the web
-# UI's stop, /backups/{id}/stop, or a cancelled task (handleBackupCancellation; the abort's DOMException text).
-STOPPED_MESSAGES: Final = ("backup was stopped by the user", "the operation was aborted", "operation aborted")
-
-
-def was_stopped(status: str | None, error: str | None) -> bool:
-    """True when a job's last run was stopped rather than finished: Zerobyte records it as a *warning*."""
-    text = (error or "").strip().lower()
-    return status == "warning" and any(text.startswith(m) for m in STOPPED_MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -274,9 +263,7 @@ async def run_legacy_backup(
 
 
 def _ended(job: BackupJob, *, already_running: bool, progress: LegacyProgress | None) -> LegacyBackupOutcome:
-    status = job.lastBackupStatus
-    if was_stopped(status, job.lastBackupError):
-        status = "cancelled"
+    status = job.last_outcome
     return LegacyBackupOutcome(
         job_id=job.shortId,
         job_name=job.name,

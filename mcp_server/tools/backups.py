@@ -35,7 +35,7 @@ class BackupJobSummary(BaseModel, defer_build=True):
     cron: str | None = None
     schedule: str | None = Field(None, description="The cron in words")
     last_run: str | None = None
-    last_status: str | None = Field(None, description="success, warning, error or in_progress")
+    last_status: str | None = Field(None, description="success, warning, error, cancelled, stale or in_progress")
     last_error: str | None = None
     next_step: str | None = None
     next_run: str | None = None
@@ -56,6 +56,14 @@ def schedule_words(cron: str | None) -> str | None:
         return None  # the raw cron stays visible beside it
 
 
+def _job_next_step(j: BackupJob) -> str | None:
+    outcome = j.last_outcome
+    if outcome in ("cancelled", "stale"):
+        why = "was stopped" if outcome == "cancelled" else "was cut short by a Zerobyte restart"
+        return f"the last run {why} before it finished and made no snapshot: run it again (run_backup)"
+    return next_step_for(j.lastBackupError) if outcome in ("error", "warning") else None
+
+
 def job_summary(j: BackupJob) -> BackupJobSummary:
     return BackupJobSummary(
         id=j.shortId,
@@ -66,9 +74,9 @@ def job_summary(j: BackupJob) -> BackupJobSummary:
         cron=j.cronExpression or None,
         schedule=schedule_words(j.cronExpression),
         last_run=iso_from_ms(j.lastBackupAt),
-        last_status=j.lastBackupStatus,
+        last_status=j.last_outcome,
         last_error=redact_text(j.lastBackupError) if j.lastBackupError else None,
-        next_step=next_step_for(j.lastBackupError) if j.lastBackupStatus in ("error", "warning") else None,
+        next_step=_job_next_step(j),
         next_run=iso_from_ms(j.nextBackupAt),
     )
 

@@ -20,7 +20,7 @@ from ..concurrency import gather
 from ..cron import CronError, describe_cron, parse_cron
 from ..output import drop_empty, iso, iso_from_ms, render_text
 from ..task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
-from ..zerobyte import NotFound, ZerobyteClient
+from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
 from .base import Ctx, client_of, tool
 
@@ -117,6 +117,9 @@ class _Inputs:
     tasks: list[Task] | None = None
     history: list[TaskHistoryItem] | None = None
     notes: list[str] = field(default_factory=list)
+    # Newest snapshot time per job, read only for jobs whose last run made none and whose last success the
+    # history does not show (v0.41 has no history): the last success is the last run that made a snapshot.
+    last_snapshot: dict[str, float] = field(default_factory=dict)
 
 
 def _grace(gap: timedelta) -> timedelta:
@@ -163,7 +166,7 @@ def job_state(
 ) -> JobHealth:
     """One job's verdict from its schedule row (plus whether a backup task is active and the last success)."""
     cache = gap_cache if gap_cache is not None else {}
-    status = job.lastBackupStatus
+    status = job.last_outcome
     if status in ("success", "warning") and job.lastBackupAt is not None:
         last_success_ms = max(last_success_ms or 0.0, job.lastBackupAt)
     view = JobHealth(
@@ -194,9 +197,12 @@ def job_state(
         since = last_success_ms if last_success_ms is not None else job.createdAt
         if since is not None and now - datetime.fromtimestamp(since / 1000, UTC) > allowed:
             age = _age(now - datetime.fromtimestamp(since / 1000, UTC))
-            what = (
-                f"last successful backup {age} ago" if last_success_ms is not None else f"created {age} ago, never ran"
-            )
+            if last_success_ms is not None:
+                what = f"last successful backup {age} ago"
+            elif job.lastBackupAt is not None:
+                what = f"no successful backup since it was created {age} ago"
+            else:
+                what = f"created {age} ago, never ran"
             view.state = "stale"
             view.reason = (
                 f"{what}; schedule {_describe(job.cronExpression or '')} allows at most {_age(gap)} between runs"
@@ -212,6 +218,12 @@ def job_state(
             "check that Zerobyte's scheduler runs and the job's volume and repository are healthy, then run the "
             "backup (run_backup)"
         )
+        return view
+    if status in ("cancelled", "stale"):
+        view.state = "warning"
+        why = "was stopped" if status == "cancelled" else "was cut short by a Zerobyte restart"
+        view.message = f"the last run {why} before it finished and made no snapshot ({message or status})"
+        view.next_step = "run the backup again (run_backup)"
         return view
     if status == "warning":
         view.state = "warning"
@@ -277,7 +289,42 @@ async def _fetch(client: ZerobyteClient) -> _Inputs:
 async def gather_health(client: ZerobyteClient, *, now: datetime | None = None) -> HealthReport:
     """The whole-organization health report (about six concurrent list calls, whatever the job count)."""
     data = await _fetch(client)
+    await _read_last_snapshots(client, data)
     return build_report(data, now=now or datetime.now(UTC))
+
+
+async def _read_last_snapshots(client: ZerobyteClient, data: _Inputs) -> None:
+    """For jobs whose last run made no snapshot and whose last success the history lacks: their newest snapshot.
+
+    One snapshot listing per repository concerned (Zerobyte caches it), only when such jobs exist.
+    """
+    known = _history_successes(data.history or [])
+    wanted = [j for j in data.jobs if j.last_outcome in ("cancelled", "stale", "error") and j.shortId not in known]
+    repos = {j.shortId: r.shortId for j in wanted for r in data.repositories if j.writes_to(r)}
+    if not repos:
+        return
+
+    async def newest(repository_id: str) -> None:
+        try:
+            listed = await client.list_snapshots(repository_id)
+        except ZerobyteError:
+            return  # the report stays without it; the job's own entry still says what went wrong
+        for job_id, repo_id in repos.items():
+            if repo_id == repository_id:
+                times = [s.time for s in listed if job_id in s.tags]
+                if times:
+                    data.last_snapshot[job_id] = max(times)
+
+    await gather([newest(r) for r in sorted(set(repos.values()))], limit=4)
+
+
+def _history_successes(history: list[TaskHistoryItem]) -> dict[str, float]:
+    last_success: dict[str, float] = {}
+    for item in history:
+        sid = (item.target or {}).get("scheduleShortId")
+        if item.kind == "backup" and item.outcome in ("success", "warning") and sid and item.finishedAt:
+            last_success[sid] = max(last_success.get(sid, 0.0), item.finishedAt)
+    return last_success
 
 
 def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
@@ -285,12 +332,7 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
     history = data.history or []
     active = data.tasks or []
     running_jobs = {_task_job(t) for t in active if t.kind == "backup"}
-
-    last_success: dict[str, float] = {}
-    for item in history:
-        sid = (item.target or {}).get("scheduleShortId")
-        if item.kind == "backup" and item.outcome in ("success", "warning") and sid and item.finishedAt:
-            last_success[sid] = max(last_success.get(sid, 0.0), item.finishedAt)
+    last_success = data.last_snapshot | _history_successes(history)
 
     cache: dict[str, timedelta | None] = {}
     jobs = [

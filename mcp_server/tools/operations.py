@@ -242,7 +242,7 @@ async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: fl
 
 def _legacy_outcome(ran: LegacyBackupOutcome) -> TaskOutcome:
     """A run followed through the job's status, told like a task (without an id: there is none to follow)."""
-    outcome = ran.status if ran.status in ("success", "warning", "error", "cancelled") else "running"
+    outcome = ran.status if ran.status in ("success", "warning", "error", "cancelled", "stale") else "running"
     step = " ".join(ran.notes) or None
     if outcome == "cancelled":
         step = "The run was stopped before it finished, so it made no snapshot. Run it again when ready."

@@ -137,7 +137,7 @@ async def get_repository(
             name=j.name,
             role="primary",
             enabled=j.enabled,
-            last_status=j.lastBackupStatus,
+            last_status=j.last_outcome,
             last_time=iso_from_ms(j.lastBackupAt),
         )
         for j in primary

@@ -111,7 +111,7 @@ async def get_volume(
                 id=j.shortId,
                 name=j.name,
                 enabled=j.enabled,
-                last_status=j.lastBackupStatus,
+                last_status=j.last_outcome,
                 last_run=iso_from_ms(j.lastBackupAt),
             )
             for j in using

@@ -233,6 +233,16 @@ class RetentionPolicy(_Open):
     keepWithinDuration: str | None = None
 
 
+# v0.41's stop route writes the abort's DOMException text; v0.42's task cancel writes tasks.lifecycle.ts's message.
+STOPPED_RUN_MESSAGES = (
+    "backup was stopped by the user",
+    "the operation was aborted",
+    "operation aborted",
+    "task was cancelled",
+)
+RESTARTED_RUN_MESSAGE = "zerobyte was restarted during the last"
+
+
 class BackupJob(_Open):
     """A backup schedule ("backup job" in the UI)."""
 
@@ -262,6 +272,23 @@ class BackupJob(_Open):
     updatedAt: float | None = None
     volume: Volume | None = None
     repository: Repository | None = None
+
+    @property
+    def last_outcome(self) -> str | None:
+        """How the last run ended: success, warning, error, cancelled, stale or in_progress (None: never ran).
+
+        Zerobyte records a run stopped from outside (the web UI's stop, ``/backups/{id}/stop``, a cancelled task)
+        and one cut short by a restart as a *warning* with a fixed message (backup-lifecycle.ts
+        handleBackupCancellation; backups.service.ts RESTART_BACKUP_ERROR): neither made a snapshot.
+        """
+        status = self.lastBackupStatus
+        if status == "warning":
+            text = (self.lastBackupError or "").strip().lower()
+            if text.startswith(STOPPED_RUN_MESSAGES):
+                return "cancelled"
+            if text.startswith(RESTARTED_RUN_MESSAGE):
+                return "stale"
+        return status
 
     # A job row names its volume by numeric id and its repository by UUID (the short ids travel in the
     # embedded objects only, when present); either form identifies the object.

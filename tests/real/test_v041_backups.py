@@ -8,13 +8,16 @@ Each story runs on both versions (``zb_any``): an agent must get the same answer
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.real.conftest import McpConfig, call, make_files, mcp_stdio, unique
+from tests.real.story_world import backup_directly
 from tests.real.zbserver import RealZerobyte
 
 pytestmark = pytest.mark.anyio
@@ -97,3 +100,60 @@ async def test_cancel_task_stops_a_running_backup_and_says_it_was_cancelled(jobs
     assert task["status"] == "cancelled"
     assert zb.snapshots(jobs.repository, job["shortId"]) == before  # stopped midway: no snapshot
     assert zb.job(job["shortId"])["lastBackupStatus"] != "in_progress"
+
+
+async def test_a_backup_stopped_from_outside_is_cancelled_and_health_counts_only_runs_that_made_a_snapshot(
+    jobs: Jobs,
+) -> None:
+    zb, job = jobs.zb, jobs.big
+    made = backup_directly(zb, job["shortId"], jobs.repository)
+    snapshot_time = next(s["time"] for s in zb.snapshots(jobs.repository) if s["short_id"] == made)
+    zb.post(f"/backups/{job['shortId']}/run")
+    task = _active_backup(zb, job)
+    # Stopped as the web UI does: /backups/{id}/stop on v0.41, cancelling the task on v0.42.
+    if zb.legacy:
+        zb.post(f"/backups/{job['shortId']}/stop")
+    else:
+        zb.post(f"/tasks/{task['id']}/cancel")
+    stopped = _ended_run(zb, job)
+    async with mcp_stdio(zb, jobs.folder, McpConfig(access="read-only")) as client:
+        listed = await call(client, "get_backup_job", job_id=job["shortId"])
+        health = await call(client, "backup_health")
+        seen = await call(client, "get_task", task_id=task["id"])
+    assert zb.get(f"/tasks/{task['id']}")["status"] == "cancelled"
+    assert [s["short_id"] for s in zb.snapshots(jobs.repository, job["shortId"])][-1] == made  # no new snapshot
+    entry = listed.get("job", listed)
+    assert entry["last_status"] == "cancelled", entry
+    assert seen["outcome"] == "cancelled"
+    (mine,) = [j for j in health["jobs"] if j["id"] == job["shortId"]]
+    assert mine["state"] == "warning", mine
+    assert "made no snapshot" in mine["message"]
+    last_success = _ms(mine["last_success"])
+    assert last_success < stopped["lastBackupAt"]  # not the stopped run
+    assert last_success >= snapshot_time - 1000  # the run that made the snapshot
+
+
+def _active_backup(zb: RealZerobyte, job: dict[str, Any]) -> dict[str, Any]:
+    resource = str(job["id"]) if zb.legacy else job["shortId"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        tasks = zb.get("/tasks", kind="backup", resourceType="backup_schedule", resourceId=resource)
+        if tasks and tasks[0]["status"] == "running":
+            task: dict[str, Any] = tasks[0]
+            return task
+        time.sleep(0.2)
+    raise AssertionError("the backup task did not show as running")
+
+
+def _ended_run(zb: RealZerobyte, job: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = zb.job(job["shortId"])
+        if row["lastBackupStatus"] != "in_progress":
+            return row
+        time.sleep(0.2)
+    raise AssertionError("the stopped run did not end")
+
+
+def _ms(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
