@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,9 @@ __all__ = [
     "outline_model",
     "outline_schema",
     "render_text",
+    "required_fields",
     "seconds_from_ms",
+    "shape",
 ]
 
 # Keys whose integer values are byte counts: shown as "12.3 MiB" in the text rendering.
@@ -137,23 +140,41 @@ def human_bytes(value: float | None) -> str | None:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
-def drop_empty(value: Any, *, keep_top_level: bool = True) -> Any:
+def drop_empty(value: Any, *, keep_top_level: bool = True, keep: Collection[str] | None = None) -> Any:
     """Recursively drop None, empty strings, empty lists and empty dicts from dicts.
 
-    Top-level keys keep their empty lists (``"items": []`` says "none" more clearly than silence, and
-    the output schema may require them); only None is dropped there.
+    Top-level keys in ``keep`` (all of them when ``keep`` is None) keep their empty values: a required
+    ``"items": []`` says "none" more clearly than silence, and the output schema requires it.
     """
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             v = drop_empty(v, keep_top_level=False)
-            if v is None or (not keep_top_level and (v == "" or v == [] or v == {})):
+            kept = keep_top_level and (keep is None or k in keep)
+            if v is None or (not kept and (v == "" or v == [] or v == {})):
                 continue
             out[k] = v
         return out
     if isinstance(value, list):
         return [drop_empty(v, keep_top_level=False) for v in value]
     return value
+
+
+def required_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The keys (aliases) a model's answers always carry: its fields without a default."""
+    return frozenset(
+        (info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or name))
+        for name, info in model.model_fields.items()
+        if info.is_required()
+    )
+
+
+def shape(result: BaseModel) -> dict[str, Any]:
+    """A tool's answer as data: nulls and empty optional fields dropped, required fields always there."""
+    data: dict[str, Any] = drop_empty(
+        result.model_dump(mode="json", by_alias=True, exclude_none=True), keep=required_fields(type(result))
+    )
+    return data
 
 
 def _humanise(value: Any) -> Any:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..concurrency import gather
 from ..cron import CronError, describe_cron
+from ..notation import format_retention
 from ..output import human_bytes, iso, iso_from_ms
 from ..redact import REDACTED, redact, redact_text
 from ..task_views import next_step_for
@@ -91,16 +92,6 @@ async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
 # --- detail ----------------------------------------------------------------------------------------
 
 
-class Retention(BaseModel, defer_build=True):
-    keep_last: int | None = None
-    keep_hourly: int | None = None
-    keep_daily: int | None = None
-    keep_weekly: int | None = None
-    keep_monthly: int | None = None
-    keep_yearly: int | None = None
-    keep_within: str | None = Field(None, description="restic duration, e.g. '30d'")
-
-
 class Hook(BaseModel, defer_build=True):
     url: str | None = None
     headers: list[str] = []
@@ -141,7 +132,7 @@ class Webhooks(BaseModel, defer_build=True):
 
 
 class BackupJobDetail(BackupJobSummary):
-    retention: Retention | None = None
+    retention: str | None = Field(None, description="As update_backup_job takes it, e.g. 'last 5, daily 7'")
     rules: Rules | None = Field(None, description="What is included and excluded")
     compression: str | None = None
     retries: Retries | None = None
@@ -164,17 +155,7 @@ async def get_backup_job(
     hooks: dict[str, Any] = redact({"backupWebhooks": job.backupWebhooks or {}})["backupWebhooks"]  # type: ignore[index]
     return BackupJobDetail(
         **job_summary(job).model_dump(),
-        retention=Retention(
-            keep_last=policy.keepLast,
-            keep_hourly=policy.keepHourly,
-            keep_daily=policy.keepDaily,
-            keep_weekly=policy.keepWeekly,
-            keep_monthly=policy.keepMonthly,
-            keep_yearly=policy.keepYearly,
-            keep_within=policy.keepWithinDuration or None,
-        )
-        if policy is not None
-        else None,
+        retention=format_retention(policy.model_dump(exclude_none=True)) if policy is not None else None,
         rules=Rules(
             include_paths=job.includePaths or [],
             include_patterns=job.includePatterns or [],

@@ -30,7 +30,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from ..context import Ctx, app_of, client_of
-from ..output import compact_schema, drop_empty, outline_model, render_text
+from ..output import compact_schema, outline_model, render_text, shape
 from ..redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
 from ..zerobyte.errors import Resource
@@ -286,7 +286,7 @@ def _text(result: CallToolResult) -> str:
 
 
 def success_result(result: BaseModel, *, limit: int | None = None) -> CallToolResult:
-    data = drop_empty(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+    data = shape(result)
     text = render_text(data)
     if limit is not None and len(text) > limit:
         data, text = _shrink(data, limit)

@@ -72,7 +72,8 @@ Retention = Annotated[str | None, Field(description="e.g. 'last 5, daily 7, week
 IncludePaths = Annotated[list[str] | None, Field(description="Only these paths ([] = all)")]
 Excludes = Annotated[list[str] | None, Field(description="Exclude globs, e.g. '*.tmp'")]
 JobOptions = Annotated[
-    list[str] | None, Field(description="e.g. max_retries=3, retry_delay=30, compression=max, pre_webhook=URL")
+    list[str] | None,
+    Field(description="e.g. max_retries=3, retry_delay=30 (minutes), compression=max, pre_webhook=URL"),
 ]
 
 

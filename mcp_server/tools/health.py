@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..concurrency import gather
 from ..cron import CronError, describe_cron, parse_cron
-from ..output import drop_empty, iso, iso_from_ms, render_text
+from ..output import iso, iso_from_ms, render_text, shape
 from ..task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
@@ -99,10 +99,10 @@ class HealthReport(BaseModel, defer_build=True):
         ),
     ]
     not_listed: Annotated[dict[str, int] | None, WithJsonSchema({"type": "object", "description": "Items cut"})] = None
-    repositories: Annotated[list[RepositoryIssue], ARRAY]
-    volumes: Annotated[list[VolumeIssue], ARRAY]
-    running: Annotated[list[ActiveTask], ARRAY]
-    recent_failures: Annotated[list[Failure], ARRAY]
+    repositories: Annotated[list[RepositoryIssue], ARRAY] = Field(default_factory=list)
+    volumes: Annotated[list[VolumeIssue], ARRAY] = Field(default_factory=list)
+    running: Annotated[list[ActiveTask], ARRAY] = Field(default_factory=list)
+    recent_failures: Annotated[list[Failure], ARRAY] = Field(default_factory=list)
     notes: list[str] | None = None
 
 
@@ -416,7 +416,7 @@ def _fit(report: HealthReport, cut: dict[str, int]) -> HealthReport:
         "running": report.running,
         "recent_failures": report.recent_failures,
     }
-    while len(render_text(drop_empty(report.model_dump(mode="json", exclude_none=True)))) > MAX_TEXT:
+    while len(render_text(shape(report))) > MAX_TEXT:
         name, longest = max(lists.items(), key=lambda kv: len(kv[1]))
         if not longest:
             break

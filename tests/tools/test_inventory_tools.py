@@ -357,7 +357,7 @@ async def test_get_backup_job_shows_everything_with_webhooks_redacted(sim: Simul
     assert (job["cron"], job["schedule"]) == ("0 2 * * *", "daily at 02:00 UTC")
     assert job["last_status"] == "success"
     assert job["next_run"].endswith("Z")
-    assert job["retention"] == {"keep_last": 3, "keep_daily": 7, "keep_weekly": 4, "keep_within": "30d"}
+    assert job["retention"] == "last 3, daily 7, weekly 4, within 30d"
     assert job["rules"]["include_paths"] == ["/2024"]
     assert job["rules"]["exclude_patterns"] == ["*.tmp", "**/cache"]
     assert job["rules"]["one_file_system"] is False
