@@ -250,3 +250,17 @@ async def test_deleting_a_snapshot_needs_the_confirmation_token(world: World) ->
     left = {s["short_id"] for s in zb.snapshots(world.repository_id)}
     assert doomed not in left
     assert {world.first, world.second} <= left
+
+
+async def test_the_task_of_a_finished_backup_is_read_back(world: World) -> None:
+    task_id = world.first_run["id"]
+    on_server = world.zb.get(f"/tasks/{task_id}")
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("read-only")) as client:
+        task = await call(client, "get_task", task_id=task_id)
+        history = None if world.zb.legacy else await call(client, "task_history", kind="backup")
+    assert on_server["kind"] == "backup" and on_server["status"] == "succeeded"
+    assert (task["id"], task["kind"], task["status"], task["outcome"]) == (task_id, "backup", "succeeded", "success")
+    assert task["result"]["snapshot_id"] == world.first
+    assert world.job_id in task["target"]
+    if history is not None:  # v0.41 has no task history route
+        assert task_id in [item["id"] for item in history["items"]]
