@@ -20,9 +20,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from .names import fold, near_names
 from .output import iso_from_ms
 from .zerobyte import ZerobyteClient
-from .zerobyte.models import BackupJob
+from .zerobyte.models import BackupJob, Repository
 
-__all__ = ["REFERENCES", "Resolution", "resolve_arguments"]
+__all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "resolve_arguments"]
 
 Kind = Literal["job", "volume", "repository", "destination"]
 
@@ -35,6 +35,7 @@ REFERENCES: dict[str, Kind] = {
     "mirror_repository_id": "repository",
     "destination_id": "destination",
 }
+LIST_REFERENCES: dict[str, Kind] = {"job_ids": "job"}  # lists of references ('*' = all stays as is)
 SNAPSHOT_ARGUMENTS = ("snapshot_id", "snapshot_ids")
 _WORDS: dict[Kind, tuple[str, str]] = {
     "job": ("backup job", "list_backup_jobs"),
@@ -108,7 +109,7 @@ class _Lookups:
         if kind == "volume":
             return [(v.shortId, v.name) for v in await self._once(kind, self.client.list_volumes)]
         if kind == "repository":
-            return [(r.shortId, r.name) for r in await self._once(kind, self.client.list_repositories)]
+            return [(r.shortId, r.name) for r in await self.repositories()]
         return [(d.id, d.name) for d in await self._once(kind, self.client.list_destinations)]
 
     async def by_name(self, kind: Kind, argument: str, value: str) -> str | int:
@@ -136,14 +137,15 @@ class _Lookups:
                 return job
         raise ToolError(f"Backup job {ref!r} was not found: list_backup_jobs shows the existing jobs.")
 
-    async def job_repository(self, job: BackupJob) -> str | None:
-        return await self.client.job_repository(job, lambda: self._once("repository", self.client.list_repositories))
+    async def repositories(self) -> list[Repository]:
+        repositories: list[Repository] = await self._once("repository", self.client.list_repositories)
+        return repositories
 
     async def latest(self, repository_id: str | None, job_ref: str | None) -> tuple[str, str]:
         """The newest snapshot's short id of the job (if given) in its repository, and how it was chosen."""
         job = await self.job(job_ref) if job_ref else None
         if repository_id is None and job is not None:
-            repository_id = await self.job_repository(job)
+            repository_id = await self.client.job_repository(job, self.repositories)
         if repository_id is None:
             raise ToolError(
                 "snapshot 'latest' needs repository_id or backup_job_id (whose newest snapshot?); nothing was sent."
@@ -179,6 +181,19 @@ async def resolve_arguments(
         resolved = await lookups.by_name(kind, argument, str(value))
         out[argument] = resolved
         notes.append(f"{argument} {str(value)!r} = {resolved}")
+    for argument, kind in LIST_REFERENCES.items():
+        values = out.get(argument)
+        if argument not in accepted or not isinstance(values, list):
+            continue
+        resolved_list: list[Any] = []
+        for value in values:
+            if value == "*" or looks_like_id(kind, value) or not _name_like(value):
+                resolved_list.append(value)
+                continue
+            resolved = await lookups.by_name(kind, argument, str(value))
+            resolved_list.append(resolved)
+            notes.append(f"{argument} {str(value)!r} = {resolved}")
+        out[argument] = resolved_list
     single = out.get("snapshot_id") if "snapshot_id" in accepted else None
     many = out.get("snapshot_ids") if "snapshot_ids" in accepted else None
     wants_latest = is_latest(single) or (isinstance(many, list) and any(is_latest(v) for v in many))

@@ -26,7 +26,7 @@ from .audit import AuditLog
 from .config import ConfigError, Settings
 from .context import AppContext
 from .output import render_text
-from .resolve import REFERENCES, SNAPSHOT_ARGUMENTS, resolve_arguments
+from .resolve import LIST_REFERENCES, REFERENCES, SNAPSHOT_ARGUMENTS, resolve_arguments
 from .tools import base as tool_base
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 
@@ -129,7 +129,7 @@ async def _resolve(
 ) -> tuple[dict[str, Any], list[str]]:
     """Names and 'latest' in the arguments this tool takes, as ids (see resolve.py)."""
     accepted = set(inspect.signature(spec.fn).parameters)
-    if not accepted.intersection(REFERENCES) and not accepted.intersection(SNAPSHOT_ARGUMENTS):
+    if not accepted.intersection([*REFERENCES, *LIST_REFERENCES, *SNAPSHOT_ARGUMENTS]):
         return arguments, []
     app: AppContext = context.request_context.lifespan_context
     if spec.name not in app.exposed:

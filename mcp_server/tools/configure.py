@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
+from ..concurrency import gather
 from ..confirm import ActionResult, Approval, Gate, Preview, gate, harmless, not_done, settle
 from ..cron import CronError, describe_cron, parse_cron
 from ..notation import (
@@ -894,14 +895,49 @@ def _routes(assignments: list[DestinationAssignment]) -> list[str]:
 @tool(toolset="notifications", title="Route notifications", level="operate", idempotent=True)
 async def route_notifications(
     ctx: Ctx,
-    job_id: JobId,
     destination_id: DestinationId,
     events: Annotated[list[Event], Field(description="Events to send there; [] stops sending")],
+    job_id: Annotated[str | None, Field(description="Backup job id")] = None,
+    job_ids: Annotated[list[str] | None, Field(description="Several jobs; ['*'] = every job")] = None,
 ) -> Change:
-    """Choose which events of a job go to one destination; keeps other routes."""
-    jid = check_job_id("job_id", job_id)
+    """Choose which events of a job (or several, or all) go to one destination; keeps other routes."""
     did = check_destination_id("destination_id", destination_id)
+    if (job_id is None) == (job_ids is None):
+        raise ToolFailure("Give job_id (one job) or job_ids (several; ['*'] = every job), not both; nothing was sent.")
     client = client_of(ctx)
+    if job_id is not None:
+        outcome, routes, remark = await _route(client, check_job_id("job_id", job_id), did, events)
+        return _done(outcome, routes=routes, note=remark)
+    refs = [check_job_id("job_ids", r) for r in job_ids or [] if r != "*"]
+    if not job_ids:
+        raise ToolFailure("job_ids is empty: name the jobs, or ['*'] for every job; nothing was sent.")
+    jobs = await client.list_backup_jobs()
+    if "*" in (job_ids or []):
+        chosen = jobs
+    else:
+        by_ref = {j.shortId: j for j in jobs} | {str(j.id): j for j in jobs}
+        missing = [r for r in refs if r not in by_ref]
+        if missing:
+            raise ToolFailure(
+                f"Backup job(s) {', '.join(repr(m) for m in missing)} not found (list_backup_jobs shows them); "
+                "nothing was changed."
+            )
+        chosen = list({by_ref[r].shortId: by_ref[r] for r in refs}.values())
+    done = await gather((_route(client, j.shortId, did, events) for j in chosen), limit=4)
+    updated = [j for j, (outcome, _, _) in zip(chosen, done, strict=True) if outcome == "updated"]
+    notes = {remark for _, _, remark in done if remark and "was not routed" not in remark}
+    summary = f"{len(updated)} of {len(chosen)} job(s) changed" + (
+        f": {', '.join(j.name for j in updated[:20])}" if updated else ""
+    )
+    return _done(
+        "updated" if updated else "unchanged",
+        jobs={j.shortId: routes for j, (_, routes, _) in zip(chosen, done, strict=True)},
+        note=" ".join([summary + ".", *sorted(notes)]),
+    )
+
+
+async def _route(client: ZerobyteClient, jid: str, did: int, events: list[Event]) -> tuple[str, list[str], str | None]:
+    """One job's routes with ``events`` to destination ``did`` (other destinations kept): outcome, routes, note."""
     current = await client.get_job_notifications(jid)
     bodies = [_assignment_body(a) for a in current if a.destinationId != did]
     existing = next((_assignment_body(a) for a in current if a.destinationId == did), None)
@@ -913,11 +949,11 @@ async def route_notifications(
         if destination.enabled is False:
             remark = f"Destination {destination.name!r} is disabled: enable it with update_notification_destination."
     if existing is None and not events:
-        return _done("unchanged", routes=_routes(current), note=f"Destination {did} was not routed from this job.")
+        return "unchanged", _routes(current), f"Destination {did} was not routed from this job."
     if existing == wanted:
-        return _done("unchanged", routes=_routes(current), note=remark)
+        return "unchanged", _routes(current), remark
     result = await _write(client.set_job_notifications(jid, bodies), 200)
-    return _done("updated", routes=_routes(result), note=remark)
+    return "updated", _routes(result), remark
 
 
 # --- mirrors ------------------------------------------------------------------------------------------
@@ -1096,6 +1132,44 @@ def _email_config(config: dict[str, Any]) -> None:
     config["to"] = [t.strip() for t in str(config["to"]).split(",") if t.strip()]
 
 
+# Failures whose cause is on the Zerobyte host, not in the destination's settings: (needles, explanation).
+_HOST_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("executable not found", 'shoutrrr" not found', "no such file or directory: shoutrrr"),
+        "the Zerobyte host lacks the shoutrrr program Zerobyte sends notifications with. This is the Zerobyte "
+        "installation, not this destination: install shoutrrr on that host (the official Docker image has it), "
+        "then test again",
+    ),
+    (
+        ("x509", "certificate", "tls:", "handshake failure"),
+        "the Zerobyte host could not verify the service's TLS certificate: fix the certificate or the host's CA "
+        "store, then test again",
+    ),
+    (
+        ("no such host", "lookup ", "name resolution", "server misbehaving"),
+        "the Zerobyte host could not resolve the service's host name: check DNS on the Zerobyte host and the name "
+        "in the URL",
+    ),
+    (
+        ("connection refused", "i/o timeout", "network is unreachable", "no route to host"),
+        "the Zerobyte host could not reach the service: check that it runs and that the Zerobyte host can connect "
+        "to it (firewall, port)",
+    ),
+)
+
+
+def delivery_failure(reason: str) -> str:
+    """Why a test message was not delivered and what to do: the Zerobyte host's problem, or the settings'."""
+    text = reason.lower()
+    for needles, cause in _HOST_CAUSES:
+        if any(n in text for n in needles):
+            return f"The test message was not sent ({reason}): {cause}."
+    return (
+        f"The test message was not delivered: {reason}. Check the address and credentials (a wrong token or chat id "
+        "is the usual cause)."
+    )
+
+
 def _destination_view(d: NotificationDestination) -> dict[str, Any]:
     config: dict[str, Any] = redact(d.config)  # type: ignore[assignment]
     kind = d.type or str(config.get("type") or "")
@@ -1190,10 +1264,6 @@ async def update_notification_destination(
             raise
         outcome, remark = "failed", str(failure)
     except ServerError as exc:
-        outcome = "failed"
-        remark = (
-            f"The test message was not delivered: {_clean(exc.upstream_message or str(exc))}. Check the address "
-            "and credentials (a wrong token or chat id is the usual cause)."
-        )
+        outcome, remark = "failed", delivery_failure(_clean(exc.upstream_message or str(exc)) or "no reason given")
     current = await client.get_destination(did)  # the test updated its status and last error
     return _done(outcome, destination=_destination_view(current), changes=changed, note=remark)
