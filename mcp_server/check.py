@@ -12,7 +12,7 @@ from typing import TextIO
 
 import anyio
 
-from .config import Settings
+from .config import Settings, secret_file_warnings
 from .legacy import capability_impact
 from .zerobyte import ZerobyteError, ZerobyteUnreachable
 
@@ -34,6 +34,8 @@ async def _check(settings: Settings, out: TextIO) -> int:
     for name, value, source in settings.describe():
         say(f"  {name:<28} {value:<40} ({source})")
     say()
+    for warning in secret_file_warnings(settings):
+        say(f"WARN  {warning}")
     try:
         client = make_client(settings)
     except Exception as exc:  # key file unreadable etc.: configuration problems

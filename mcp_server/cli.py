@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from . import __version__
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, load_settings, secret_file_warnings
 from .logs import setup_logging
 
 __all__ = ["main"]
@@ -132,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
     from .server import create_server
 
+    for warning in secret_file_warnings(settings):
+        log.warning("%s", warning)
     server = create_server(settings, demo=demo)
     transport = getattr(args, "transport", "stdio") or "stdio"
     log.info("zerobyte-mcp %s serving %s over %s (access: %s)", __version__, settings.url, transport, settings.access)

@@ -531,6 +531,22 @@ def _to_audit_log(raw: _Raw) -> Path | None:
     return _to_path(raw)
 
 
+def secret_file_warnings(settings: Settings) -> list[str]:
+    """One warning per secret file that others on the machine may read (the key gives Zerobyte's full rights)."""
+    warnings = []
+    for what, path in (("api_key_file", settings.api_key_file), ("http token_file", settings.http_token_file)):
+        if path is None:
+            continue
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            who = " and ".join(w for w, bits in (("group", 0o070), ("others", 0o007)) if mode & bits)
+            warnings.append(f"{what} {path} can be read by {who} (mode {mode:03o}): run chmod 600 {path}")
+    return warnings
+
+
 def default_audit_log(environ: Mapping[str, str]) -> Path:
     """$XDG_STATE_HOME/zerobyte-mcp/audit.jsonl (~/.local/state/... without it): its own file, not stderr, so
     nothing logged on stderr (a request path, an upstream error) can pass for an audit line."""

@@ -87,3 +87,23 @@ def test_the_check_command_with_a_config_error_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "zb_" in proc.stderr
     assert "not-a-key" not in proc.stderr
+
+
+def test_check_warns_when_others_can_read_the_key_or_token_file(sim_server: SimulatorServer, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(TEST_KEY + "\n")
+    token_file = tmp_path / "token"
+    token_file.write_text("t" * 40 + "\n")
+    key_file.chmod(0o644)
+    token_file.chmod(0o640)
+    settings = make_settings(sim_server.url, api_key_file=key_file, http_token_file=token_file)
+    out = io.StringIO()
+    run_check(settings, out=out)
+    report = out.getvalue()
+    assert f"WARN  api_key_file {key_file} can be read by group and others (mode 644): run chmod 600" in report
+    assert f"WARN  http token_file {token_file} can be read by group (mode 640)" in report
+    key_file.chmod(0o600)
+    token_file.chmod(0o600)
+    out = io.StringIO()
+    run_check(settings, out=out)
+    assert "WARN  " not in out.getvalue()

@@ -25,9 +25,9 @@ from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, De
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..context import Ctx, app_of, client_of
 from ..output import compact_schema, outline_model, render_text, shape
@@ -96,7 +96,7 @@ class ToolSpec:
             description=self.description,
             parameters=compact_schema(derived.parameters),
             fn_metadata=FuncMetadata(
-                arg_model=derived.fn_metadata.arg_model,
+                arg_model=_strict(derived.fn_metadata.arg_model),
                 output_schema=outline_model(self.output_model),
                 output_model=self.output_model,
             ),
@@ -109,6 +109,16 @@ class ToolSpec:
 
 
 REGISTRY: dict[str, ToolSpec] = {}
+
+
+def _strict(model: type[ArgModelBase]) -> type[ArgModelBase]:
+    """The argument model in pydantic's strict mode: ``destination_id=true`` is not 1, ``"5"`` is not 5.
+
+    A lax coercion would let a confused agent's value pick an object it did not name; a refused argument
+    costs one retry with a clear message.
+    """
+    config = ConfigDict(**{**model.model_config, "strict": True})
+    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
 
 
 def tool(

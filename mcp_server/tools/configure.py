@@ -1092,6 +1092,11 @@ def _destination_config(
             raise ToolFailure("headers are only used by generic webhooks; nothing was sent.")
         if any(":" not in h for h in headers):
             raise ToolFailure("headers must look like 'Name: value'; nothing was sent.")
+        # A line break in a header would let one "header" smuggle more headers (or a body) into every webhook call.
+        if any((ord(c) < 32 and c != "\t") or c == "\x7f" for h in headers for c in h):
+            raise ToolFailure("headers must not contain line breaks or control characters; nothing was sent.")
+        if len(headers) > 20 or any(len(h) > 1000 for h in headers):
+            raise ToolFailure("headers: at most 20, each under 1000 characters; nothing was sent.")
         config["headers"] = headers
     if kind == "generic":
         config["method"] = str(config.get("method") or "POST").upper()

@@ -632,3 +632,20 @@ async def test_bad_ids_are_refused_before_any_request(
     assert all(r.method == "GET" and r.path in NAME_LISTS for r in sim.requests)
     if any(c in str(arguments) for c in "/%"):
         assert sim.requests == []
+
+
+@pytest.mark.anyio
+async def test_a_webhook_header_with_a_line_break_is_refused_before_anything_is_sent(
+    sim: Simulator, op: Client
+) -> None:
+    for header in ("X-Token: abc\r\nX-Injected: 1", "X-Token: abc\nHost: evil", "X-A: \x00"):
+        text = await refused(
+            op,
+            "create_notification_destination",
+            name="hook",
+            type="generic",
+            url="http://127.0.0.1:9/hook",
+            headers=[header],
+        )
+        assert "line breaks or control characters" in text
+    assert sim.requests == []
