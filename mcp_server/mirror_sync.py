@@ -74,7 +74,7 @@ async def wait_for_legacy_copy(
 
     The row turns ``in_progress`` only after the answer, so the copy has ended when ``lastCopyAt`` moved and
     the status is no longer ``in_progress``. A server whose rows carry no copy status is asked for the mirror
-    status instead, until none of ``to_copy`` is missing."""
+    status instead, until some of ``to_copy`` arrived (the mirror's retention may forget the others at once)."""
     deadline = time.monotonic() + budget
     while True:
         rows = await client.get_job_mirrors(job_id)
@@ -84,7 +84,7 @@ async def wait_for_legacy_copy(
                 return True, row.lastCopyError if row.lastCopyStatus == "error" else None
         else:
             status = await client.get_mirror_status(job_id, mirror_id)
-            if not {s.short_id for s in status.missingSnapshots} & set(to_copy):
+            if {s.short_id for s in status.missingSnapshots} & set(to_copy) != set(to_copy):
                 return True, None
         if time.monotonic() >= deadline:
             return False, None

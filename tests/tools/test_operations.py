@@ -157,6 +157,38 @@ async def test_sync_mirror_copies_to_a_configured_mirror_and_refuses_others(
     assert wrong.is_error and "not a mirror" in text(wrong) and "offsite-b2" in text(wrong)
 
 
+async def test_sync_mirror_sends_only_the_given_snapshots_and_refuses_unknown_ones(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    newest = world.snapshots[-1]
+    args = {"job_id": world.job, "mirror_repository_id": world.offsite}
+    async with connect(sim_server, era, access="operate") as client:
+        wrong = await client.call_tool("sync_mirror", {**args, "snapshot_ids": ["0badc0de"]})
+        assert writes(sim) == []
+        one = data(await client.call_tool("sync_mirror", {**args, "snapshot_ids": [newest]}))
+        again = data(await client.call_tool("sync_mirror", {**args, "snapshot_ids": [newest]}))
+    assert wrong.is_error and "No snapshot 0badc0de of backup job 'photos-daily'" in text(wrong)
+    assert [r.body for r in sim.requests if r.path.endswith("/sync")] == [{"snapshotIds": [newest]}]
+    assert one["outcome"] == "success" and one["copied"] == [newest]
+    assert [line.split()[0] for line in one["still_missing"]] == world.snapshots[:-1]
+    assert again["outcome"] == "success" and "Nothing to copy" in again["message"] and "copied" not in again
+
+
+async def test_sync_mirror_on_v041_reports_what_arrived_though_there_is_no_task(era: str) -> None:
+    sim = Simulator(api_keys=[TEST_KEY], legacy=True, task_seconds=0.4, progress_interval=0.05)
+    world = seed_world(sim)
+    with SimulatorServer(sim) as server:
+        async with connect(server, era, access="operate") as client:
+            done = data(
+                await client.call_tool("sync_mirror", {"job_id": world.job, "mirror_repository_id": world.offsite})
+            )
+    assert done["outcome"] == "success" and "task" not in done
+    # All four were sent (not only the newest); the job's retention (last 2) keeps two of them on the mirror.
+    assert [r.body for r in sim.requests if r.path.endswith("/sync")] == [{"snapshotIds": world.snapshots}]
+    assert done["copied"] == world.snapshots[-2:]
+
+
 async def test_cancel_task_stops_a_running_backup(sim: Simulator, sim_server: SimulatorServer, era: str) -> None:
     world = seed_world(sim)
     sim.task_seconds = 5.0
