@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from .redact import redact, redact_text
 
-__all__ = ["AuditLog", "AuditNote", "note"]
+__all__ = ["AuditLog", "AuditNote", "answered", "note"]
 
 
 @dataclass
@@ -46,6 +46,20 @@ def note(*, zerobyte_status: int | None = None, task_id: str | None = None, **de
     if task_id is not None:
         current.task_id = task_id
     current.details.update(details)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def answered(method: str, status: int) -> None:
+    """The Zerobyte client's answer hook: the status of the audited call's write, without the tools noting it.
+
+    Each write's final answer (after retries) replaces the previous one, so a line shows how the last write
+    went: the create after its connection test, the run that started the task. Reads never count.
+    """
+    current = _current.get()
+    if current is not None and method.upper() not in _READS:
+        current.zerobyte_status = status
 
 
 class AuditLog:

@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
-from .audit import AuditLog
+from .audit import AuditLog, answered
 from .config import ConfigError, Settings
 from .context import AppContext
 from .output import render_text
@@ -171,6 +171,7 @@ def make_client(settings: Settings) -> ZerobyteClient:
         reload_key=reload,
         timeouts=Timeouts(connect=settings.connect_timeout, read=settings.read_timeout, heavy=settings.heavy_timeout),
         verify=verify,
+        on_answer=answered,
     )
 
 

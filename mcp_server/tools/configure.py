@@ -13,7 +13,7 @@ tools (a volume ``source`` like ``//nas/photos``, a retention like ``daily 7, we
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -41,7 +41,7 @@ from ..output import iso, iso_from_ms
 from ..redact import redact, redact_text
 from ..retention import Policy, newly_forgotten
 from ..zerobyte import ZerobyteClient, ZerobyteError
-from ..zerobyte.errors import BadRequest, NotFound, ServerError, ZerobyteHTTPError
+from ..zerobyte.errors import BadRequest, NotFound, ServerError
 from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, app_of, client_of, tool
@@ -100,17 +100,6 @@ def _done(outcome: str, *, changes: list[str] | None = None, note: str | None = 
 
 
 # --- shared helpers -----------------------------------------------------------------------------------
-
-
-async def _write(call: Awaitable[T], ok_status: int) -> T:
-    """Await the one mutating request of a tool, recording Zerobyte's status for the audit line."""
-    try:
-        result = await call
-    except ZerobyteHTTPError as exc:
-        note(zerobyte_status=exc.status)
-        raise
-    note(zerobyte_status=ok_status)
-    return result
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -225,7 +214,6 @@ async def create_volume(
         result = await client.test_volume_connection(config)
         reason = _clean(result.message) or "no reason given"
         if test == "only":
-            note(zerobyte_status=200)
             return Change(outcome="ok" if result.success else "failed", note=reason)
         if not result.success:
             raise ToolFailure(
@@ -233,7 +221,7 @@ async def create_volume(
                 "settings and retry, or pass test='skip' to create it anyway (it would stay unmounted)."
             )
     try:
-        created = await _write(client.create_volume(clean_name, config), 201)
+        created = await client.create_volume(clean_name, config)
     except ServerError as exc:
         # A duplicate name reaches the database's UNIQUE constraint: a raw 500 (sample 122).
         if "unique" in str(exc).lower():
@@ -292,7 +280,7 @@ async def update_volume(
         body["config"] = config
     if not body:
         return _done("unchanged", volume=volume_summary(current), note="Nothing to change.")
-    updated = await _write(client.update_volume(vid, body), 200)
+    updated = await client.update_volume(vid, body)
     remark = None
     if "config" in body:
         # A config change unmounts and remounts, and the answer shows the pre-remount status: read again.
@@ -314,18 +302,15 @@ async def mount_volume(
     client = client_of(ctx)
     if action == "check":
         result = await client.health_check_volume(vid)
-        note(zerobyte_status=200)
         step = _volume_next_step(result.status, result.error)
         outcome = "ok" if result.status == "mounted" else "failed"
         return _done(outcome, status=result.status, error=_clean(result.error), note=step)
     result = await (client.mount_volume(vid) if action == "mount" else client.unmount_volume(vid))
     if result.status == "error":
-        note(zerobyte_status=500)
         raise ToolFailure(
             f"Could not {action} volume {vid!r}: {_clean(result.error) or 'no reason given'}. Check the source "
             "(server up, share or path present, login) with create_volume(test='only'), then retry."
         )
-    note(zerobyte_status=200)
     return _done("ok", status=result.status)
 
 
@@ -402,7 +387,7 @@ async def create_repository(
         config["customPassword"] = custom_password
     client = client_of(ctx)
     try:
-        created = await _write(client.create_repository(clean_name, config, compression_mode=compression_mode), 201)
+        created = await client.create_repository(clean_name, config, compression_mode=compression_mode)
     except ServerError as exc:
         text = str(exc).lower()
         if not existing and "already" in text and ("exist" in text or "initialized" in text):
@@ -444,13 +429,13 @@ async def update_repository(
         body["compressionMode"] = compression_mode
         changed.append(_change("compression", current.compressionMode, compression_mode))
     if body:
-        current = await _write(client.update_repository(rid, body), 200)
+        current = await client.update_repository(rid, body)
     item: dict[str, Any] = repository_summary(current).model_dump(exclude_none=True)
     remark = None
     if refresh == "stats":
-        item.update(_stats(await _write(client.refresh_repository_stats(rid), 200)))
+        item.update(_stats(await client.refresh_repository_stats(rid)))
     elif refresh == "snapshots":
-        result = await _write(client.refresh_snapshots(rid), 200)
+        result = await client.refresh_snapshots(rid)
         count = (result.model_extra or {}).get("count")
         item["snapshots_count"] = count if isinstance(count, int) else item.get("snapshots_count")
         remark = _clean(result.message)
@@ -473,7 +458,7 @@ def _stats(stats: ResticStats) -> dict[str, Any]:
 async def unlock_repository(ctx: Ctx, repository_id: RepositoryId) -> Change:
     """Remove stale restic locks (waits behind a running backup)."""
     rid = check_short_id("repository_id", repository_id)
-    result = await _write(client_of(ctx).unlock_repository(rid), 200)
+    result = await client_of(ctx).unlock_repository(rid)
     if result.success is False:
         step = "If it stays locked, use run_doctor (it unlocks, checks and repairs the repository)."
         return Change(outcome="failed", note=" ".join(filter(None, (_clean(result.message), step))))
@@ -695,7 +680,7 @@ async def create_backup_job(
     body.update(_given(includePaths=include_paths, excludePatterns=exclude_patterns))
     client = client_of(ctx)
     try:
-        created = await _write(client.create_backup_job(body), 201)
+        created = await client.create_backup_job(body)
     except NotFound as exc:
         raise ToolFailure(
             f"Zerobyte refused: {exc.upstream_message or 'not found'}. Check volume_id {vid!r} and repository_id "
@@ -849,7 +834,7 @@ async def update_backup_job(
     if body == current:
         return _done("unchanged", job=before, note="Nothing to change.")
     try:
-        await _write(client.update_backup_job(jid, body), 200)
+        await client.update_backup_job(jid, body)
     except NotFound as exc:
         # The PATCH names the job in its 404, but Zerobyte may be reporting the new repository instead.
         if exc.upstream_message and "schedule" not in exc.upstream_message.lower():
@@ -952,7 +937,7 @@ async def _route(client: ZerobyteClient, jid: str, did: int, events: list[Event]
         return "unchanged", _routes(current), f"Destination {did} was not routed from this job."
     if existing == wanted:
         return "unchanged", _routes(current), remark
-    result = await _write(client.set_job_notifications(jid, bodies), 200)
+    result = await client.set_job_notifications(jid, bodies)
     return "updated", _routes(result), remark
 
 
@@ -1002,7 +987,7 @@ async def set_mirror(
         bodies.append({"repositoryId": rid, "enabled": mode == "on"})
     if (existing is None) if mode == "remove" else (existing is not None and existing.enabled == (mode == "on")):
         return _done("unchanged", mirrors=_mirrors(current))
-    result = await _write(client.set_job_mirrors(jid, bodies), 200)
+    result = await client.set_job_mirrors(jid, bodies)
     remark = {
         "on": "New backups are copied there after each successful run; run sync_mirror to copy the existing ones.",
         "off": "The mirror is kept but paused: nothing is copied until mode='on'.",
@@ -1221,7 +1206,7 @@ async def create_notification_destination(
     clean_name = _name(name)
     config = _destination_config(type, _given(url=url, secret=secret, target=target), headers, options)
     try:
-        created = await _write(client_of(ctx).create_destination(clean_name, config), 201)
+        created = await client_of(ctx).create_destination(clean_name, config)
     except BadRequest as exc:
         raise _allowed_origins_failure(exc) or exc from None
     note(destination_id=created.id)
@@ -1255,13 +1240,13 @@ async def update_notification_destination(
         body["enabled"] = enabled
         changed.append(_change("enabled", current.enabled, enabled))
     if body:
-        current = await _write(client.update_destination(did, body), 200)
+        current = await client.update_destination(did, body)
     outcome = "updated" if body else "unchanged"
     if not test:
         return _done(outcome, destination=_destination_view(current), changes=changed)
     remark = None
     try:
-        await _write(client.test_destination(did), 200)
+        await client.test_destination(did)
         outcome, remark = "ok", "Test message sent."
     except BadRequest as exc:
         failure = _allowed_origins_failure(exc)

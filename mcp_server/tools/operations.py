@@ -199,12 +199,10 @@ async def _run_v041_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: floa
     try:
         found = await start_backup_task(client, job_id)
     except AlreadyRunning as exc:
-        note(zerobyte_status=200)
         raise _running_task_failure(f"A backup of job {exc.job.name!r} ({exc.job.shortId})", exc.task) from None
     job = found.job
     if found.task is None:
         # No task showed: the run failed at once or was over before it was seen; the job's status says how it went.
-        note(zerobyte_status=200)
         ran = await follow_legacy_backup(client, job.shortId, wait_seconds=0)
         return _legacy_outcome(ran)
     started = TaskStarted(taskId=found.task.id, status=found.task.status)
@@ -236,7 +234,6 @@ async def _run_legacy_backup(ctx: Ctx, job_id: str, wait: bool, wait_seconds: fl
 
     budget = wait_budget(ctx, wait_seconds) if wait else 0.0
     ran = await run_legacy_backup(client_of(ctx), job_id, progress, wait_seconds=budget)
-    note(zerobyte_status=200)
     return _legacy_outcome(ran)
 
 
@@ -278,14 +275,13 @@ async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
         try:
             await client.stop_backup(str(job_ref))
         except Conflict:
-            note(zerobyte_status=409)  # no live run: Zerobyte marks the task stale, or it just ended
+            pass  # no live run: Zerobyte marks the task stale, or it just ended
         else:
-            note(zerobyte_status=200, task_id=task.id)
+            note(task_id=task.id)
     else:
         try:
             await client.cancel_task(task_id)
         except Conflict:
-            note(zerobyte_status=409)
             task = await client.get_task(task_id)
             view = outcome_of(task)
             if task.terminal:
@@ -297,7 +293,7 @@ async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
                 f"Zerobyte cannot stop a {task.kind} task midway (only {stoppable} tasks can be); it ends on its "
                 f"own. Call wait_for_task(task_id='{task.id}') to see it end."
             ) from None
-        note(zerobyte_status=202, task_id=task_id)
+        note(task_id=task_id)
     names = await resource_names(client)
     outcome, final = await follow(
         ctx, task_id, wait_seconds=min(CANCEL_WAIT_SECONDS, wait_budget(ctx, None)), names=names
@@ -384,7 +380,6 @@ async def sync_mirror(
     except Conflict as exc:
         what = f"A mirror sync of {job_label} ({job.shortId}) to {mirror_label}"
         if (await app_of(ctx).get_capabilities()).legacy_backup_control:
-            note(zerobyte_status=409)
             raise ToolFailure(
                 f"{what} is already running (this Zerobyte runs mirror syncs without a task). {check} shows which "
                 "snapshots are still missing; get_backup_job shows the last sync's status once it ends."
@@ -400,7 +395,6 @@ async def sync_mirror(
         error = task.error
     else:
         # v0.41: 200 with no task; the mirror row says when the copy ended.
-        note(zerobyte_status=200)
         budget = wait_budget(ctx, wait_seconds) if wait else 0.0
         ended, error = await wait_for_legacy_copy(
             client, job.shortId, mirror.repositoryId, mirror, plan.to_copy, budget
@@ -819,7 +813,6 @@ async def _do_restore(
     where = body.get("targetPath") or "the original location"
     if not (await app_of(ctx).get_capabilities()).tasks_api:
         # v0.40 names a restore id, but there is no task behind it to follow.
-        note(zerobyte_status=202)
         step = (
             f"This Zerobyte (v0.40) has no tasks API, so the restore cannot be followed: look for the files in "
             f"{where} in a while (see landed); upgrade Zerobyte to v0.41+ to follow restores."
@@ -944,7 +937,6 @@ async def apply_retention(
         ) from None
     if started is None:
         # v0.40/v0.41 answer /forget only once it is done, and with no task: what went is before minus after.
-        note(zerobyte_status=200)
         remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
         gone = [sid for sid in before if sid not in remaining]
         return TaskActionResult(outcome="success", message=_retention_done(job, gone, len(remaining)))
@@ -1106,7 +1098,6 @@ async def delete_backup_job(
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     await client.delete_backup_job(job.shortId)
-    note(zerobyte_status=200)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted backup job {job.name!r} ({job.shortId})."))
 
 
@@ -1163,7 +1154,6 @@ async def delete_volume(
     client = client_of(ctx)
     volume = (await client.get_volume(volume_id)).volume
     await client.delete_volume(volume.shortId)
-    note(zerobyte_status=200)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted volume {volume.name!r} ({volume.shortId})."))
 
 
@@ -1211,7 +1201,6 @@ async def delete_repository(
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
     await client.delete_repository(repo.shortId)
-    note(zerobyte_status=200)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted repository {repo.name!r} ({repo.shortId})."))
 
 
@@ -1262,7 +1251,6 @@ async def delete_notification_destination(
     client = client_of(ctx)
     dest = await client.get_destination(destination_id)
     await client.delete_destination(dest.id)
-    note(zerobyte_status=200)
     return ActionResult(
         outcome="done", message=_done(decision, f"Deleted notification destination {dest.name!r} ({dest.id}).")
     )
@@ -1299,13 +1287,12 @@ async def _run_task(
 ) -> tuple[TaskOutcome, Task | None]:
     """The task's outcome after following it (or right away when wait is false)."""
     if started is None:
-        note(zerobyte_status=200)
         if kind in SYNC_ON_V040:
             # Doctor, delete and tag all work on one repository: label it as task_target would.
             target = ", ".join(f"repository {name!r} ({short})" for short, name in names.items()) or None
             return TaskOutcome(kind=kind, status="finished", outcome="success", target=target), None
         return TaskOutcome(kind=kind, status="started", outcome="running", next_step=NO_TASKS_API), None
-    note(zerobyte_status=202, task_id=started.taskId)
+    note(task_id=started.taskId)
     if not wait:
         task = await client_of(ctx).get_task(started.taskId)
         if task.terminal:
@@ -1319,7 +1306,6 @@ async def _already_running(
     client: ZerobyteClient, exc: Conflict, what: str, kind: str, resource_type: str, resource_id: str
 ) -> ToolFailure:
     """A 409 'already running', explained with the running task and what to do about it."""
-    note(zerobyte_status=409)
     try:
         tasks = await client.list_tasks(kind=kind, resource_type=resource_type, resource_id=resource_id)
     except ZerobyteError:

@@ -19,7 +19,7 @@ import anyio
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import InvalidArgument, NotFound, Subject, ZerobyteError, ZerobyteProtocolError, ZerobyteUnreachable
-from .http import HttpCore, KeySource, SSEEvent, Timeouts, lost_answer
+from .http import AnswerHook, HttpCore, KeySource, SSEEvent, Timeouts, lost_answer
 from .ids import (
     check_absolute_path,
     check_destination_id,
@@ -101,6 +101,7 @@ class ZerobyteClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_attempts: int = 3,
         backoff: float = 0.25,
+        on_answer: AnswerHook | None = None,
     ) -> None:
         source: KeySource = (lambda: api_key) if isinstance(api_key, str) else api_key
         self.http = HttpCore(
@@ -112,6 +113,7 @@ class ZerobyteClient:
             transport=transport,
             max_attempts=max_attempts,
             backoff=backoff,
+            on_answer=on_answer,
         )
         self.capabilities: Capabilities | None = None
 

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     # handshake and tools/list without it.
     import httpx
 
-__all__ = ["API_PREFIX", "HttpCore", "RateLimit", "SSEEvent", "Timeouts", "lost_answer"]
+__all__ = ["API_PREFIX", "AnswerHook", "HttpCore", "RateLimit", "SSEEvent", "Timeouts", "lost_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class SSEEvent:
 
 
 KeySource = Callable[[], str]
+# Called with (method, status) once per request, with the status of Zerobyte's final answer (after retries):
+# the audit log takes the status of a tool's writes from here instead of each tool noting it by hand.
+AnswerHook = Callable[[str, int], None]
 
 
 @functools.cache
@@ -114,8 +117,10 @@ class HttpCore:
         backoff: float = 0.25,
         max_retry_after: float = 5.0,
         user_agent: str = "zerobyte-mcp",
+        on_answer: AnswerHook | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._on_answer = on_answer
         self._key_source = api_key
         self._reload_key = reload_key
         self._key = api_key()
@@ -172,7 +177,12 @@ class HttpCore:
         what: Subject | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON body (``None`` for an empty body)."""
-        response = await self._send(method, path, params=params, json_body=json_body, heavy=heavy, what=what)
+        try:
+            response = await self._send(method, path, params=params, json_body=json_body, heavy=heavy, what=what)
+        except ZerobyteHTTPError as exc:
+            self._answered(method, exc.status)
+            raise
+        self._answered(method, response.status_code)
         return self._decode(response, method, path)
 
     @asynccontextmanager
@@ -240,6 +250,10 @@ class HttpCore:
         self.rate_limit = RateLimit(
             limit, window, _int_header(response, "ratelimit-remaining"), float(reset) if reset is not None else None
         )
+
+    def _answered(self, method: str, status: int) -> None:
+        if self._on_answer is not None:
+            self._on_answer(method, status)
 
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
         return {"x-api-key": self._key, "accept": accept}
