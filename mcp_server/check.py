@@ -13,7 +13,7 @@ from typing import TextIO
 import anyio
 
 from .config import Settings, secret_file_warnings
-from .legacy import capability_impact
+from .legacy import differences
 from .zerobyte import ZerobyteError, ZerobyteUnreachable
 
 __all__ = ["run_check"]
@@ -69,9 +69,8 @@ async def _check(settings: Settings, out: TextIO) -> int:
         for note in caps.notes:
             say(f"      note: {note}")
         exposed = {spec.name for spec in exposed_tools(settings)}
-        for impact in capability_impact(caps, exposed):
-            verdict = "works differently" if impact.adapts else "NOT AVAILABLE"
-            say(f"      {impact.tool}: {verdict}: {impact.effect}")
+        for line in differences(caps, exposed):
+            say(f"      {line}")
         backends = info.capabilities
         if backends:
             say(f"      volume backends: {', '.join(map(str, backends.get('volumeBackends') or [])) or '-'}")

@@ -29,10 +29,12 @@ __all__ = [
     "LegacyProgress",
     "LegacyRun",
     "capability_impact",
+    "differences",
     "follow_legacy_backup",
     "run_legacy_backup",
     "start_backup_task",
     "start_legacy_backup",
+    "unavailable_tools",
 ]
 
 LegacyStatus = Literal["success", "warning", "error", "cancelled", "stale", "running", "not_started"]
@@ -277,36 +279,71 @@ def _ended(job: BackupJob, *, already_running: bool, progress: LegacyProgress | 
 
 # --- what differs, for `zerobyte-mcp check` and for tools' own messages -----------------------------------
 
-Need = Literal["tasks_api", "task_history", "task_backup_control"]
+# What a tool needs that older Zerobytes lack. "backup_tasks" is v0.41's in-between: a tasks API, but backups
+# started without a task id, retention and mirror syncs without tasks, and backups stopped through their job.
+Need = Literal["tasks_api", "task_history", "task_backup_control", "backup_tasks"]
 
 
 @dataclass(frozen=True)
 class Impact:
     tool: str
     needs: Need
-    adapts: bool  # True: works differently; False: cannot work on such a server
+    adapts: bool  # True: works differently; False: cannot work on such a server (left out of tools/list)
     effect: str
 
 
 LEGACY_IMPACT: Final[tuple[Impact, ...]] = (
     Impact("task_history", "task_history", False, "no task history route (v0.41 and older)"),
-    Impact("backup_health", "task_history", True, "judged from each job's last status, without task history"),
+    Impact(
+        "backup_health",
+        "task_history",
+        True,
+        "judged from each job's last status (no task history); a job's last success is its newest snapshot",
+    ),
     Impact("list_active_tasks", "tasks_api", False, "no tasks API (v0.40); running jobs show in list_backup_jobs"),
     Impact("get_task", "tasks_api", False, "no tasks API (v0.40)"),
     Impact("wait_for_task", "tasks_api", False, "no tasks API (v0.40)"),
     Impact("cancel_task", "tasks_api", False, "no tasks API (v0.40)"),
+    Impact(
+        "list_active_tasks",
+        "backup_tasks",
+        True,
+        "backups, restores, doctor and snapshot delete/tag are tasks; retention and mirror syncs are not",
+    ),
+    Impact(
+        "cancel_task",
+        "backup_tasks",
+        True,
+        "stops a backup through its job's stop route; restores and doctor as tasks; delete/tag cannot be stopped",
+    ),
     Impact("run_doctor", "tasks_api", True, "done synchronously by v0.40: no progress, cannot be cancelled"),
     Impact("delete_snapshots", "tasks_api", True, "done synchronously by v0.40: no progress"),
     Impact("tag_snapshots", "tasks_api", True, "done synchronously by v0.40: no progress"),
     Impact("restore", "tasks_api", True, "v0.40 gives no task: the restore's end cannot be followed"),
     Impact("restore_in_place", "tasks_api", True, "v0.40 gives no task: the restore's end cannot be followed"),
-    Impact("run_backup", "task_backup_control", True, "no task: followed through the job's status and progress"),
-    Impact("apply_retention", "task_backup_control", True, "runs without a task; its end cannot be followed"),
-    Impact("sync_mirror", "task_backup_control", True, "no task: followed through the mirror's copy status"),
+    Impact("run_backup", "tasks_api", True, "no task (v0.40): followed through the job's status and progress"),
+    Impact(
+        "run_backup",
+        "backup_tasks",
+        True,
+        "Zerobyte answers without a task id: the run's task is found by its job and followed (same answer)",
+    ),
+    Impact(
+        "apply_retention",
+        "task_backup_control",
+        True,
+        "no task: Zerobyte answers once the forget is done; the snapshots before and after say what went",
+    ),
+    Impact(
+        "sync_mirror",
+        "task_backup_control",
+        True,
+        "no task: followed through the mirror's copy status; get_mirror_status shows what is still missing",
+    ),
 )
 
 
-def capability_impact(caps: Capabilities, tools: set[str] | None = None) -> list[Impact]:
+def capability_impact(caps: Capabilities, tools: set[str] | frozenset[str] | None = None) -> list[Impact]:
     """The impacts that apply to ``caps``, limited to ``tools`` when given (the exposed tool names)."""
     missing: set[Need] = set()
     if not caps.tasks_api:
@@ -315,4 +352,19 @@ def capability_impact(caps: Capabilities, tools: set[str] | None = None) -> list
         missing.add("task_history")
     if caps.legacy_backup_control:
         missing.add("task_backup_control")
+        if caps.tasks_api:
+            missing.add("backup_tasks")
     return [i for i in LEGACY_IMPACT if i.needs in missing and (tools is None or i.tool in tools)]
+
+
+def unavailable_tools(caps: Capabilities) -> frozenset[str]:
+    """Tools that cannot work at all on this Zerobyte: left out of tools/list once it is known."""
+    return frozenset(i.tool for i in capability_impact(caps) if not i.adapts)
+
+
+def differences(caps: Capabilities, tools: set[str] | frozenset[str] | None = None) -> list[str]:
+    """One line per tool that works differently or not at all here (for get_system_info and check)."""
+    return [
+        f"{i.tool}: {'works differently' if i.adapts else 'NOT AVAILABLE'}: {i.effect}"
+        for i in capability_impact(caps, tools)
+    ]

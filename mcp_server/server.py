@@ -15,16 +15,18 @@ from typing import Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, InputRequiredResult, TextContent
+from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
 from .audit import AuditLog, answered
 from .config import ConfigError, Settings
 from .context import AppContext
+from .legacy import unavailable_tools
 from .output import render_text
 from .resolve import LIST_REFERENCES, REFERENCES, SNAPSHOT_ARGUMENTS, resolve_arguments
 from .tools import base as tool_base
@@ -241,7 +243,36 @@ def create_server(
     )
     register_resources(server)
     register_prompts(server)
+    server.middleware.append(hide_unavailable_tools)
     return server
+
+
+CAPABILITY_WAIT_SECONDS = 5.0
+
+
+async def hide_unavailable_tools(ctx: ServerRequestContext[AppContext, Any], call_next: CallNext) -> HandlerResult:
+    """tools/list without the tools this Zerobyte cannot serve (task_history before v0.42, the task tools on v0.40).
+
+    Capabilities are detected on the first listing (once; see AppContext.get_capabilities), so the list a client
+    first sees is already right and never changes: nothing relies on ``notifications/tools/list_changed``, which a
+    2026-07-28 (stateless) client only hears while it holds a subscription. When Zerobyte cannot be asked within a
+    few seconds, every tool is listed and each explains at call time what this Zerobyte lacks.
+    """
+    result = await call_next(ctx)
+    if ctx.method != "tools/list" or result is None:
+        return result
+    app = ctx.lifespan_context
+    caps = app.capabilities
+    if caps is None:
+        with anyio.move_on_after(CAPABILITY_WAIT_SECONDS):
+            try:
+                caps = await app.get_capabilities()
+            except Exception:  # unreachable, refused key...: list everything, the tools say so when called
+                log.info("capabilities not detected for tools/list", exc_info=True)
+    if caps is None or not (hidden := unavailable_tools(caps)):
+        return result
+    listed = result if isinstance(result, ListToolsResult) else ListToolsResult.model_validate(result)
+    return listed.model_copy(update={"tools": [t for t in listed.tools if t.name not in hidden]})
 
 
 def _secrets(settings: Settings) -> list[str]:

@@ -163,6 +163,7 @@ def job_state(
     running: bool = False,
     last_success_ms: float | None = None,
     gap_cache: dict[str, timedelta | None] | None = None,
+    history: bool = True,
 ) -> JobHealth:
     """One job's verdict from its schedule row (plus whether a backup task is active and the last success)."""
     cache = gap_cache if gap_cache is not None else {}
@@ -188,7 +189,8 @@ def job_state(
     if status == "error":
         view.state = "failing"
         view.message = message or "the last backup failed (no error message recorded)"
-        view.next_step = next_step_for(message) or "read the failed task (task_history outcome=error), then rerun"
+        read = "read the failed task (task_history outcome=error)" if history else "fix what the message says"
+        view.next_step = next_step_for(message) or f"{read}, then rerun"
         return view
 
     gap = _max_gap(job.cronExpression, now, cache)
@@ -342,6 +344,7 @@ def build_report(data: _Inputs, *, now: datetime) -> HealthReport:
             running=j.shortId in running_jobs,
             last_success_ms=last_success.get(j.shortId),
             gap_cache=cache,
+            history=data.history is not None,
         )
         for j in data.jobs
     ]

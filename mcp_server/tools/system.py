@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..concurrency import gather
+from ..legacy import differences
 from ..zerobyte.errors import NotFound
 from ..zerobyte.models import SystemUpdates
 from .base import Ctx, app_of, client_of, tool
@@ -55,7 +56,8 @@ async def get_system_info(ctx: Ctx) -> SystemInfo:
         ],
         volume_backends=_names(features.get("volumeBackends")),
         repository_backends=_names(features.get("repositoryBackends")),
-        notes=list(caps.notes),
+        # Every tool that works differently, or not at all (left out of tools/list), on this Zerobyte.
+        notes=[*caps.notes, *differences(caps, app_of(ctx).exposed or None)],
     )
 
 
