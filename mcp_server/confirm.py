@@ -39,6 +39,7 @@ from mcp.server.mcpserver import Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from .audit import note
 from .context import Ctx, app_of
 from .output import human_bytes
 from .tokens import ConfirmationStore, TokenRejected, canonical, utc_text
@@ -233,6 +234,8 @@ R = TypeVar("R", bound=ActionResult)
 def not_done(decision: Gate, result_type: type[R]) -> R | None:
     """The result to return instead of acting, or None when the body should act."""
     if decision.status == "go":
+        # The audit line says how the action was approved: elicitation, token, disabled or not_destructive.
+        note(approved_by=decision.via)
         return None
     if decision.status == "refused":
         raise ToolError(decision.message or "Refused.")

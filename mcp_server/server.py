@@ -68,9 +68,10 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         notes: list[str] = []
-        if context is not None:
-            _refuse_if_not_offered(context, name)
+        given = dict(arguments)
         try:
+            if context is not None:
+                _refuse_if_not_offered(context, name)
             if context is not None and (spec := tool_base.REGISTRY.get(name)) is not None:
                 arguments, notes = await _resolve(context, spec, arguments)
             result = await super().call_tool(name, arguments, context)
@@ -79,10 +80,17 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                raise ToolError(argument_problems(name, cause)) from cause
-            if isinstance(cause, ToolError | ResourceError):
-                raise ToolError(str(cause)) from cause
-            raise
+                refusal = ToolError(argument_problems(name, cause))
+            elif isinstance(cause, ToolError | ResourceError):
+                refusal = ToolError(str(cause))
+            else:
+                refusal = exc
+            # Refused before the tool ran (not offered here, unknown, bad arguments): the tool's own audit line
+            # never happens, so the attempt is audited here when it could have changed something.
+            _audit_refusal(context, name, given, str(refusal))
+            if refusal is exc:
+                raise
+            raise refusal from cause
         return with_notes(result, notes) if notes and isinstance(result, CallToolResult) else result
 
     def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
@@ -101,6 +109,17 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if read is not None:
                 return [read]
         return await super().read_resource(uri, context)
+
+
+def _audit_refusal(context: Context[AppContext, Any] | None, name: str, arguments: dict[str, Any], why: str) -> None:
+    if context is None:
+        return
+    app: AppContext = context.request_context.lifespan_context
+    spec = tool_base.REGISTRY.get(name)
+    if app.audit is None or (spec is not None and spec.annotations.read_only_hint):
+        return
+    outcome = "unknown_tool" if spec is None else "refused"
+    app.audit.write(tool=name, arguments=arguments, outcome=outcome, message=why)
 
 
 def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None:
