@@ -36,6 +36,29 @@ class Catalog:
         self.store = CatalogStore(path)
         self.indexer = Indexer(self.store, client)
 
+    def snapshot(self, repository: str, snapshot_id: str) -> SnapshotRow | None:
+        return self.store.snapshot(self.indexer.instance, repository, snapshot_id)
+
+    def folder(self, row: SnapshotRow, folder: str) -> list[Entry] | None:
+        """The entries directly in ``folder`` of a snapshot, when the catalog knows that folder completely:
+        the snapshot is indexed and holds the folder, or a walk or browse saved its listing. None otherwise."""
+        if not row.complete:
+            return self.store.listing(row.id, folder)
+        base = row.base.rstrip("/") + "/"
+        if folder != row.base:
+            if not folder.startswith(base):
+                return None  # above the snapshot's base: the tar never holds it
+            held = self.store.find_path([row.id], folder)
+            if not held or held[0].entry.kind != "dir":
+                return None
+        return self.store.children(row.id, folder) or []
+
+    def entry(self, row: SnapshotRow, path: str) -> Entry | None:
+        if not row.complete:
+            return None
+        held = self.store.find_path([row.id], path)
+        return held[0].entry if held else None
+
     @property
     def usable(self) -> bool:
         return self.store.broken is None

@@ -230,6 +230,12 @@ class CatalogStore:
         assert isinstance(result, list)
         return result
 
+    def snapshot(self, instance: str, repository: str, snapshot_id: str) -> SnapshotRow | None:
+        """The row of a snapshot given by short id, full id or a prefix of it (None when not known)."""
+        rows = [r for r in self.snapshots(instance, repository) if r.full_id.startswith(snapshot_id)]
+        rows = rows or [r for r in self.snapshots(instance, repository) if r.short_id == snapshot_id]
+        return rows[0] if len(rows) == 1 else None
+
     def upsert_snapshot(
         self, instance: str, repository: str, full_id: str, short_id: str, time_ms: int, base: str
     ) -> int:

@@ -39,7 +39,7 @@ from ..zerobyte import (
     ZerobyteProtocolError,
 )
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
-from ..zerobyte.models import BackupJob, Snapshot, SnapshotNode
+from ..zerobyte.models import BackupJob, Snapshot, SnapshotFilesPage, SnapshotNode, SnapshotRef
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
 if TYPE_CHECKING:
@@ -479,10 +479,7 @@ async def list_snapshot_files(
         if not snap.paths:
             raise ToolFailure(f"Snapshot {sid} reports no paths: give path (e.g. '/').")
         folder = snap.paths[0]
-    try:
-        page = await client.list_snapshot_files(rid, sid, folder, offset=offset, limit=limit)
-    except NotFound:
-        raise await _missing(client, rid, sid, folder) from None
+    page = await _folder_window(ctx, rid, sid, folder, offset, limit)
     # Zerobyte lists the folder itself before its children (samples 55, 62); offsets count it.
     own = [f for f in page.files if f.path == folder]
     children = [f for f in page.files if f.path != folder]
@@ -508,6 +505,78 @@ async def list_snapshot_files(
         total=max(total - self_counted, 0),
         next_offset=next_offset,
     )
+
+
+async def _folder_window(ctx: Ctx, rid: str, sid: str, folder: str, offset: int, limit: int) -> SnapshotFilesPage:
+    """Entries ``offset`` to ``offset + limit`` of a folder as Zerobyte counts them (the folder itself first).
+
+    From the catalog when it knows the folder; otherwise from Zerobyte's pages of 500 at offsets that are
+    multiples of 500, whatever the page size asked: Zerobyte caches each (offset, limit) it answered, so
+    paging through a folder at any size costs one restic run per 500 entries (API.md §4).
+    """
+    known = await _catalog_folder(ctx, rid, sid, folder)
+    if known is not None:
+        nodes, ref = known
+        window = nodes[offset : offset + limit]
+        return SnapshotFilesPage(
+            snapshot=ref,
+            files=window,
+            offset=offset,
+            limit=limit,
+            total=len(nodes),
+            hasMore=offset + limit < len(nodes),
+        )
+    client = client_of(ctx)
+    start = offset - offset % PAGE_CAP
+    try:
+        first = await client.list_snapshot_files(rid, sid, folder, offset=start, limit=PAGE_CAP)
+        nodes = list(first.files)
+        total = first.total if first.total is not None else start + len(nodes)
+        if len(nodes) == PAGE_CAP and offset - start + limit > PAGE_CAP and (first.hasMore or start + PAGE_CAP < total):
+            second = await client.list_snapshot_files(rid, sid, folder, offset=start + PAGE_CAP, limit=PAGE_CAP)
+            nodes.extend(second.files)
+    except NotFound:
+        raise await _missing(client, rid, sid, folder) from None
+    window = nodes[offset - start : offset - start + limit]
+    return SnapshotFilesPage(
+        snapshot=first.snapshot,
+        files=window,
+        offset=offset,
+        limit=limit,
+        total=total,
+        hasMore=offset + len(window) < total,
+    )
+
+
+async def _catalog_folder(ctx: Ctx, rid: str, sid: str, folder: str) -> tuple[list[SnapshotNode], SnapshotRef] | None:
+    """A folder's entries (itself first, as Zerobyte lists it) from the catalog, or None when it does not
+    know the whole folder."""
+    from ..catalog import CatalogUnavailable
+
+    catalog = app_of(ctx).get_catalog()
+    if catalog is None:
+        return None
+
+    def look() -> tuple[list[SnapshotNode], SnapshotRef] | None:
+        row = catalog.snapshot(rid, sid)
+        if row is None:
+            return None
+        entries = catalog.folder(row, folder)
+        if entries is None:
+            return None
+        nodes = [] if folder == "/" else [SnapshotNode(name=posixpath.basename(folder), type="dir", path=folder)]
+        nodes += [
+            SnapshotNode(
+                name=posixpath.basename(e.path), type=e.kind, path=e.path, size=e.size, mtime=iso_from_seconds(e.mtime)
+            )
+            for e in entries
+        ]
+        return nodes, SnapshotRef(id=row.full_id, short_id=row.short_id, time=iso_from_ms(row.time_ms))
+
+    try:
+        return await anyio.to_thread.run_sync(look)
+    except CatalogUnavailable:
+        return None
 
 
 def _fit_page(files: Sequence[SnapshotNode], folder: str, budget: int) -> tuple[list[FileEntry], int]:
@@ -1249,6 +1318,62 @@ def _as_text(data: bytes) -> tuple[str | None, int]:
     return text, bad
 
 
+async def _listed_node(
+    client: ZerobyteClient, rid: str, sid: str, path: str
+) -> tuple[SnapshotNode, SnapshotRef | None]:
+    """The listed entry at ``path`` if it is a regular file; otherwise the refusal that says what it is."""
+    try:
+        page = await client.list_snapshot_files(rid, sid, path, limit=1)
+    except NotFound:
+        raise await _missing(client, rid, sid, path) from None
+    node = page.files[0] if page.files else None
+    if node is None or (node.path != path and not node.path.startswith(path + "/")):
+        raise await _missing(client, rid, sid, path)
+    if node.path != path or node.type == "dir":
+        raise ToolFailure(
+            f"{path!r} is a folder in snapshot {sid}: list it with list_snapshot_files, or find files with find_file."
+        )
+    if node.type != "file":
+        raise ToolFailure(f"{path!r} in snapshot {sid} is a {node.type}, not a regular file; nothing to read.")
+    return node, page.snapshot
+
+
+async def _catalog_node(ctx: Ctx, rid: str, sid: str, path: str) -> SnapshotNode | None:
+    """The catalog's entry for a regular file (its size and mtime), when the snapshot is indexed."""
+    from ..catalog import CatalogUnavailable
+
+    catalog = app_of(ctx).get_catalog()
+    if catalog is None:
+        return None
+
+    def look() -> SnapshotNode | None:
+        row = catalog.snapshot(rid, sid)
+        entry = catalog.entry(row, path) if row is not None else None
+        if entry is None or entry.kind != "file":
+            return None
+        return SnapshotNode(
+            name=posixpath.basename(path), type="file", path=path, size=entry.size, mtime=iso_from_seconds(entry.mtime)
+        )
+
+    try:
+        return await anyio.to_thread.run_sync(look)
+    except CatalogUnavailable:
+        return None
+
+
+def _folder_tar(data: bytes, path: str) -> bool:
+    """Whether a dump answer is the tar Zerobyte sends for a folder (its first member is ``<name>/...``)."""
+    if len(data) < 512 or data[257:262] != b"ustar":
+        return False
+    stored = data[148:156].split(b"\0", 1)[0].strip(b" \0")
+    try:
+        checksum_ok = int(stored or b"-1", 8) == sum(data[:148]) + 256 + sum(data[156:512])
+    except ValueError:
+        return False
+    name = data[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+    return checksum_ok and (name.startswith(posixpath.basename(path) + "/") or data[156:157] in (b"x", b"5"))
+
+
 @tool(toolset=_TOOLSET, title="Read snapshot file")
 async def read_snapshot_file(
     ctx: Ctx,
@@ -1274,27 +1399,23 @@ async def read_snapshot_file(
                 raise ToolFailure(f"There is no snapshot of {whose} yet, so there is no 'latest'.")
             sid = snaps[0].short_id
     assert rid is not None and sid is not None
+    # Dump first: one restic run. Zerobyte answers a path the snapshot lacks with 200 and no bytes, and a
+    # folder with a tar, so only an empty or tar-looking answer is checked with a listing.
     try:
-        page = await client.list_snapshot_files(rid, sid, clean, limit=1)
+        dump = await client.dump_snapshot(rid, sid, clean, kind="file", max_bytes=max_bytes)
     except NotFound:
         raise await _missing(client, rid, sid, clean) from None
-    node = page.files[0] if page.files else None
-    if node is None or (node.path != clean and not node.path.startswith(clean + "/")):
-        raise await _missing(client, rid, sid, clean)
-    if node.path != clean or node.type == "dir":
-        raise ToolFailure(
-            f"{clean!r} is a folder in snapshot {sid}: list it with list_snapshot_files, or find files with find_file."
-        )
-    if node.type != "file":
-        raise ToolFailure(f"{clean!r} in snapshot {sid} is a {node.type}, not a regular file; nothing to read.")
-    dump = await client.dump_snapshot(rid, sid, clean, kind="file", max_bytes=max_bytes)
+    node: SnapshotNode | None = await _catalog_node(ctx, rid, sid, clean)
+    ref: SnapshotRef | None = None
+    if not dump.data or (node is None and _folder_tar(dump.data, clean)):
+        node, ref = await _listed_node(client, rid, sid, clean)
     if quotes_secret(dump.data, app_of(ctx).secrets):
         # The key file often sits in a backed-up home (~/.config/zerobyte-mcp/key): the agent must not read it back.
         raise ToolFailure(
             f"Refused: {clean!r} in snapshot {sid} contains this server's Zerobyte API key or HTTP token, which no "
             "agent may read. Nothing is shown; the user can restore it themselves if needed."
         )
-    size = node.size
+    size = node.size if node is not None else (None if dump.truncated else len(dump.data))
     truncated = dump.truncated or (size is not None and size > len(dump.data))
     text, replaced = _as_text(dump.data)
     if text is None:
@@ -1310,12 +1431,11 @@ async def read_snapshot_file(
         )
     if replaced:
         notes.append(f"{replaced} byte sequence(s) were not UTF-8 and show as U+FFFD.")
-    ref = page.snapshot
     return SnapshotFileText(
         snapshot=ref.short_id if ref and ref.short_id else sid,
         snapshot_time=iso(ref.time) if ref else None,
         size=size,
-        mtime=_mtime(node.mtime),
+        mtime=_mtime(node.mtime) if node is not None else None,
         truncated=truncated,
         text=text,
         note=" ".join(notes) or None,

@@ -435,7 +435,18 @@ async def test_reading_a_config_as_it_was_last_week_returns_its_text(sim: Simula
 
     assert old["text"] == CONFIG_V1 and old["truncated"] is False and old["size"] == len(CONFIG_V1)
     assert latest["text"] == CONFIG_V2 and latest["snapshot"] == s.daily_ids[0]
-    assert latest["mtime"].endswith("Z")
+
+
+@pytest.mark.anyio
+async def test_reading_a_file_dumps_it_without_listing_its_folder_first(sim: Simulator, mcp: Client) -> None:
+    s = seed(sim)
+    before = len(sim.requests)
+
+    await call(
+        mcp, "read_snapshot_file", repository_id=s.repo, snapshot_id=s.daily_ids[6], path="/srv/data/config.yaml"
+    )
+
+    assert [r.path.rsplit("/", 1)[-1] for r in sim.requests[before:]] == ["dump"]
 
 
 @pytest.mark.anyio
@@ -453,8 +464,8 @@ async def test_a_long_file_is_truncated_at_max_bytes_and_flagged(sim: Simulator,
 
     assert part["truncated"] is True
     assert part["text"] == ("line of log text\n" * 7)[:100]
-    assert part["size"] == 17 * 20_000
-    assert "first 100 of 340000 bytes" in part["note"] and "max_bytes" in part["note"]
+    assert "size" not in part and "first 100 of more bytes" in part["note"]
+    assert "first 100 of more bytes" in part["note"] and "max_bytes" in part["note"]
 
 
 @pytest.mark.anyio
