@@ -756,6 +756,8 @@ def delete_backup(ctx: Ctx) -> Response:
 def run_backup(ctx: Ctx) -> Response:
     sim = ctx.sim
     row = _schedule_or_404(ctx)
+    if sim.legacy and row["lastBackupStatus"] == "in_progress":
+        return json_response({"success": True})  # v0.41 skips a run while one is in progress, and says success
     vol = sim.volumes.get(row["volumeId"])
     if vol is None:
         raise fail(404, "Volume not found")

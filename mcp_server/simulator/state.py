@@ -684,6 +684,8 @@ class Simulator:
 
     def schedule_dto(self, row: Json, *, full: bool = False) -> Json:
         out: Json = json.loads(json.dumps({k: row[k] for k in self.SCHEDULE_KEYS}))
+        if self.legacy:
+            del out["compressionMode"]  # per-job compression came with v0.42
         if full:
             volume = self.volumes.get(row["volumeId"])
             repo = self.repositories.get(row["repositoryId"])
@@ -698,12 +700,18 @@ class Simulator:
         task = self.tasks.get(mirror.get("lastSyncTaskId") or "")
         if task is not None and task.status in TERMINAL_STATUSES:
             last = {"id": task.id, "status": task.status, "error": task.error, "finishedAt": task.finished_at}
+        # v0.41 has no mirror tasks: the last copy's outcome lives on the mirror row
+        progress: Json = (
+            {k: mirror.get(k) for k in ("lastCopyAt", "lastCopyStatus", "lastCopyError")}
+            if self.legacy
+            else {"lastSyncTask": last}
+        )
         return {
             "id": mirror["id"],
             "scheduleId": schedule["shortId"],
             "repositoryId": repo["shortId"],
             "enabled": mirror["enabled"],
-            "lastSyncTask": last,
+            **progress,
             "createdAt": mirror["createdAt"],
             "repository": self.repository_row(repo),
         }
@@ -1763,8 +1771,9 @@ class Simulator:
         repo = self.repositories[mirror["repositoryId"]]
         if self.active_task("mirrorSync", schedule["shortId"], repo["shortId"]):
             raise fail(409, "Mirror is already syncing")
-        if self.legacy:
+        if self.legacy:  # v0.41 copies in the background and keeps the outcome on the mirror row
             self._copy_to_mirror(schedule, repo, snapshot_ids)
+            mirror.update(lastCopyAt=self.now_ms(), lastCopyStatus="success", lastCopyError=None)
             return None
         extra: Json = {"snapshotIds": list(snapshot_ids)} if snapshot_ids else {}
         task = self._new_task("mirrorSync", job=schedule["shortId"], repository=repo["shortId"], input_extra=extra)

@@ -28,7 +28,7 @@ import pytest
 
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.simulator.testing import TEST_KEY, EventStream
-from tests.contract.accepted_differences import ACCEPTED
+from tests.contract.accepted_differences import ACCEPTED, ACCEPTED_V041, Accepted
 from tests.real import zbserver
 
 pytestmark = [
@@ -181,6 +181,15 @@ def _nested(files: dict[str, str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zbserver.RealZerobyte]:
     server = zbserver.start("v0.42", tmp_path_factory.mktemp("zb-state"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def real41(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zbserver.RealZerobyte]:
+    server = zbserver.start("v0.41", tmp_path_factory.mktemp("zb41-state"))
     try:
         yield server
     finally:
@@ -381,6 +390,109 @@ def scenario(side: Side, root: Path) -> dict[str, Any]:
     return side.normalised()
 
 
+def _settle_job(side: Side, job: str, timeout: float = 120) -> None:
+    """v0.41 runs a backup with no task id to follow: wait for the job's status, then for its forget."""
+    deadline = time.monotonic() + timeout
+    while side.http.get(f"/backups/{job}").json()["lastBackupStatus"] in (None, "in_progress"):
+        assert time.monotonic() < deadline, f"{side.name}: the backup did not end"
+        time.sleep(0.2)
+    side.idle()
+    time.sleep(2.0)  # the post-backup forget and mirror copy run after the task, with nothing to follow
+
+
+def _wait_mirrored(side: Side, url: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while side.http.get(url).json()["mirrorCount"] < count:
+        assert time.monotonic() < deadline, f"{side.name}: the mirror copy did not arrive"
+        time.sleep(0.3)
+
+
+def legacy_scenario(side: Side, root: Path) -> dict[str, Any]:
+    """The routes whose answers differ on v0.41.0 (the latest stable release)."""
+    h = side.http
+    src, repo_dir, mirror_dir = root / "src", root / "repo", root / "mirror"
+    files = {"a.txt": "alpha v1\n", "docs/readme.md": "# read me\n", "docs/old.txt": "old\n"}
+    src.mkdir(parents=True, exist_ok=True)
+    vol = h.post("/volumes", json={"name": "vol", "config": {"backend": "directory", "path": str(src)}})
+    volume = side.name_id(vol.json()["shortId"], "vol")
+    side.write_files("vol", src, files)
+    repo = h.post("/repositories", json={"name": "repo", "config": {"backend": "local", "path": str(repo_dir)}})
+    repository = side.name_id(repo.json()["repository"]["shortId"], "repo")
+    side.name_id(repo.json()["repository"]["id"], "repo-uuid")
+    mir = h.post("/repositories", json={"name": "mirror", "config": {"backend": "local", "path": str(mirror_dir)}})
+    mirror = side.name_id(mir.json()["repository"]["shortId"], "mirror")
+    side.name_id(mir.json()["repository"]["id"], "mirror-uuid")
+    body = {
+        "name": "job",
+        "volumeId": volume,
+        "repositoryId": repository,
+        "enabled": True,
+        "cronExpression": CRON,
+        "retentionPolicy": {"keepLast": 3},
+    }
+    job = side.name_id(h.post("/backups", json=body).json()["shortId"], "job")
+
+    side.call("run backup answers success with no task", "POST", f"/backups/{job}/run")
+    side.call("run backup again while running", "POST", f"/backups/{job}/run")
+    active = h.get("/tasks").json()
+    side.fact("the running backup in /tasks", [(t["kind"], t["resourceType"], t["resourceId"]) for t in active])
+    _settle_job(side, job)
+    side.call("job after the backup", "GET", f"/backups/{job}")
+    side.call("no task history", "GET", "/tasks/history")
+    side.call("task filter needs type and id", "GET", "/tasks", params={"resourceType": "backup_schedule"})
+    side.call("stop when nothing runs", "POST", f"/backups/{job}/stop")
+    for n in (2, 3):
+        side.write_files("vol", src, {**files, "a.txt": f"alpha v{n}\n"})
+        h.post(f"/backups/{job}/run")
+        _settle_job(side, job)
+    listed = h.get(f"/repositories/{repository}/snapshots", params={"backupId": job}).json()
+    for index, snap in enumerate(listed):
+        side.name_snapshot(snap["short_id"], f"snap{index + 1}")
+    side.call("snapshots of the job", "GET", f"/repositories/{repository}/snapshots", params={"backupId": job})
+
+    mirrors_url = f"/backups/{job}/mirrors"
+    side.call("set mirror", "PUT", mirrors_url, json={"mirrors": [{"repositoryId": mirror, "enabled": False}]})
+    side.call("sync mirror answers success with no task", "POST", f"{mirrors_url}/{mirror}/sync", json={})
+    _wait_mirrored(side, f"{mirrors_url}/{mirror}/status", 1)
+    time.sleep(1.0)  # a second copy would have arrived by now
+    side.call("mirror status after sync", "GET", f"{mirrors_url}/{mirror}/status")
+
+    newest = listed[-1]["short_id"]
+    in_place = h.post(
+        f"/repositories/{repository}/restore",
+        json={"snapshotId": newest, "include": [str(src / "a.txt")], "selectedItemKind": "file"},
+    )
+    side.fact("restore over identical files", side.wait_task(in_place.json()["restoreId"])["result"])
+
+    tighter = {"repositoryId": repository, "cronExpression": CRON, "retentionPolicy": {"keepLast": 1}}
+    h.patch(f"/backups/{job}", json=tighter)
+    side.call("categories stay stale", "GET", f"/repositories/{repository}/snapshots", params={"backupId": job})
+    side.call("forget answers success with no task", "POST", f"/backups/{job}/forget")
+    side.call("snapshots after forget", "GET", f"/repositories/{repository}/snapshots", params={"backupId": job})
+    gone = side.call("delete a missing snapshot", "DELETE", f"/repositories/{repository}/snapshots/0123abcd")
+    side.fact("delete a missing snapshot task", side.wait_task(gone.json()["taskId"]))
+    return side.normalised()
+
+
+def _differences(real: Any, sim: Any, path: str = "") -> list[str]:
+    """Where two normalised answers differ, as ``path: real != simulator`` lines."""
+    if isinstance(real, dict) and isinstance(sim, dict):
+        out = []
+        for key in sorted(set(real) | set(sim)):
+            if key not in sim:
+                out.append(f"{path}/{key}: real {real[key]!r}, simulator has no such key")
+            elif key not in real:
+                out.append(f"{path}/{key}: simulator {sim[key]!r}, real has no such key")
+            else:
+                out += _differences(real[key], sim[key], f"{path}/{key}")
+        return out
+    if isinstance(real, list) and isinstance(sim, list) and len(real) == len(sim):
+        return [
+            line for i, (a, b) in enumerate(zip(real, sim, strict=True)) for line in _differences(a, b, f"{path}/{i}")
+        ]
+    return [] if real == sim else [f"{path or '/'}: real {real!r} != simulator {sim!r}"]
+
+
 def _drop(value: Any, parts: list[str]) -> Any:
     if not parts:
         return "<accepted>"
@@ -392,22 +504,23 @@ def _drop(value: Any, parts: list[str]) -> Any:
     return value
 
 
-def _accept(step: str, value: Any) -> Any:
-    entry = ACCEPTED.get(step)
+def _accept(accepted: dict[str, Accepted], step: str, value: Any) -> Any:
+    entry = accepted.get(step)
     for path in entry.paths if entry else ():
         value = _drop(value, [p for p in path.split("/") if p])
     return value
 
 
-def test_the_simulator_answers_the_scenario_as_a_real_zerobyte_does(
-    real: zbserver.RealZerobyte, tmp_path_factory: pytest.TempPathFactory
+def _compare(
+    real: zbserver.RealZerobyte,
+    root: Path,
+    run: Callable[[Side, Path], dict[str, Any]],
+    accepted: dict[str, Accepted],
+    **sim_options: Any,
 ) -> None:
-    real_root = tmp_path_factory.mktemp("real-data")
-    real_side = Side("real", real.http, _write_disk)
-    expected = scenario(real_side, real_root)
-
+    expected = run(Side("real", real.http, _write_disk), root)
     # restic reports progress once a second (RESTIC_PROGRESS_FPS=1): these sub-second tasks report none
-    sim = Simulator(api_keys=[TEST_KEY], task_seconds=0.6, progress_interval=1.0, heartbeat_interval=5.0)
+    sim = Simulator(api_keys=[TEST_KEY], task_seconds=0.6, progress_interval=1.0, heartbeat_interval=5.0, **sim_options)
     sim.hostname = "zerobyte"
     state = real.state
     sim.restore_blocked_roots = (
@@ -426,18 +539,30 @@ def test_the_simulator_answers_the_scenario_as_a_real_zerobyte_does(
             SimulatorServer(sim) as server,
             httpx.Client(base_url=f"{server.url}/api/v1", headers={"x-api-key": TEST_KEY}, timeout=60) as client,
         ):
-            got = scenario(Side("simulator", client, write_sim), real_root)
+            got = run(Side("simulator", client, write_sim), root)
     finally:
         sim.close()
 
     assert list(got) == list(expected)
     wrong, stale = [], []
     for step, real_answer in expected.items():
-        if step in ACCEPTED and got[step] == real_answer:
+        if step in accepted and got[step] == real_answer:
             stale.append(step)
-        if _accept(step, got[step]) != _accept(step, real_answer):
-            wrong.append(
-                f"{step}:\n  real      {_accept(step, real_answer)!r}\n  simulator {_accept(step, got[step])!r}"
-            )
+        lines = _differences(_accept(accepted, step, real_answer), _accept(accepted, step, got[step]))
+        if lines:
+            wrong.append(f"{step}:\n  " + "\n  ".join(line[:400] for line in lines))
     assert not stale, f"accepted differences that no longer differ (remove them): {stale}"
     assert not wrong, "the simulator differs from a real Zerobyte:\n" + "\n".join(wrong)
+
+
+def test_the_simulator_answers_the_scenario_as_a_real_zerobyte_does(
+    real: zbserver.RealZerobyte, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _compare(real, tmp_path_factory.mktemp("real-data"), scenario, ACCEPTED)
+
+
+def test_the_v041_simulator_answers_as_a_real_v041_does(
+    real41: zbserver.RealZerobyte, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("real41-data")
+    _compare(real41, root, legacy_scenario, ACCEPTED_V041, legacy=True, legacy_version="v0.41")
