@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 HEALTH_PATH: Final = "/healthz"
 REALM: Final = "zerobyte-mcp"
 # A supervisor polling ?deep=1 every second must not spend Zerobyte's rate budget (1000 requests per 5 minutes
-# per client IP, API.md §8) nor open a connection each time.
+# per client IP) nor open a connection each time.
 DEEP_HEALTH_TTL: Final = 5.0
 _LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
 _TOKEN_HELP: Final = (

@@ -1,6 +1,6 @@
 """Zerobyte v0.40/v0.41 support: start and follow what those versions run without handing out a task id.
 
-Both answer ``POST /backups/{id}/run`` with ``200 {success:true}`` and no task id (API.md §9), and also when they
+Both answer ``POST /backups/{id}/run`` with ``200 {success:true}`` and no task id, and also when they
 *skip* the run (a run already going), so the job is read first. v0.41 still makes a backup *task*
 (``backups.service.ts`` executeBackup, v0.41.0) whose ``resourceId`` is the schedule's numeric id: it shows in
 ``GET /tasks?resourceType=backup_schedule&resourceId=<id>`` a few hundred ms after the run is accepted, and

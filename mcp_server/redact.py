@@ -1,7 +1,7 @@
 """Strip secrets from Zerobyte data and free text before an agent (or a log) sees them.
 
 Zerobyte returns sealed fields as `encv1:` ciphertext, but webhook URLs and headers, backup-hook bodies and REST
-repository URLs come back in plain text (API.md §6). Every byte that leaves this server towards an agent passes
+repository URLs come back in plain text. Every byte that leaves this server towards an agent passes
 through here, so the rules live in one module and are property-tested.
 
 Redacted data is for showing only: a tool that edits an object must merge into the raw object it read from
@@ -276,7 +276,7 @@ def _walk_mapping(
     mapping: Mapping[object, object], secrets: tuple[str, ...], *, hook: bool, generic: bool
 ) -> dict[object, object]:
     # A generic notification's URL is a capability (IFTTT and friends put the key in the path), and so is a
-    # backup hook's URL (healthchecks.io ping URLs are the secret); API.md §6 says both come back in plain text.
+    # backup hook's URL (healthchecks.io ping URLs are the secret); Zerobyte returns both in plain text.
     generic = generic or mapping.get("type") == "generic"
     out: dict[object, object] = {}
     for key, value in mapping.items():

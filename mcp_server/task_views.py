@@ -44,7 +44,7 @@ __all__ = [
     "task_view",
 ]
 
-HISTORY_PAGE_SIZE = 25  # fixed by Zerobyte (API.md §3.6)
+HISTORY_PAGE_SIZE = 25  # fixed by Zerobyte
 MESSAGE_LIMIT = 1500
 # Nested parts are published as bare object/array in outputSchema: every result shows their shape, and
 # tools/list has a token budget.
@@ -151,7 +151,7 @@ def task_outcome(task: Task) -> str:
     result = task.result or {}
     if task.kind == "backup":
         # exitCode 3 is restic's "some files could not be read": Zerobyte keeps the task `succeeded`
-        # and only its hidden outcome says warning (REAL-BEHAVIOUR.md, tasks).
+        # and only its hidden outcome says warning.
         exit_code = result.get("exitCode")
         if result.get("warningDetails") is not None or exit_code not in (None, 0):
             return "warning"
@@ -348,7 +348,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
     if kind == "deleteSnapshots":
         return TaskResultSummary(deleted_snapshot_ids=_strings(result.get("deletedSnapshotIds")))
     if kind == "tagSnapshots":
-        # restic rewrites a tagged snapshot under a NEW id; the result still lists the old ones (samples 74-76).
+        # restic rewrites a tagged snapshot under a NEW id; the result still lists the old ones.
         return TaskResultSummary(
             tagged_snapshot_ids=_strings(result.get("taggedSnapshotIds")),
             note="tagging gives snapshots new ids: these are the old ids; list the snapshots again for the new ones",

@@ -1,7 +1,7 @@
 """Configuration tools: create and change volumes, repositories, backup jobs, mirrors and notification routing.
 
 Zerobyte's edits are not partial: ``PATCH /backups/{id}`` needs repositoryId and cronExpression and resets
-the retry settings it is not sent (samples 126/127), and the notification and mirror PUTs replace whole
+the retry settings it is not sent, and the notification and mirror PUTs replace whole
 lists. So every edit here reads the current object, merges one change into the RAW data Zerobyte returned
 (never a redacted copy) and sends the complete result. Nothing here deletes data: these are "operate" tools.
 
@@ -223,12 +223,12 @@ async def create_volume(
     try:
         created = await client.create_volume(clean_name, config)
     except ServerError as exc:
-        # A duplicate name reaches the database's UNIQUE constraint: a raw 500 (sample 122).
+        # A duplicate name reaches the database's UNIQUE constraint: a raw 500.
         if "unique" in str(exc).lower():
             raise ToolFailure(f"A volume named {clean_name!r} already exists: choose another name.") from None
         raise
     note(volume_id=created.shortId)
-    # The create answer carries the status from before the mount (sample 21): read it again.
+    # The create answer carries the status from before the mount: read it again.
     current = (await client.get_volume(created.shortId)).volume
     return _done("created", volume=volume_summary(current), note=_volume_next_step(current.status, current.lastError))
 
@@ -268,7 +268,7 @@ async def update_volume(
     if auto_remount is not None and auto_remount != current.autoRemount:
         body["autoRemount"] = auto_remount
         changed.append(_change("auto_remount", current.autoRemount, auto_remount))
-    # Merge into the RAW stored config: sealed values echoed back unchanged are accepted (API.md §6).
+    # Merge into the RAW stored config: sealed values echoed back unchanged are accepted.
     config = dict(current.config)
     for key, value in wanted.items():
         if config.get(key) == value:
@@ -317,7 +317,7 @@ async def mount_volume(
 # --- repositories -----------------------------------------------------------------------------------
 
 RepoBackend = Literal["local", "s3", "r2", "gcs", "azure", "rclone", "rest", "sftp"]
-# What `secret` means per backend: the one credential each needs (API.md appendix, RepositoryConfig).
+# What `secret` means per backend: the one credential each needs (Zerobyte's repository config).
 _SECRET_FIELD = {
     "s3": "secretAccessKey",
     "r2": "secretAccessKey",
@@ -394,7 +394,7 @@ async def create_repository(
             raise ToolFailure(f"{exc} That location already holds a restic repository: pass existing=true.") from None
         raise
     note(repository_id=created.shortId)
-    # The create answer shows the status from before restic init finished (sample 26): read it again.
+    # The create answer shows the status from before restic init finished: read it again.
     current = await client.get_repository(created.shortId)
     summary = repository_summary(current)
     remarks: list[str] = []
@@ -419,7 +419,7 @@ async def update_repository(
     client = client_of(ctx)
     current = await client.get_repository(rid)
     # Never send `config`: Zerobyte compares the decrypted stored config with the submitted one, so an
-    # echoed sealed config counts as a change and resets status, stats and doctor result (API.md §8.21).
+    # echoed sealed config counts as a change and resets status, stats and doctor result.
     body: dict[str, Any] = {}
     changed: list[str] = []
     if new_name is not None and new_name != current.name:
@@ -497,7 +497,7 @@ def _check_cron(schedule: str, *, enabled: bool) -> str:
 
 
 def _job_options(options: list[str] | None) -> dict[str, Any]:
-    """Job ``options`` -> ScheduleCreate/Update fields (retryDelay is in minutes both ways, API.md §8.6)."""
+    """Job ``options`` -> ScheduleCreate/Update fields (retryDelay is in minutes both ways)."""
     extra = parse_options(options, _JOB_OPTIONS, "backup jobs")
     body: dict[str, Any] = {}
     if "max_retries" in extra:
@@ -610,7 +610,7 @@ def job_view(j: BackupJob) -> JobView:
 
 
 def _current_body(job: BackupJob) -> dict[str, Any]:
-    """The complete PATCH body that leaves ``job`` as it is (API.md §8.7), from the RAW job Zerobyte sent."""
+    """The complete PATCH body that leaves ``job`` as it is, from the RAW job Zerobyte sent."""
     repository_id = job.repository.shortId if job.repository else job.repositoryId
     if not repository_id:
         raise ToolFailure(f"Backup job {job.shortId!r} has no repository in Zerobyte's answer; cannot edit it safely.")
@@ -627,7 +627,7 @@ def _current_body(job: BackupJob) -> dict[str, Any]:
         "customResticParams": list(job.customResticParams or []),
         "compressionMode": job.compressionMode,
     }
-    # Omitted, these two are reset to 2 and 15 minutes (samples 126/127).
+    # Omitted, these two are reset to 2 and 15 minutes.
     if job.maxRetries is not None:
         body["maxRetries"] = job.maxRetries
     if job.retryDelay is not None:
@@ -825,7 +825,7 @@ async def update_backup_job(
     if rules is not None:
         policy = _merged_policy(current.get("retentionPolicy"), rules)
         if policy or job.retentionPolicy is not None:
-            body["retentionPolicy"] = policy  # {} clears it (API.md §8.7)
+            body["retentionPolicy"] = policy  # {} clears it
     if body["enabled"] and not body["cronExpression"]:
         raise ToolFailure(
             f"Backup job {job.shortId!r} would be enabled without a schedule: pass schedule (cron), or "
@@ -999,7 +999,7 @@ async def set_mirror(
 # --- notification destinations ------------------------------------------------------------------------
 
 DestinationType = Literal["generic", "slack", "discord", "telegram", "ntfy", "gotify", "pushover", "email", "custom"]
-# Which flat argument carries what, per type (NotificationConfig in API.md's appendix).
+# Which flat argument carries what, per type (Zerobyte's notification config).
 _DEST_ARGS: dict[str, dict[str, str]] = {
     "generic": {"url": "url"},
     "slack": {"secret": "webhookUrl"},

@@ -543,7 +543,7 @@ async def tag_snapshots(
     for s in after:
         by_time.setdefault(s.time, []).append(s)
     for old in targets:
-        # Tagging rewrites the snapshot (new id, same time); the task result still lists the old ids (sample 75).
+        # Tagging rewrites the snapshot (new id, same time); the task result still lists the old ids.
         same_time = by_time.get(old.time, [])
         new = same_time[0] if len(same_time) == 1 else next((s for s in same_time if s.short_id == old.short_id), None)
         result.retagged.append(
@@ -1052,7 +1052,7 @@ async def _delete_snapshots_preview(client: ZerobyteClient, repository_id: str, 
     wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
     repo = await client.get_repository(repository_id)
     snaps = await client.list_snapshots(repo.shortId)
-    # Zerobyte "deletes" a missing id with a succeeded task (samples 80-81), so existence is checked here.
+    # Zerobyte "deletes" a missing id with a succeeded task, so existence is checked here.
     targets = _match_snapshots(snaps, wanted, repo)
     jobs = await _jobs_by_tag(client)
     items = [_snapshot_item(s, jobs) for s in sorted(targets, key=lambda s: s.time)]

@@ -60,7 +60,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-PAGE_CAP = 500  # Zerobyte clamps snapshot file pages to 500 entries (sample 63, API.md §4)
+PAGE_CAP = 500  # Zerobyte clamps snapshot file pages to 500 entries
 CONCURRENCY = 4  # Zerobyte runs at most 2 `restic ls` per repository; 4 keeps its queue full, no more
 FIND_BUDGET = 200  # listing requests per find_file call (Zerobyte allows 1000 requests / 5 min / IP)
 WALK_BUDGET = 120  # of which at most this many walk whole folder trees; the rest check found folders
@@ -403,7 +403,7 @@ async def list_snapshots(
 
 
 async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot]) -> int:
-    """Fetch hostnames the list lacks (Zerobyte's list omits them, sample 36) for the newest snapshots;
+    """Fetch hostnames the list lacks (Zerobyte's list omits them) for the newest snapshots;
     returns how many were left unchecked."""
     unknown = [s for s in snaps if s.hostname is None]
     checked = unknown[:HOST_LOOKUPS]
@@ -432,7 +432,7 @@ async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -
     job = scope.job_of(snap)
     retention = snap.retentionCategories
     if job is not None and not retention:
-        # The detail route always answers retentionCategories: [] (sample 61); the job-filtered list has them.
+        # The detail route always answers retentionCategories: []; the job-filtered list has them.
         try:
             listed = await client.list_snapshots(rid, backup_job_id=job.shortId)
         except ZerobyteError:
@@ -480,7 +480,7 @@ async def list_snapshot_files(
             raise ToolFailure(f"Snapshot {sid} reports no paths: give path (e.g. '/').")
         folder = snap.paths[0]
     page = await _folder_window(ctx, rid, sid, folder, offset, limit)
-    # Zerobyte lists the folder itself before its children (samples 55, 62); offsets count it.
+    # Zerobyte lists the folder itself before its children; offsets count it.
     own = [f for f in page.files if f.path == folder]
     children = [f for f in page.files if f.path != folder]
     if own and own[0].type != "dir" and not children:

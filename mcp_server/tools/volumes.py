@@ -96,7 +96,7 @@ async def get_volume(
     detail, jobs = await gather([client.get_volume(volume_id), client.list_backup_jobs()])
     volume = detail.volume
     statfs = detail.statfs
-    # Zerobyte reports statfs as zeros while the volume is not mounted (API.md §2.1): no capacity known.
+    # Zerobyte reports statfs as zeros while the volume is not mounted: no capacity known.
     capacity = (
         Capacity(total_bytes=int(statfs.total), used_bytes=int(statfs.used), free_bytes=int(statfs.free))
         if statfs is not None and statfs.total > 0

@@ -592,7 +592,7 @@ class ZerobyteClient:
 
     async def update_backup_job(self, job_id: str | int, body: Mapping[str, Any]) -> BackupJob:
         """PATCH with a *complete* body: Zerobyte requires repositoryId and cronExpression and resets
-        maxRetries/retryDelay when they are omitted (sample 127); callers merge first."""
+        maxRetries/retryDelay when they are omitted; callers merge first."""
         jid = check_job_id("job_id", job_id)
         missing = [k for k in ("repositoryId", "cronExpression") if k not in body]
         if missing:
@@ -927,7 +927,7 @@ def _snapshot_ids(values: Iterable[str]) -> list[str]:
 
 
 def _decoded_twice(path: str) -> str:
-    """A snapshot path for the files/dump query, which Zerobyte URL-decodes a second time (API.md §4).
+    """A snapshot path for the files/dump query, which Zerobyte URL-decodes a second time.
 
     Without this, a name holding '%' is a 500 "URI malformed" or another file, and '%2e%2e' becomes '..'.
     """
