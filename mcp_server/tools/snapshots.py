@@ -512,7 +512,7 @@ async def _folder_window(ctx: Ctx, rid: str, sid: str, folder: str, offset: int,
 
     From the catalog when it knows the folder; otherwise from Zerobyte's pages of 500 at offsets that are
     multiples of 500, whatever the page size asked: Zerobyte caches each (offset, limit) it answered, so
-    paging through a folder at any size costs one restic run per 500 entries (API.md §4).
+    paging through a folder at any size costs one restic run per 500 entries.
     """
     known = await _catalog_folder(ctx, rid, sid, folder)
     if known is not None:
