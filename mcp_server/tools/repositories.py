@@ -68,7 +68,7 @@ async def list_repositories(ctx: Ctx) -> RepositoryList:
 # --- detail ----------------------------------------------------------------------------------------
 
 # Mirrors are only listed per backup job; beyond this many jobs the per-job lookups cost too many requests.
-MAX_MIRROR_LOOKUPS = 25
+MIRROR_ROWS_READ = 6  # other jobs whose mirror rows are read one by one; beyond, the snapshot tags tell
 
 
 class RepositoryStats(BaseModel, defer_build=True):
@@ -142,26 +142,33 @@ async def get_repository(
         )
         for j in primary
     ]
-    note = None
     others = [j for j in jobs if j not in primary]
-    if len(others) > MAX_MIRROR_LOOKUPS:
-        note = f"Mirrors not checked: {len(others)} other backup jobs (see get_backup_job for a job's mirrors)."
-    elif others:
-        mirror_lists = await gather(client.get_job_mirrors(j.shortId) for j in others)
-        for job, mirrors in zip(others, mirror_lists, strict=True):
-            for m in mirrors:
-                if m.repositoryId == repo.shortId or (m.repository and m.repository.shortId == repo.shortId):
-                    sync = m.lastSyncTask or {}
-                    uses.append(
-                        JobUse(
-                            id=job.shortId,
-                            name=job.name,
-                            role="mirror",
-                            enabled=m.enabled,
-                            last_status=sync.get("status"),
-                            last_time=iso_from_ms(sync.get("finishedAt")),
-                        )
+    note = None
+    candidates = others
+    if len(others) > MIRROR_ROWS_READ:
+        # Zerobyte tags each snapshot with its job's short id, and a mirror copy keeps the tag: one snapshot
+        # list names the jobs that copy here, instead of one mirrors request per job.
+        tagged = {tag for snap in await client.list_snapshots(repo.shortId) for tag in snap.tags}
+        candidates = [j for j in others if j.shortId in tagged]
+        note = (
+            f"Mirrors found from the snapshots copied here ({len(others)} other jobs): one added since the last "
+            "copy is not listed yet (get_backup_job shows a job's mirrors)."
+        )
+    mirror_lists = await gather((client.get_job_mirrors(j.shortId) for j in candidates), limit=6)
+    for job, mirrors in zip(candidates, mirror_lists, strict=True):
+        for m in mirrors:
+            if m.repositoryId == repo.shortId or (m.repository and m.repository.shortId == repo.shortId):
+                sync = m.lastSyncTask or {}
+                uses.append(
+                    JobUse(
+                        id=job.shortId,
+                        name=job.name,
+                        role="mirror",
+                        enabled=m.enabled,
+                        last_status=sync.get("status"),
+                        last_time=iso_from_ms(sync.get("finishedAt")),
                     )
+                )
     summary = repository_summary(repo)
     detail = RepositoryDetail(
         **summary.model_dump(include=set(RepositoryDetail.model_fields)),
