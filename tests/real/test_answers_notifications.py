@@ -38,7 +38,11 @@ async def test_a_host_side_test_failure_says_so_and_one_call_routes_every_job(
         tested = await call(client, "update_notification_destination", destination_id=did, test=True)
         everyone = await call(client, "route_notifications", destination_id=did, events=["failure"], job_ids=["*"])
         two = await call(
-            client, "route_notifications", destination_id=did, events=[], job_ids=[jobs[0]["name"], jobs[1]["shortId"]]
+            client,
+            "route_notifications",
+            destination_id=created["destination"]["name"],  # a name works where the id goes
+            events=[],
+            job_ids=[jobs[0]["name"], jobs[1]["shortId"]],
         )
     last_error = zb.get(f"/notifications/destinations/{did}")["lastError"]
     assert tested["outcome"] == "failed"
@@ -50,4 +54,5 @@ async def test_a_host_side_test_failure_says_so_and_one_call_routes_every_job(
     assert everyone["outcome"] == "updated" and everyone["note"].startswith("3 of 3 job(s) changed")
     assert two["outcome"] == "updated" and two["note"].startswith("2 of 2 job(s) changed")
     assert f"job_ids {jobs[0]['name']!r} = {jobs[0]['shortId']}" in two["resolved"]
+    assert f"destination_id {created['destination']['name']!r} = {did}" in two["resolved"]
     assert [_routes(zb, j["shortId"]) for j in jobs] == [{}, {}, {did: True}]
