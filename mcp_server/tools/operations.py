@@ -41,7 +41,7 @@ from ..retention import Snap, forget_plan, newly_forgotten
 from ..task_views import resource_names, task_progress
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import BadRequest, Conflict
-from ..zerobyte.ids import check_absolute_path, check_snapshot_id
+from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .forgetting import forget_effects, full_needed, now_ms, policy_of, snaps, snapshot_items
@@ -704,6 +704,8 @@ def check_restore_target(target_path: str, roots: Sequence[str]) -> str:
     text = target_path.strip() if isinstance(target_path, str) else ""
     if not text:
         raise ToolFailure(f"target_path is empty: give a folder under {allowed}.")
+    if len(text) > MAX_PATH_LENGTH:
+        raise ToolFailure(f"target_path is too long ({len(text)} characters, at most {MAX_PATH_LENGTH}).")
     if any(ord(c) < 32 or c in "\x7f\\" for c in text):
         raise ToolFailure("target_path contains control characters or a backslash: give a plain POSIX path.")
     if not text.startswith("/"):
