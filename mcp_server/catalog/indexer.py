@@ -295,8 +295,9 @@ class Indexer:
         prefix = base.rstrip("/")
         cap = TAR_MAX_BYTES
         await self.pace.take()
+        # "/" is the snapshot's base folder for Zerobyte (helpers/dump.ts): member names are relative to it.
         async with self.client.stream_snapshot_dump(
-            work.repository, snap.short_id, base, kind="dir", read_timeout=self.client.http.timeouts.heavy
+            work.repository, snap.short_id, "/", kind="dir", read_timeout=self.client.http.timeouts.heavy
         ) as chunks:
             counted = _Counted(chunks, cap)
             async for member in tar_members(counted.iterate()):

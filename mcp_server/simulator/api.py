@@ -542,9 +542,11 @@ def dump_snapshot(ctx: Ctx) -> Response:
     view = snap.view()
     raw_path = ctx.query.get("path") or ""
     norm = posixpath.normpath("/" + _decode_again(raw_path).lstrip("/")) if raw_path else "/"
-    if norm == "/" or (not raw_path):
+    base_node = view.resolve(view.base_path) if view.base_path != "/" else None
+    if norm in ("/", view.base_path) or (not raw_path):
+        # Zerobyte dumps "<id>:<base path>" here (helpers/dump.ts): members are named relative to the base.
         filename = f"snapshot-{snap.short_id}.tar"
-        chunks = tar_stream(dump_entries(view.top, ""))
+        chunks = tar_stream(dump_entries(base_node or view.top, ""))
         media = "application/x-tar"
     else:
         if kind is None:

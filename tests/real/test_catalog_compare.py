@@ -1,0 +1,51 @@
+"""Story: "what changed since the last backup?" in one call, against a real Zerobyte, checked against the two
+snapshots' own listings on the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.real.conftest import McpConfig, call, mcp_stdio, unique
+from tests.real.story_world import World, build_world, files_in
+from tests.real.zbserver import RealZerobyte
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def world(zb: RealZerobyte, tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(zb, tmp_path_factory.mktemp("catalog-compare"))
+
+
+async def test_the_latest_snapshot_compared_with_the_previous_one_of_its_job_names_every_change(
+    zb: RealZerobyte, world: World
+) -> None:
+    docs = f"{world.source}/docs"
+    async with mcp_stdio(zb, world.root / unique("mcp"), McpConfig()) as client:
+        changed = await call(client, "compare_snapshots", repository_id=world.repository_id, snapshot_id="latest")
+        photos = await call(
+            client,
+            "compare_snapshots",
+            repository_id=world.repository_id,
+            snapshot_id=world.second,
+            base_snapshot_id=world.first,
+            path=f"{world.source}/photos",
+        )
+
+    before, after = (
+        files_in(zb, world.repository_id, world.first, docs),
+        files_in(zb, world.repository_id, world.second, docs),
+    )
+    assert (changed["snapshot"], changed["base"]) == (world.second, world.first)
+    by_change = {c["path"].rsplit("/", 1)[-1]: c["change"] for c in changed["changes"]}
+    assert {n for n, c in by_change.items() if c == "added"} == set(after) - set(before) == {"new-plan.md"}
+    assert {n for n, c in by_change.items() if c == "removed"} == set(before) - set(after) == {"old-plan.md"}
+    assert by_change["report.txt"] == "modified" and len(by_change) == 3
+    assert (changed["added"], changed["removed"], changed["modified"]) == (1, 1, 1)
+    report = next(c for c in changed["changes"] if c["path"].endswith("report.txt"))
+    assert (report["old_size"], report["size"]) == (
+        len("quarterly report, first draft\n"),
+        (world.source / "docs/report.txt").stat().st_size,
+    )
+    # Nothing changed below photos/.
+    assert (photos["added"], photos["removed"], photos["modified"]) == (0, 0, 0) and not photos.get("changes")
