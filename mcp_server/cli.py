@@ -1,4 +1,4 @@
-"""Command line: ``zerobyte-mcp [serve]``, ``zerobyte-mcp check`` and ``--demo``.
+"""Command line: ``zerobyte-mcp [serve]``, ``zerobyte-mcp check``, ``zerobyte-mcp index`` and ``--demo``.
 
 In stdio mode stdout carries the MCP protocol, so everything human goes to stderr. Heavy modules (the
 simulator, uvicorn) are imported only by the commands that use them, to keep the cold start short.
@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", parents=[common], help="run the MCP server (the default)")
     sub.add_parser("check", parents=[common], help="check settings, reach Zerobyte, verify the key, list tools")
+    index = sub.add_parser("index", parents=[common], help="fill the snapshot catalog now (for cron)")
+    index.add_argument("--repository", action="append", default=[], help="only this repository id (repeatable)")
     snippet = sub.add_parser("snippet", parents=[common], help="print a set-up block for an MCP client")
     snippet.add_argument("client", choices=["claude-desktop", "claude-code", "cursor", "vscode", "inspector"])
     return parser
@@ -126,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .check import run_check
 
             return run_check(settings, out=sys.stdout)
+        if command == "index":
+            return _index(settings, list(getattr(args, "repository", []) or []), err)
         return _serve(settings, args, demo=demo is not None)
 
 
@@ -143,6 +147,19 @@ def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
         return run_http(server, settings)
     server.run("stdio")
     return 0
+
+
+def _index(settings: Settings, repositories: list[str], err: TextIO) -> int:
+    import anyio
+
+    from .catalog.run import index_catalog
+    from .server import make_client
+
+    async def run() -> int:
+        async with make_client(settings) as client:
+            return await index_catalog(settings, client, err, repositories)
+
+    return anyio.run(run)
 
 
 def _secrets(settings: Settings) -> list[str]:

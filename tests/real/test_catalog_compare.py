@@ -3,9 +3,13 @@ snapshots' own listings on the server."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+
 import pytest
 
-from tests.real.conftest import McpConfig, call, mcp_stdio, unique
+from tests.real.conftest import McpConfig, call, mcp_stdio, stdio_params, unique
 from tests.real.story_world import World, build_world, files_in
 from tests.real.zbserver import RealZerobyte
 
@@ -49,3 +53,26 @@ async def test_the_latest_snapshot_compared_with_the_previous_one_of_its_job_nam
     )
     # Nothing changed below photos/.
     assert (photos["added"], photos["removed"], photos["modified"]) == (0, 0, 0) and not photos.get("changes")
+
+
+def test_the_index_command_fills_the_catalog_with_every_snapshot_and_then_has_nothing_left(
+    zb: RealZerobyte, world: World
+) -> None:
+    folder = world.root / unique("cron")
+    params = stdio_params(zb, folder, McpConfig())
+    command = [sys.executable, "-m", "mcp_server", "index"]
+    first = subprocess.run(
+        command, env=params.env, cwd=folder, capture_output=True, text=True, timeout=300, check=False
+    )
+    second = subprocess.run(
+        command, env=params.env, cwd=folder, capture_output=True, text=True, timeout=300, check=False
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert "2 snapshot(s) to index" in first.stderr and first.stdout == ""
+    assert f"[1/2] {world.repository_id} {world.second} tar" in first.stderr
+    assert "done, 2 indexed, 0 failed" in first.stderr
+    assert second.returncode == 0 and "0 snapshot(s) to index" in second.stderr
+    with sqlite3.connect(folder / "xdg-cache" / "zerobyte-mcp" / "catalog.sqlite") as db:
+        rows = set(db.execute("SELECT short_id, complete FROM snapshot"))
+    assert rows == {(s["short_id"], 1) for s in zb.snapshots(world.repository_id)}
