@@ -22,7 +22,7 @@ from .output import iso_from_ms
 from .zerobyte import ZerobyteClient
 from .zerobyte.models import BackupJob, Repository
 
-__all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "resolve_arguments"]
+__all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "is_snapshot_argument", "resolve_arguments"]
 
 Kind = Literal["job", "volume", "repository", "destination"]
 
@@ -36,7 +36,6 @@ REFERENCES: dict[str, Kind] = {
     "destination_id": "destination",
 }
 LIST_REFERENCES: dict[str, Kind] = {"job_ids": "job"}  # lists of references ('*' = all stays as is)
-SNAPSHOT_ARGUMENTS = ("snapshot_id", "snapshot_ids")
 _WORDS: dict[Kind, tuple[str, str]] = {
     "job": ("backup job", "list_backup_jobs"),
     "volume": ("volume", "list_volumes"),
@@ -74,6 +73,14 @@ def _paths_plausible(arguments: Mapping[str, Any]) -> bool:
     """Path arguments that are at least absolute and plain: otherwise the tool refuses them, with no lookup."""
     given = [arguments.get("path"), arguments.get("target_path"), *(arguments.get("paths") or [])]
     return all(p is None or (isinstance(p, str) and p.startswith("/") and all(ord(c) >= 32 for c in p)) for p in given)
+
+
+def is_snapshot_argument(name: str) -> bool:
+    return name.endswith(("snapshot_id", "snapshot_ids"))
+
+
+def _has_latest(value: object) -> bool:
+    return isinstance(value, list) and any(is_latest(v) for v in value)
 
 
 def is_latest(value: object) -> bool:
@@ -194,18 +201,16 @@ async def resolve_arguments(
             resolved_list.append(resolved)
             notes.append(f"{argument} {str(value)!r} = {resolved}")
         out[argument] = resolved_list
-    single = out.get("snapshot_id") if "snapshot_id" in accepted else None
-    many = out.get("snapshot_ids") if "snapshot_ids" in accepted else None
-    wants_latest = is_latest(single) or (isinstance(many, list) and any(is_latest(v) for v in many))
-    if wants_latest:
+    # Every snapshot argument ('snapshot_id', 'snapshot_ids', 'other_snapshot_id'...) takes 'latest'.
+    wanted = [a for a in accepted if is_snapshot_argument(a) and (is_latest(out.get(a)) or _has_latest(out.get(a)))]
+    if wanted:
         job_ref = out.get("backup_job_id") or out.get("job_id")
         repository = out.get("repository_id")
         sid, note = await lookups.latest(
             repository if isinstance(repository, str) else None, job_ref if isinstance(job_ref, str) else None
         )
-        if is_latest(single):
-            out["snapshot_id"] = sid
-        if isinstance(many, list):
-            out["snapshot_ids"] = [sid if is_latest(v) else v for v in many]
+        for argument in sorted(wanted):
+            value = out[argument]
+            out[argument] = [sid if is_latest(v) else v for v in value] if isinstance(value, list) else sid
         notes.append(note)
     return Resolution(out, notes)

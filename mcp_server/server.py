@@ -28,7 +28,7 @@ from .config import ConfigError, Settings
 from .context import AppContext
 from .legacy import unavailable_tools
 from .output import render_text
-from .resolve import LIST_REFERENCES, REFERENCES, SNAPSHOT_ARGUMENTS, resolve_arguments
+from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, resolve_arguments
 from .tools import base as tool_base
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 
@@ -150,7 +150,7 @@ async def _resolve(
 ) -> tuple[dict[str, Any], list[str]]:
     """Names and 'latest' in the arguments this tool takes, as ids (see resolve.py)."""
     accepted = set(inspect.signature(spec.fn).parameters)
-    if not accepted.intersection([*REFERENCES, *LIST_REFERENCES, *SNAPSHOT_ARGUMENTS]):
+    if not accepted.intersection([*REFERENCES, *LIST_REFERENCES]) and not any(map(is_snapshot_argument, accepted)):
         return arguments, []
     app: AppContext = context.request_context.lifespan_context
     if spec.name not in app.exposed:

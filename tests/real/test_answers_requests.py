@@ -36,6 +36,7 @@ async def test_get_repository_of_a_mirror_reads_one_mirror_row_not_one_per_job(
     proxy = CountingProxy(zb.url).start()
     try:
         async with mcp_stdio(replace(zb, url=proxy.url), data_root / "mcp", McpConfig()) as client:
+            await call(client, "list_repositories")  # first call: capability detection happens here
             proxy.requests.clear()
             detail = await call(client, "get_repository", repository_id=offsite["shortId"])
             asked = list(proxy.requests)

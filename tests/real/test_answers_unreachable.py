@@ -43,6 +43,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "list_snapshots": {"repository_id": "abcd1234"},
     "find_file": {"repository_id": "abcd1234"},
     "read_snapshot_file": {"repository_id": "abcd1234"},
+    "route_notifications": {"job_id": "abcd1234"},
 }
 
 
