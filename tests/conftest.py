@@ -63,6 +63,7 @@ def era(request: pytest.FixtureRequest) -> str:
 async def mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
     """An MCP client connected in memory to a read-only server over the simulator, on the test's era."""
     async with Client(create_server(settings), mode=era) as client:
+        await client.list_tools()  # as clients do: the first listing detects Zerobyte's capabilities (3 GETs)
         yield client
 
 
@@ -70,4 +71,5 @@ async def mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
 async def operate_mcp(settings: Settings, era: str) -> AsyncIterator[Client]:
     """Like ``mcp``, on a server at access level ``operate`` (tools that only serve writes appear there)."""
     async with Client(create_server(replace(settings, access="operate")), mode=era) as client:
+        await client.list_tools()
         yield client

@@ -57,7 +57,7 @@ async def get_system_info(ctx: Ctx) -> SystemInfo:
         volume_backends=_names(features.get("volumeBackends")),
         repository_backends=_names(features.get("repositoryBackends")),
         # Every tool that works differently, or not at all (left out of tools/list), on this Zerobyte.
-        notes=[*caps.notes, *differences(caps, app_of(ctx).exposed or None)],
+        notes=differences(caps, app_of(ctx).exposed or None) or list(caps.notes),
     )
 
 

@@ -41,13 +41,14 @@ async def test_a_tool_above_the_access_level_is_unknown_by_name_and_zerobyte_hea
     hidden = sorted(s.name for s in tool_base.REGISTRY.values() if s.level not in tool_base.LEVELS[access])
     assert "delete_volume" in hidden and ("run_backup" in hidden) == (access == "read-only")
     lookalikes = ["Delete_Volume", "delete_volume ", "../delete_volume", "delete-volume", "restore_in_place\x00"]
-    sim.requests.clear()
     async with connect(sim_server.url, era, access=access) as client:
+        # The first listing asks Zerobyte what it supports (once); nothing after it may reach Zerobyte.
+        listed = {t.name for t in (await client.list_tools()).tools}
+        sim.requests.clear()
         for name in hidden + lookalikes:
             arguments = sample_arguments(schemas.get(name.strip(), {"required": []}), world)
             result = await client.call_tool(name, {**arguments, "confirm_token": "zbc1.9999999999.x.y"})
             assert result.is_error and "Unknown tool" in text(result), (name, text(result))
-        listed = {t.name for t in (await client.list_tools()).tools}
     assert not listed & set(hidden)
     assert sim.requests == []
 

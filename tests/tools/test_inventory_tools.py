@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from mcp_server.config import Settings
+from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
 
 pytestmark = pytest.mark.anyio
@@ -464,11 +466,14 @@ async def test_get_system_info_reports_version_update_backends_and_features(sim:
     assert "rest" in info["repository_backends"]
 
 
-async def test_get_system_info_on_a_v041_server_says_task_history_is_missing(mcp: Client, sim: Simulator) -> None:
+async def test_get_system_info_on_a_v041_server_says_task_history_is_missing(
+    settings: Settings, sim: Simulator, era: str
+) -> None:
     sim.legacy = True
     sim.app_version = "v0.41.0"
 
-    info = await call(mcp, "get_system_info")
+    async with Client(create_server(settings), mode=era) as mcp:  # capabilities are detected once per process
+        info = await call(mcp, "get_system_info")
 
     assert "task_history" not in info["features"]
     assert any("history" in note for note in info["notes"])

@@ -184,6 +184,7 @@ async def test_a_cursor_reused_with_other_filters_or_forged_is_refused_before_an
 @pytest.mark.anyio
 async def test_bad_arguments_are_refused_without_any_request(sim: Simulator, mcp: Client) -> None:
     seed(sim)
+    sim.requests.clear()  # the client's first listing asked Zerobyte what it supports
 
     messages = [
         await fails(mcp, "list_snapshots"),
