@@ -43,8 +43,8 @@ def _score(query: str, name: str) -> int | None:
         return None
     if n.startswith(stem) or stem in n:
         return 1
-    # Compare with the name cut to the query's length too: 'resme' is near 'résumé 2026.txt'.
-    distance = min(edit_distance(stem, n), edit_distance(stem, n[: len(stem)]) + 1)
+    # Compare with the name cut to the query's length too: 'texes' is near 'taxes 2025.pdf'.
+    distance = min(edit_distance(stem, n), edit_distance(stem, n[: len(stem)]))
     return distance + 1 if distance <= max(1, len(stem) // 3) else None
 
 
