@@ -1046,7 +1046,13 @@ async def delete_snapshots(
     elif final is None or outcome.outcome != "success":
         message = _unfinished(f"Deleting {len(ids)} snapshot(s) from {repo.name!r}", outcome)
     else:
-        message = f"Deleted {len(ids)} snapshot(s) from repository {repo.name!r}: {', '.join(ids)}."
+        # Zerobyte "deletes" a missing id with a succeeded task (samples 80-81): the listing says what went.
+        left = {s.short_id for s in await client.list_snapshots(repo.shortId)} & set(ids)
+        gone = [sid for sid in ids if sid not in left]
+        message = f"Deleted {len(gone)} snapshot(s) from repository {repo.name!r}: {', '.join(gone) or 'none'}."
+        if left:
+            outcome.outcome = "partial"
+            message += f" Still listed after the task succeeded: {', '.join(sorted(left))}."
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
 
 
