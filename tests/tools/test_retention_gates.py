@@ -108,3 +108,25 @@ async def test_tagging_into_another_jobs_group_at_full_needs_the_token(
     assert "docs-daily" in " ".join(first["preview"]["effects"])
     assert len(first["preview"]["items"]) == 2  # docs' own snapshot now, the moved one at the next backup
     assert done["outcome"] == "success" and done["retagged"][0]["tags"] == [world.docs_job]
+
+
+async def test_run_backup_reports_what_zerobytes_retention_forgot_after_it(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        started = data(await client.call_tool("run_backup", {"job_id": world.job, "wait": False}))
+        followed = data(await client.call_tool("wait_for_task", {"task_id": started["id"]}))
+        assert followed["outcome"] == "success"
+        run = data(await client.call_tool("run_backup", {"job_id": world.job}))
+    # keepLast 2 over 4 snapshots + this backup: the 3 oldest go (one more each run).
+    assert (
+        started["retention"].startswith("Warning: when this backup succeeds")
+        and "forgets 3 existing" in started["retention"]
+    )
+    assert run["outcome"] == "success" and "ran after the backup and forgot" in run["retention"]
+    repo = next(r for r in sim.repositories.values() if r["shortId"] == world.repo)
+    listed = sim.list_snapshots(repo)
+    named = run["retention"].split(": ", 1)[1].rstrip(".").split(", ")
+    assert named and not set(named) & {s["short_id"] for s in listed}  # what it names is really gone
+    assert len([s for s in listed if world.job in s["tags"]]) == 2  # keepLast 2
