@@ -19,10 +19,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from .names import fold, near_names
 from .output import iso_from_ms
-from .zerobyte import ZerobyteClient
+from .zerobyte import ZerobyteClient, ZerobyteError
 from .zerobyte.models import BackupJob, Repository
 
-__all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "is_snapshot_argument", "resolve_arguments"]
+__all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "is_snapshot_argument", "name_hint", "resolve_arguments"]
 
 Kind = Literal["job", "volume", "repository", "destination"]
 
@@ -214,3 +214,29 @@ async def resolve_arguments(
             out[argument] = [sid if is_latest(v) else v for v in value] if isinstance(value, list) else sid
         notes.append(note)
     return Resolution(out, notes)
+
+
+async def name_hint(
+    client: ZerobyteClient, arguments: Mapping[str, Any], accepted: frozenset[str] | set[str], error: str
+) -> str | None:
+    """After "not found" for an id-shaped value: the object whose NAME it is, if one is (names may look like ids).
+
+    Best effort: None when nothing matches or the lists cannot be read.
+    """
+    if "not found" not in error.lower():
+        return None
+    lookups = _Lookups(client)
+    hints: list[str] = []
+    try:
+        for argument, kind in REFERENCES.items():
+            value = arguments.get(argument)
+            if argument not in accepted or not isinstance(value, str) or value not in error:
+                continue
+            items = await lookups.named(kind)
+            matches = [i for i in items if i[1] == value] or [i for i in items if fold(i[1]) == fold(value)]
+            if len(matches) == 1:
+                word = _WORDS[kind][0]
+                hints.append(f"A {word} is named {value!r}: its id is {matches[0][0]}; call again with {argument}.")
+    except ZerobyteError:
+        return None
+    return " ".join(hints) or None

@@ -28,7 +28,7 @@ from .config import ConfigError, Settings
 from .context import AppContext
 from .legacy import unavailable_tools
 from .output import render_text
-from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, resolve_arguments
+from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .tools import base as tool_base
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 
@@ -72,7 +72,8 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         try:
             if context is not None:
                 _refuse_if_not_offered(context, name)
-            if context is not None and (spec := tool_base.REGISTRY.get(name)) is not None:
+            spec = tool_base.REGISTRY.get(name)
+            if context is not None and spec is not None:
                 arguments, notes = await _resolve(context, spec, arguments)
             result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
@@ -91,6 +92,8 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
             if refusal is exc:
                 raise
             raise refusal from cause
+        if isinstance(result, CallToolResult) and result.is_error and context is not None and spec is not None:
+            result = await _with_name_hint(context, spec, arguments, result)
         return with_notes(result, notes) if notes and isinstance(result, CallToolResult) else result
 
     def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
@@ -160,6 +163,18 @@ async def _resolve(
     except ZerobyteError as exc:
         raise ToolError(tool_base.with_next_step(exc)) from None
     return resolution.arguments, resolution.notes
+
+
+async def _with_name_hint(
+    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any], result: CallToolResult
+) -> CallToolResult:
+    """A "not found" for a value shaped like an id that is in fact an object's name: say whose name it is."""
+    text = " ".join(getattr(block, "text", "") for block in result.content)
+    app: AppContext = context.request_context.lifespan_context
+    hint = await name_hint(app.client, arguments, set(inspect.signature(spec.fn).parameters), text)
+    if hint is None:
+        return result
+    return CallToolResult(content=[TextContent(type="text", text=f"{text} {hint}")], is_error=True)
 
 
 def with_notes(result: CallToolResult, notes: list[str]) -> CallToolResult:

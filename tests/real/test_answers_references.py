@@ -6,12 +6,13 @@ through our stdio server by name or 'latest' and checks the result against the r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.real.conftest import McpConfig, call, mcp_stdio, refused
-from tests.real.seed import Seeded, backed_up_job
+from tests.real.seed import Seeded, backed_up_job, job
 from tests.real.zbserver import RealZerobyte
 
 pytestmark = pytest.mark.anyio
@@ -84,14 +85,18 @@ async def test_latest_is_the_newest_snapshot_in_every_tool_that_takes_a_snapshot
 async def test_names_work_where_ids_do_and_a_near_miss_suggests_the_name_with_its_id(
     zb: RealZerobyte, seeded: Seeded, data_root: Path
 ) -> None:
+    id_shaped = f"n{os.getpid() % 10**7:07d}"  # a name that looks like a short id: 8 letters and digits
+    twin = job(zb, seeded.volume_id, seeded.repository_id, name=id_shaped)
     async with mcp_stdio(zb, data_root / "mcp") as client:
-        job = await call(client, "get_backup_job", job_id=seeded.job_name)
+        job_answer = await call(client, "get_backup_job", job_id=seeded.job_name)
+        looks_like_id = await refused(client, "get_backup_job", job_id=id_shaped)
         volume = await call(client, "get_volume", volume_id=seeded.volume_name.upper())
         repository = await call(client, "get_repository", repository_id=seeded.repository_name)
         snaps = await call(client, "list_snapshots", backup_job_id=seeded.job_name)
         typo = await refused(client, "get_backup_job", job_id=seeded.job_name[:-1] + "x")
-    assert job["id"] == seeded.job_id == zb.job(seeded.job_id)["shortId"]
-    assert f"job_id {seeded.job_name!r} = {seeded.job_id}" in job["resolved"]
+    assert job_answer["id"] == seeded.job_id == zb.job(seeded.job_id)["shortId"]
+    assert f"job_id {seeded.job_name!r} = {seeded.job_id}" in job_answer["resolved"]
+    assert f"A backup job is named {id_shaped!r}: its id is {twin['shortId']}" in looks_like_id
     assert volume["id"] == seeded.volume_id
     assert repository["id"] == seeded.repository_id
     assert {s["id"] for s in snaps["snapshots"]} == set(seeded.snapshots)
