@@ -7,7 +7,6 @@ to a check that works (``get_mirror_status``, ``get_backup_job``).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.real.conftest import McpConfig, call, make_files, mcp_stdio, refused, unique
+from tests.real.story_world import backup_directly
 from tests.real.zbserver import RealZerobyte
 
 pytestmark = pytest.mark.anyio
@@ -29,20 +29,6 @@ class Setup:
     body: dict[str, Any]  # the job as created
     job: dict[str, Any]
     snapshots: list[str]  # oldest first
-
-
-def backup_now(zb: RealZerobyte, job_id: str) -> None:
-    """One backup run straight on the server, waited for through the job's status."""
-    before = zb.job(job_id)["lastBackupAt"]
-    zb.post(f"/backups/{job_id}/run")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job = zb.job(job_id)
-        if job["lastBackupAt"] != before and job["lastBackupStatus"] != "in_progress":
-            assert job["lastBackupStatus"] == "success", job
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"backup of {job_id} did not end within 60 s")
 
 
 def _repository(zb: RealZerobyte, path: Path) -> str:
@@ -67,7 +53,7 @@ def setup(zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory) -> Set
     }
     job: dict[str, Any] = zb_any.post("/backups", body)
     for text in ("two", "three"):
-        backup_now(zb_any, job["shortId"])
+        backup_directly(zb_any, job["shortId"], repo)
         (source / "notes.txt").write_text(text)
     # The mirror comes after the runs: each run copies to the mirrors itself.
     mirrors = {"mirrors": [{"repositoryId": mirror, "enabled": True}]}
