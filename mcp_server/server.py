@@ -19,7 +19,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, TextContent
+from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, ListToolsResult, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
@@ -28,6 +28,7 @@ from .config import ConfigError, Settings
 from .context import AppContext
 from .legacy import unavailable_tools
 from .output import render_text
+from .redact import scrub_exact
 from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .tools import base as tool_base
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
@@ -95,6 +96,17 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         if isinstance(result, CallToolResult) and result.is_error and context is not None and spec is not None:
             result = await _with_name_hint(context, spec, arguments, result)
         return with_notes(result, notes) if notes and isinstance(result, CallToolResult) else result
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppContext, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """A prompt, with the API key and HTTP token scrubbed like every other answer (a client could pass them in)."""
+        result = await super().get_prompt(name, arguments, context)
+        if context is None or not isinstance(result, GetPromptResult):
+            return result
+        app: AppContext = context.request_context.lifespan_context
+        scrubbed = scrub_exact(result.model_dump(mode="json", by_alias=True, exclude_none=True), app.secrets)
+        return GetPromptResult.model_validate(scrubbed)
 
     def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from mcp.types import INVALID_PARAMS, TextContent, TextResourceContents
 from mcp_server.prompts import PROMPTS
 from mcp_server.server import create_server, exposed_tools
 from mcp_server.simulator import Simulator
-from tests.helpers import make_settings
+from tests.helpers import TEST_KEY, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -199,3 +199,10 @@ async def test_prompts_only_name_tools_that_exist() -> None:
     fields = {"next_step", "last_status", "last_error", "next_run", "node_modules", "target_path"}
     assert named - fields <= tools
     assert {"backup_health", "find_file", "list_snapshots", "wait_for_task", "unlock_repository"} <= named
+
+
+async def test_a_prompt_never_echoes_the_api_key_even_when_a_client_passes_it(mcp: Client) -> None:
+    result = await mcp.get_prompt("plan_backup_job", {"source_path": f"/srv/{TEST_KEY}"})
+    [message] = result.messages
+    assert isinstance(message.content, TextContent)
+    assert TEST_KEY not in message.content.text and "<redacted>" in message.content.text
