@@ -23,9 +23,9 @@ from .zerobyte import ZerobyteClient
 from .zerobyte.ids import check_snapshot_id
 from .zerobyte.models import BackupJob, Mirror, MirrorStatus, MissingSnapshot
 
-__all__ = ["CopyPlan", "MirrorSyncResult", "plan_copy", "sync_report", "wait_for_legacy_copy"]
+__all__ = ["LISTED", "CopyPlan", "MirrorSyncResult", "missing_line", "plan_copy", "sync_report", "wait_for_legacy_copy"]
 
-LISTED = 20
+LISTED = 20  # missing snapshots named in an answer; the rest are counted
 POLL_SECONDS = 1.0
 
 
@@ -108,8 +108,8 @@ def sync_report(
     left = {s.short_id for s in after.missingSnapshots}
     copied = [sid for sid in plan.to_copy if sid not in left]
     failed = [sid for sid in plan.to_copy if sid in left]
-    still = [_line(s) for s in after.missingSnapshots[:LISTED]]
-    rest = f" (+{len(after.missingSnapshots) - LISTED} more)" if len(after.missingSnapshots) > LISTED else ""
+    still = [missing_line(s) for s in after.missingSnapshots[:LISTED]]
+    rest = f" ({LISTED} listed)" if len(after.missingSnapshots) > LISTED else ""
     total = f"; the mirror now holds {after.mirrorCount} of {after.sourceCount} snapshots" if after.sourceCount else ""
     parts = [f"Copied {len(copied)} snapshot(s) of {job_label} to mirror {mirror_label}{total}."]
     if plan.already:
@@ -132,5 +132,6 @@ def sync_report(
     return MirrorSyncResult(outcome=outcome, message=" ".join(parts), copied=copied, still_missing=still, task=task)
 
 
-def _line(s: MissingSnapshot) -> str:
+def missing_line(s: MissingSnapshot) -> str:
+    """One missing snapshot as get_mirror_status and sync_mirror show it: id, time, size."""
     return f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}"

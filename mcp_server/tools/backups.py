@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..concurrency import gather
 from ..cron import CronError, describe_cron
+from ..mirror_sync import LISTED, missing_line
 from ..notation import format_retention
-from ..output import human_bytes, iso, iso_from_ms
+from ..output import iso_from_ms
 from ..redact import REDACTED, redact, redact_text
 from ..task_views import next_step_for
 from ..zerobyte.ids import check_job_id, check_short_id
@@ -222,8 +223,6 @@ def _route(a: DestinationAssignment) -> NotificationRoute:
 
 # --- mirrors -------------------------------------------------------------------------------------------
 
-MISSING_LISTED = 20  # missing snapshots named in a mirror status; the rest are counted
-
 
 class MirrorStatusView(BaseModel):
     """``in_sync`` plus source_snapshots, mirror_snapshots, missing_total and missing ("id time size", first
@@ -250,5 +249,5 @@ async def get_mirror_status(
         source_snapshots=status.sourceCount,
         mirror_snapshots=status.mirrorCount,
         missing_total=len(missing),
-        missing=[f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}" for s in missing[:MISSING_LISTED]],
+        missing=[missing_line(s) for s in missing[:LISTED]],
     )

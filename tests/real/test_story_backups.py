@@ -6,9 +6,11 @@ pruned through our tools; every story checks what the real server now holds with
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.real.conftest import ask, call, mcp_stdio
+from tests.real.conftest import ask, call, make_files, mcp_stdio
 from tests.real.story_world import World, backup_directly, build_world, files_in
 from tests.real.zbserver import RealZerobyte
 
@@ -141,19 +143,23 @@ async def test_a_deleted_file_is_restored_into_a_new_folder(world: World) -> Non
     )
 
 
-async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: World) -> None:
-    target = world.restore_root / "existing-file"
-    target.mkdir()
-    (target / "report.txt").write_text("my local edits\n")
+async def restore_over(world: World, folder: str, existing: dict[str, str], snapshot: str, path: str) -> dict[str, Any]:
+    """Restore ``path`` of ``snapshot`` into a new folder of the allowed root that already holds ``existing``."""
+    make_files(world.restore_root / folder, existing)
     async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        answer = await call(
+        return await call(
             client,
             "restore",
             repository_id=world.repository_id,
-            snapshot_id=world.first,
-            paths=[f"{world.source}/docs/report.txt"],
-            target_path=str(target),
+            snapshot_id=snapshot,
+            paths=[f"{world.source}/{path}"],
+            target_path=str(world.restore_root / folder),
         )
+
+
+async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: World) -> None:
+    target = world.restore_root / "existing-file"
+    answer = await restore_over(world, target.name, {"report.txt": "my local edits\n"}, world.first, "docs/report.txt")
     assert answer["outcome"] == "skipped"
     assert answer["message"].startswith(
         f"Not restored: already exists at {target}/report.txt; restore into a new folder"
@@ -166,17 +172,7 @@ async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: W
 
 async def test_a_folder_restored_over_some_existing_files_is_partial(world: World) -> None:
     target = world.restore_root / "half-there"
-    target.mkdir()
-    (target / "report.txt").write_text("mine\n")
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        answer = await call(
-            client,
-            "restore",
-            repository_id=world.repository_id,
-            snapshot_id=world.second,
-            paths=[f"{world.source}/docs"],
-            target_path=str(target),
-        )
+    answer = await restore_over(world, target.name, {"report.txt": "mine\n"}, world.second, "docs")
     assert answer["outcome"] == "partial"
     assert f"1 file(s) not restored: already exists in {target}; restore into a new folder" in answer["message"]
     assert answer["task"]["result"]["files_skipped"] == 1
