@@ -46,6 +46,7 @@ def _job(zb: RealZerobyte, source: Path, repository: str) -> dict[str, Any]:
             "cronExpression": "0 3 1 1 *",
         },
     )
+    job["_source"] = str(source)  # for the stories, not sent anywhere
     return job
 
 
@@ -106,7 +107,13 @@ async def test_a_backup_stopped_from_outside_is_cancelled_and_health_counts_only
     jobs: Jobs,
 ) -> None:
     zb, job = jobs.zb, jobs.big
-    made = backup_directly(zb, job["shortId"], jobs.repository)
+    big = Path(job["_source"]) / "big.bin"
+    aside = big.with_name("big.aside")
+    big.rename(aside)  # a quick successful run first (the big file set aside), then a long one stopped midway
+    try:
+        made = backup_directly(zb, job["shortId"], jobs.repository)
+    finally:
+        aside.rename(big)
     snapshot_time = next(s["time"] for s in zb.snapshots(jobs.repository) if s["short_id"] == made)
     zb.post(f"/backups/{job['shortId']}/run")
     task = _active_backup(zb, job)
