@@ -710,30 +710,39 @@ def _merged_policy(current: Mapping[str, Any] | None, rules: Mapping[str, Any]) 
 
 
 async def _retention_change_preview(
-    client: ZerobyteClient, job_id: str, retention: str, repository_id: str | None
+    client: ZerobyteClient, job_id: str, retention: str | None, repository_id: str | None
 ) -> Preview | None:
-    """The snapshots a retention change makes Zerobyte forget (now or at the next backup); None if none."""
+    """The snapshots a retention change, or a move to another repository, makes Zerobyte forget (now or at the
+    next backup); None if none."""
     jid = check_job_id("job_id", job_id)
-    rules = parse_retention(retention)
+    rules = parse_retention(retention) if retention is not None else None
     job = await client.get_backup_job(jid)
     old = policy_of(job)
     raw = job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else None
     try:
-        new = Policy.from_zerobyte(_merged_policy(raw, rules))
+        new = Policy.from_zerobyte(_merged_policy(raw, rules)) if rules is not None else old
     except ValueError as exc:
         raise ToolFailure(f"retention: {exc}; nothing was sent.") from None
     current_repo = await client.job_repository(job)
     target = check_short_id("repository_id", repository_id) if repository_id is not None else current_repo
     if target is None:
         raise ToolFailure(f"Backup job {job.shortId!r} names no repository Zerobyte knows; nothing was sent.")
-    listed = await client.list_snapshots(target)
+    try:
+        listed = await client.list_snapshots(target)
+    except NotFound:
+        raise ToolFailure(
+            f"Zerobyte refused the change: Repository not found: {target!r} (check repository_id; "
+            "list_repositories shows them). Nothing was sent."
+        ) from None
     mine = snaps(listed)
     # On another repository the old policy never ran: everything the new one forgets there is new loss.
     going = newly_forgotten(mine, mine, old if target == current_repo else None, new, tag=job.shortId, now_ms=now_ms())
     if not going:
         return None
+    moved = f" and move it to repository {target}" if target != current_repo else ""
     return Preview(
-        action=f"Change the retention of backup job {job.name!r} ({job.shortId}) from {old or 'none'} to {new}",
+        action=f"Change the retention of backup job {job.name!r} ({job.shortId}) from {old or 'none'} to "
+        f"{new or 'none'}{moved}",
         effects=forget_effects(going, [f"backup job {job.name!r} ({job.shortId}, keeping {new})"]),
         items=snapshot_items(going, listed, note=f"job {job.name}"),
     )
@@ -752,7 +761,7 @@ async def _ask_update_backup_job(
     options: list[str] | None,
     confirm_token: str | None,
 ) -> Gate | Elicit[Approval]:
-    if retention is None:
+    if retention is None and repository_id is None:
         return harmless("update_backup_job")
     arguments = {
         "job_id": job_id,
@@ -771,7 +780,7 @@ async def _ask_update_backup_job(
         return Gate(tool="update_backup_job", status="refused", message=str(exc))
     if shown is None:
         return harmless("update_backup_job")
-    if (why := full_needed(ctx, "this retention change", shown)) is not None:
+    if (why := full_needed(ctx, "this change", shown)) is not None:
         return Gate(tool="update_backup_job", status="refused", message=why)
 
     async def preview() -> Preview:

@@ -130,3 +130,19 @@ async def test_run_backup_reports_what_zerobytes_retention_forgot_after_it(
     named = run["retention"].split(": ", 1)[1].rstrip(".").split(", ")
     assert named and not set(named) & {s["short_id"] for s in listed}  # what it names is really gone
     assert len([s for s in listed if world.job in s["tags"]]) == 2  # keepLast 2
+
+
+async def test_moving_a_job_to_a_repository_holding_its_old_snapshots_is_a_retention_change(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    old = [
+        sim.add_snapshot(world.offsite, job=world.job, time_ms=sim.now_ms() - (9 - i) * 86_400_000) for i in range(3)
+    ]
+    async with connect(sim_server, era, access="operate") as client:
+        moved = await client.call_tool("update_backup_job", {"job_id": world.job, "repository_id": world.offsite})
+    assert moved.is_error and "needs access level full" in text(moved)
+    # keepLast 2 there: the next backup keeps itself and the newest old one.
+    assert old[0]["short_id"] in text(moved) and old[1]["short_id"] in text(moved)
+    assert old[2]["short_id"] not in text(moved)
+    assert writes(sim) == []
