@@ -182,6 +182,33 @@ async def test_a_folder_restored_over_some_existing_files_is_partial(world: Worl
     assert (target / "budget 2026.csv").read_text() == "item,amount\nrent,1000\n"
 
 
+async def test_restore_in_place_puts_back_a_deleted_file_and_an_old_version_after_confirmation(world: World) -> None:
+    deleted, edited = world.source / "docs/old-plan.md", world.source / "docs/report.txt"
+    edited.write_text("edited after the backups\n")
+    arguments = {"repository_id": world.repository_id, "snapshot_id": world.first}
+    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("full")) as client:
+        asked = await call(client, "restore_in_place", **arguments, paths=[str(deleted)])
+        assert asked["outcome"] == "confirmation_required"
+        assert not deleted.exists()  # nothing restored before the confirmation
+        back = await call(
+            client, "restore_in_place", **arguments, paths=[str(deleted)], confirm_token=asked["confirm_token"]
+        )
+        asked = await call(client, "restore_in_place", **arguments, paths=[str(edited)], overwrite="always")
+        assert edited.read_text() == "edited after the backups\n"
+        old = await call(
+            client,
+            "restore_in_place",
+            **arguments,
+            paths=[str(edited)],
+            overwrite="always",
+            confirm_token=asked["confirm_token"],
+        )
+    assert back["outcome"] == "success" and back["landed"] == [f"{deleted} (original location)"]
+    assert deleted.read_text() == "# plan that will be deleted\n"
+    assert old["outcome"] == "success" and old["landed"] == [f"{edited} (original location)"]
+    assert edited.read_text() == "quarterly report, first draft\n"
+
+
 async def test_a_restore_outside_the_allowed_folders_is_refused_and_sends_nothing(world: World) -> None:
     elsewhere = world.root / "not-allowed"
     before = world.zb.get("/tasks")
