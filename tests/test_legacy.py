@@ -231,3 +231,24 @@ async def test_the_run_backup_tool_follows_a_legacy_backup_with_progress_notific
     assert seen, "no progress notification reached the client"
     runs = [r for r in legacy_sim.requests if r.method == "POST"]
     assert [r.path for r in runs] == [f"/api/v1/backups/{job_id}/run"]  # started exactly once
+
+
+@pytest.mark.anyio
+async def test_cancel_task_stops_a_v041_backup_through_its_job_and_reports_it_cancelled(
+    legacy_sim: Simulator, legacy_server: SimulatorServer
+) -> None:
+    legacy_sim.task_seconds = 30
+    job_id = _photos_job(legacy_sim)
+    server = create_server(make_settings(legacy_server.url, access="operate"))
+    async with Client(server, mode="legacy") as client:
+        started = (await client.call_tool("run_backup", {"job_id": job_id, "wait": False})).structured_content or {}
+        stopped = await client.call_tool("cancel_task", {"task_id": started["id"]})
+    data = stopped.structured_content or {}
+    assert not stopped.is_error, stopped.content
+    assert (data["id"], data["outcome"]) == (started["id"], "cancelled")
+    posts = [r.path for r in legacy_sim.requests if r.method == "POST"]
+    assert f"/api/v1/backups/{job_id}/stop" in posts
+    assert not any(p.endswith("/cancel") for p in posts)  # v0.41 answers 409 there for a backup
+    with legacy_sim.lock:
+        task = legacy_sim.tasks[started["id"]]
+        assert task.status == "cancelled"

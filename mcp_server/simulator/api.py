@@ -1160,7 +1160,9 @@ def get_task(ctx: Ctx) -> Response:
 
 def cancel_task(ctx: Ctx) -> Response:
     task = _task_or_404(ctx)
-    if not task.active or not task.cancellable:
+    # v0.41 runs backups outside the task lifecycle: only /backups/{id}/stop stops them (tasks.controller.ts).
+    legacy_backup = ctx.sim.legacy and task.kind == "backup"
+    if not task.active or not task.cancellable or legacy_backup:
         raise fail(409, "Task is not cancellable or is no longer running")
     ctx.sim.request_cancel(task)
     return json_response({"status": "cancelling"}, 202)
