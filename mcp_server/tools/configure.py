@@ -737,6 +737,16 @@ async def _retention_change_preview(
     mine = snaps(listed)
     # On another repository the old policy never ran: everything the new one forgets there is new loss.
     going = newly_forgotten(mine, mine, old if target == current_repo else None, new, tag=job.shortId, now_ms=now_ms())
+    items = snapshot_items(going, listed, note=f"job {job.name}")
+    if rules is not None:
+        # Each mirror sync forgets by the same policy on the mirror repository (Zerobyte's mirror-sync-command).
+        for mirror in await client.get_job_mirrors(jid):
+            if not mirror.enabled or mirror.repositoryId == target:
+                continue
+            copies = await client.list_snapshots(mirror.repositoryId)
+            lost = newly_forgotten(snaps(copies), snaps(copies), old, new, tag=job.shortId, now_ms=now_ms())
+            going += lost
+            items += snapshot_items(lost, copies, note=f"mirror copy in repository {mirror.repositoryId}")
     if not going:
         return None
     moved = f" and move it to repository {target}" if target != current_repo else ""
@@ -744,7 +754,7 @@ async def _retention_change_preview(
         action=f"Change the retention of backup job {job.name!r} ({job.shortId}) from {old or 'none'} to "
         f"{new or 'none'}{moved}",
         effects=forget_effects(going, [f"backup job {job.name!r} ({job.shortId}, keeping {new})"]),
-        items=snapshot_items(going, listed, note=f"job {job.name}"),
+        items=items,
     )
 
 
@@ -967,16 +977,68 @@ def _mirrors(mirrors: list[Mirror]) -> list[str]:
     return out
 
 
+async def _mirror_preview(client: ZerobyteClient, job_id: str, repository_id: str) -> Preview | None:
+    """Snapshots with the job's tag already in the would-be mirror that its retention would forget there
+    (each mirror sync forgets by the job's policy on the mirror); None when there are none."""
+    jid = check_job_id("job_id", job_id)
+    rid = check_short_id("repository_id", repository_id)
+    job = await client.get_backup_job(jid)
+    policy = policy_of(job)
+    if policy is None or policy.empty():
+        return None
+    if any(m.repositoryId == rid and m.enabled for m in await client.get_job_mirrors(jid)):
+        return None  # its retention already applies there
+    try:
+        listed = await client.list_snapshots(rid)
+    except NotFound:
+        return None  # the body refuses an unknown repository before anything is sent
+    there = snaps(listed)
+    going = newly_forgotten(there, there, None, policy, tag=job.shortId, now_ms=now_ms())
+    if not going:
+        return None
+    return Preview(
+        action=f"Mirror backup job {job.name!r} ({job.shortId}) to repository {rid}, which already holds its snapshots",
+        effects=forget_effects(going, [f"backup job {job.name!r} ({job.shortId}, keeping {policy}) on that mirror"]),
+        items=snapshot_items(going, listed, note=f"in repository {rid}"),
+    )
+
+
+async def _ask_set_mirror(
+    ctx: Ctx, job_id: str, repository_id: str, mode: str, confirm_token: str | None
+) -> Gate | Elicit[Approval]:
+    if mode != "on":
+        return harmless("set_mirror")
+    try:
+        shown = await _mirror_preview(client_of(ctx), job_id, repository_id)
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool="set_mirror", status="refused", message=str(exc))
+    if shown is None:
+        return harmless("set_mirror")
+    if (why := full_needed(ctx, "this mirror", shown)) is not None:
+        return Gate(tool="set_mirror", status="refused", message=why)
+
+    async def preview() -> Preview:
+        return shown
+
+    arguments = {"job_id": job_id, "repository_id": repository_id, "mode": mode}
+    return await gate(ctx, tool="set_mirror", arguments=arguments, token=confirm_token, preview=preview)
+
+
 @tool(toolset="backups", title="Set mirror", level="operate", idempotent=True)
 async def set_mirror(
     ctx: Ctx,
     job_id: JobId,
     repository_id: Annotated[str, Field(description="Mirror repository short id")],
+    answer: Annotated[ElicitationResult[Any], Resolve(_ask_set_mirror)],
     mode: Annotated[Literal["on", "off", "remove"], Field(description="off keeps it but pauses copies")] = "on",
+    confirm_token: Annotated[str | None, Field(description="For a mirror whose retention forgets snapshots")] = None,
 ) -> Change:
     """Mirror a job's snapshots to another repository after each backup; or pause/remove it."""
     jid = check_job_id("job_id", job_id)
     rid = check_short_id("repository_id", repository_id)
+    decision = settle(answer, "set_mirror")
+    if (stop := not_done(decision, ActionResult)) is not None:
+        return Change(**stop.model_dump(exclude_none=True))
     client = client_of(ctx)
     if mode != "remove":
         compatibility = await client.get_mirror_compatibility(jid)

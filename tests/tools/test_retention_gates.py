@@ -146,3 +146,33 @@ async def test_moving_a_job_to_a_repository_holding_its_old_snapshots_is_a_reten
     assert old[0]["short_id"] in text(moved) and old[1]["short_id"] in text(moved)
     assert old[2]["short_id"] not in text(moved)
     assert writes(sim) == []
+
+
+async def test_a_tighter_retention_also_names_the_mirror_copies_it_forgets(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)  # photos-daily mirrors to offsite
+    copies = [
+        sim.add_snapshot(world.offsite, job=world.job, time_ms=sim.now_ms() - (5 - i) * 86_400_000) for i in range(2)
+    ]
+    async with connect(sim_server, era) as client:
+        first = data(await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 1"}))
+    items = {i["id"]: i.get("note", "") for i in first["preview"]["items"]}
+    assert set(items) == {*world.snapshots[2:], *(c["short_id"] for c in copies)}
+    assert items[copies[0]["short_id"]] == f"mirror copy in repository {world.offsite}"
+
+
+async def test_mirroring_into_a_repository_holding_the_jobs_snapshots_is_gated(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    usb = sim.add_repository("usb", config={"path": "/srv/usb"})["shortId"]
+    held = [sim.add_snapshot(usb, job=world.job, time_ms=sim.now_ms() - (5 - i) * 86_400_000) for i in range(3)]
+    async with connect(sim_server, era, access="operate") as client:
+        refused = await client.call_tool("set_mirror", {"job_id": world.job, "repository_id": usb})
+        paused = data(await client.call_tool("set_mirror", {"job_id": world.job, "repository_id": usb, "mode": "off"}))
+    assert refused.is_error and "needs access level full" in text(refused)
+    # keepLast 2 on the mirror: after the next sync the copy and the newest held one stay.
+    assert held[0]["short_id"] in text(refused) and held[1]["short_id"] in text(refused)
+    assert paused["outcome"] == "updated"  # a paused mirror forgets nothing
+    assert [w for w in writes(sim) if "mirrors" in w] == [f"PUT /api/v1/backups/{world.job}/mirrors"]
