@@ -17,7 +17,7 @@ import anyio
 from .audit import note
 from .context import Ctx, app_of, client_of
 from .output import human_bytes
-from .task_views import TaskProgress, TaskView, task_progress, task_view
+from .task_views import TaskProgress, TaskView, task_progress, task_view, where_tasks_are
 from .tools.base import ToolFailure
 from .zerobyte import ZerobyteError
 from .zerobyte.errors import NotFound
@@ -87,6 +87,9 @@ async def follow(
     except ZerobyteError as exc:
         if isinstance(exc, NotFound) and exc.route_missing:  # Zerobyte v0.40: no tasks API, nothing is under way
             raise ToolFailure(str(exc)) from None
+        if isinstance(exc, NotFound):  # no such task: nothing to check on later
+            history = (await app_of(ctx).get_capabilities()).task_history
+            raise ToolFailure(f"{exc} {where_tasks_are(history)}.") from None
         raise ToolFailure(
             f"Task {task_id} is under way in Zerobyte, but following it failed: {exc} "
             f"Call wait_for_task(task_id='{task_id}') to check on it."

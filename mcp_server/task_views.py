@@ -42,6 +42,7 @@ __all__ = [
     "task_progress",
     "task_target",
     "task_view",
+    "where_tasks_are",
 ]
 
 HISTORY_PAGE_SIZE = 25  # fixed by Zerobyte
@@ -531,3 +532,8 @@ def _clip(text: str | None, limit: int) -> str | None:
 
 def _short_snapshot_id(value: object) -> str | None:
     return value[:8] if isinstance(value, str) and value else None
+
+
+def where_tasks_are(task_history: bool) -> str:
+    """Which tools show existing task ids, for a task-not-found answer (no task history before v0.42)."""
+    return "list_active_tasks shows the running ones" + (", task_history the finished ones" if task_history else "")

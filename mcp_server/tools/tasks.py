@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..task_views import ActiveTaskList, TaskHistory, TaskView, gather_active_tasks, gather_task_history, task_view
+from ..task_views import (
+    ActiveTaskList,
+    TaskHistory,
+    TaskView,
+    gather_active_tasks,
+    gather_task_history,
+    task_view,
+    where_tasks_are,
+)
 from ..zerobyte import NotFound
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
@@ -51,10 +59,7 @@ async def get_task(
         if exc.route_missing:
             raise
         caps = await app_of(ctx).get_capabilities()
-        where = "list_active_tasks shows the running ones"
-        if caps.task_history:
-            where += ", task_history the finished ones"
-        raise ToolFailure(f"{exc} {where}.") from None
+        raise ToolFailure(f"{exc} {where_tasks_are(caps.task_history)}.") from None
 
 
 @tool(toolset="tasks", title="Task history")

@@ -31,10 +31,13 @@ async def test_tools_list_and_system_info_say_what_this_zerobyte_cannot_do(
         names = {t.name for t in (await client.list_tools()).tools}
         info = await call(client, "get_system_info")
         missing_task = await refused(client, "get_task", task_id=str(uuid.uuid4()))
+        not_followed = await refused(client, "wait_for_task", task_id=str(uuid.uuid4()), wait_seconds=5)
         history = await client.call_tool("task_history", {})  # not listed on v0.41, still answers plainly
     notes = "\n".join(info.get("notes", []))
     history_text = " ".join(getattr(c, "text", "") for c in history.content)
     assert {"run_backup", "get_task", "cancel_task", "list_active_tasks"} <= names
+    assert "under way" not in not_followed and "wait_for_task" not in not_followed  # no loop on a task that is not
+    assert "list_active_tasks" in not_followed
     if has_history:
         assert "task_history" in names
         assert "works differently" not in notes
