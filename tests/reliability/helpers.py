@@ -25,7 +25,8 @@ from mcp.types import CallToolResult
 
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
-from mcp_server.simulator.api import API, ROUTES
+from mcp_server.simulator.api import ROUTES
+from mcp_server.simulator.routes.common import API
 from tests.helpers import make_settings, text
 
 OPAQUE = re.compile(r"^Error executing tool \w+\s*$")
