@@ -63,11 +63,12 @@ async def test_each_access_level_registers_exactly_its_operation_tools(
 
 
 async def test_a_read_only_session_that_calls_every_tool_sends_no_write_to_zerobyte(
-    sim: Simulator, sim_server: SimulatorServer, era: str
+    sim: Simulator, sim_server: SimulatorServer, era: str, tmp_path: Path
 ) -> None:
     world = seed_world(sim)
     finished = sim.add_task("backup", job=world.job)
-    async with connect(sim_server, era, access="read-only") as client:
+    catalog = tmp_path / "catalog.sqlite"  # compare_snapshots answers from the local snapshot catalog
+    async with connect(sim_server, era, access="read-only", catalog_path=catalog) as client:
         tools = (await client.list_tools()).tools
         names = {t.name for t in tools}
         assert "get_task" in names and not names & (OPERATION_TOOLS["operate"] | OPERATION_TOOLS["full"])
