@@ -236,6 +236,7 @@ def read_arguments(zb: RealZerobyte, estate: Estate) -> dict[str, dict[str, Any]
         "list_snapshot_files": {"repository_id": repo, "snapshot_id": first, "path": f"{estate.job.source}/docs"},
         "find_file": {"pattern": "report.txt", "backup_job_id": job},
         "read_snapshot_file": {"repository_id": repo, "snapshot_id": first, "path": report},
+        "compare_snapshots": {"repository_id": repo, "snapshot_id": estate.second, "base_snapshot_id": first},
         "get_system_info": {},
     }
 
