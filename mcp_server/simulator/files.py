@@ -381,7 +381,14 @@ def tar_stream(entries: Iterable[tuple[str, Node]]) -> Iterator[bytes]:
 
 
 def dump_entries(node: Node, arc_prefix: str) -> Iterator[tuple[str, Node]]:
-    """Files and links below ``node`` as archive members named ``<arc_prefix>/<relative path>``."""
-    for rel, child in node.iter_files():
-        name = f"{arc_prefix}{rel}" if arc_prefix else rel.lstrip("/")
-        yield name, child
+    """Everything below ``node`` as archive members named ``<arc_prefix>/<relative path>``, as restic dump
+    writes them: each folder before its contents (the dumped folder itself has no member)."""
+
+    def walk(folder: Node, prefix: str) -> Iterator[tuple[str, Node]]:
+        for child in folder.children():
+            rel = f"{prefix}/{child.name}"
+            yield (f"{arc_prefix}{rel}" if arc_prefix else rel.lstrip("/")), child
+            if child.kind == "dir":
+                yield from walk(child, rel)
+
+    yield from walk(node, "")

@@ -15,8 +15,10 @@ changes snapshot ids, and deleting a snapshot that does not exist.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -157,6 +159,21 @@ class Side:
 
 
 # -- the two sides ----------------------------------------------------------------------------------------
+
+
+def _tar_summary(response: httpx.Response) -> dict[str, Any]:
+    """A tar answer as its status, type, disposition and member names (the few that are not the big folder's)."""
+    members: list[str] = []
+    if response.status_code == 200:
+        with tarfile.open(fileobj=io.BytesIO(response.content)) as archive:
+            members = archive.getnames()
+    return {
+        "status": response.status_code,
+        "type": response.headers.get("content-type"),
+        "disposition": response.headers.get("content-disposition"),
+        "members": len(members),
+        "names": sorted(n for n in members if "/f0" not in n and not n.startswith("f0")),
+    }
 
 
 def _write_disk(_volume: str, folder: Path, files: dict[str, str]) -> None:
@@ -303,6 +320,12 @@ def scenario(side: Side, root: Path) -> dict[str, Any]:
         f"/repositories/{repository}/snapshots/{newest}/dump", params={"path": str(src / "a.txt"), "kind": "file"}
     )
     side.fact("dump a file", {"status": dump.status_code, "type": dump.headers.get("content-type"), "body": dump.text})
+    for label, params in (
+        ("dump the whole snapshot", {}),
+        ("dump a folder", {"path": str(src / "docs"), "kind": "dir"}),
+    ):
+        tar = h.get(f"/repositories/{repository}/snapshots/{newest}/dump", params=params)
+        side.fact(label, _tar_summary(tar))
     side.call(
         "dump without kind",
         "GET",
