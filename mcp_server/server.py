@@ -25,7 +25,7 @@ from pydantic import AnyUrl, ValidationError
 from . import __version__
 from .audit import AuditLog, answered
 from .config import ConfigError, Settings
-from .context import AppContext
+from .context import AppContext, app_of
 from .legacy import unavailable_tools
 from .output import render_text
 from .redact import scrub_exact
@@ -104,7 +104,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         result = await super().get_prompt(name, arguments, context)
         if context is None or not isinstance(result, GetPromptResult):
             return result
-        app: AppContext = context.request_context.lifespan_context
+        app = app_of(context)
         scrubbed = scrub_exact(result.model_dump(mode="json", by_alias=True, exclude_none=True), app.secrets)
         return GetPromptResult.model_validate(scrubbed)
 
@@ -129,7 +129,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
 def _audit_refusal(context: Context[AppContext, Any] | None, name: str, arguments: dict[str, Any], why: str) -> None:
     if context is None:
         return
-    app: AppContext = context.request_context.lifespan_context
+    app = app_of(context)
     spec = tool_base.REGISTRY.get(name)
     if app.audit is None or (spec is not None and spec.annotations.read_only_hint):
         return
@@ -139,7 +139,7 @@ def _audit_refusal(context: Context[AppContext, Any] | None, name: str, argument
 
 def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None:
     """A tool of ours this configuration does not offer: say which access level (or list) keeps it out."""
-    app: AppContext = context.request_context.lifespan_context
+    app = app_of(context)
     if not app.exposed or name in app.exposed:
         return
     from . import tools
@@ -167,7 +167,7 @@ async def _resolve(
     accepted = set(inspect.signature(spec.fn).parameters)
     if not accepted.intersection([*REFERENCES, *LIST_REFERENCES]) and not any(map(is_snapshot_argument, accepted)):
         return arguments, []
-    app: AppContext = context.request_context.lifespan_context
+    app = app_of(context)
     if spec.name not in app.exposed:
         return arguments, []  # not offered here: the SDK answers "Unknown tool", and Zerobyte hears nothing
     try:
@@ -182,7 +182,7 @@ async def _with_name_hint(
 ) -> CallToolResult:
     """A "not found" for a value shaped like an id that is in fact an object's name: say whose name it is."""
     text = " ".join(getattr(block, "text", "") for block in result.content)
-    app: AppContext = context.request_context.lifespan_context
+    app = app_of(context)
     hint = await name_hint(app.client, arguments, set(inspect.signature(spec.fn).parameters), text)
     if hint is None:
         return result
