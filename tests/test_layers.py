@@ -35,6 +35,13 @@ def test_the_request_context_is_a_leaf_below_tools_confirmation_and_the_server()
         assert not [name for name in imported if name.startswith(above)], above
 
 
+def test_tool_machinery_and_confirmation_never_import_the_server_not_even_for_types() -> None:
+    for name in ("tools/base.py", "confirm.py", "follow.py", "task_views.py"):
+        imported = _imports(PACKAGE / name)
+        assert "mcp_server.context" in imported or name == "task_views.py", name
+        assert not [n for n in imported if n.startswith("mcp_server.server")], name
+
+
 def test_the_zerobyte_client_knows_nothing_of_mcp_or_the_layers_above_it() -> None:
     for path in sorted((PACKAGE / "zerobyte").glob("*.py")):
         source = path.read_text(encoding="utf-8")
