@@ -20,12 +20,11 @@ from urllib.parse import unquote, urlsplit
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Elicit, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, gate, harmless, not_done, settle
+from ..confirm import ActionResult, Approval, Gate, Preview, harmless, not_done, settle
 from ..cron import CronError, describe_cron, parse_cron
 from ..notation import (
     SOURCE_FORMS,
@@ -40,13 +39,13 @@ from ..notation import (
 from ..output import iso, iso_from_ms
 from ..redact import redact, redact_text
 from ..retention import Policy, newly_forgotten
-from ..zerobyte import ZerobyteClient, ZerobyteError
+from ..zerobyte import ZerobyteClient
 from ..zerobyte.errors import BadRequest, NotFound, ServerError
 from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .confine import check_directory_source, zerobyte_folders
-from .forgetting import forget_effects, full_needed, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import forget_effects, gate_if_forgetting, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 from .volumes import volume_summary
 
@@ -784,19 +783,14 @@ async def _ask_update_backup_job(
         "exclude_patterns": exclude_patterns,
         "options": options,
     }
-    try:
-        shown = await _retention_change_preview(client_of(ctx), job_id, retention, repository_id)
-    except (ZerobyteError, ToolError) as exc:
-        return Gate(tool="update_backup_job", status="refused", message=str(exc))
-    if shown is None:
-        return harmless("update_backup_job")
-    if (why := full_needed(ctx, "this change", shown)) is not None:
-        return Gate(tool="update_backup_job", status="refused", message=why)
-
-    async def preview() -> Preview:
-        return shown
-
-    return await gate(ctx, tool="update_backup_job", arguments=arguments, token=confirm_token, preview=preview)
+    return await gate_if_forgetting(
+        ctx,
+        tool="update_backup_job",
+        what="this change",
+        arguments=arguments,
+        token=confirm_token,
+        compute=lambda: _retention_change_preview(client_of(ctx), job_id, retention, repository_id),
+    )
 
 
 @tool(toolset="backups", title="Update backup job", level="operate", idempotent=True)
@@ -1008,20 +1002,14 @@ async def _ask_set_mirror(
 ) -> Gate | Elicit[Approval]:
     if mode != "on":
         return harmless("set_mirror")
-    try:
-        shown = await _mirror_preview(client_of(ctx), job_id, repository_id)
-    except (ZerobyteError, ToolError) as exc:
-        return Gate(tool="set_mirror", status="refused", message=str(exc))
-    if shown is None:
-        return harmless("set_mirror")
-    if (why := full_needed(ctx, "this mirror", shown)) is not None:
-        return Gate(tool="set_mirror", status="refused", message=why)
-
-    async def preview() -> Preview:
-        return shown
-
-    arguments = {"job_id": job_id, "repository_id": repository_id, "mode": mode}
-    return await gate(ctx, tool="set_mirror", arguments=arguments, token=confirm_token, preview=preview)
+    return await gate_if_forgetting(
+        ctx,
+        tool="set_mirror",
+        what="this mirror",
+        arguments={"job_id": job_id, "repository_id": repository_id, "mode": mode},
+        token=confirm_token,
+        compute=lambda: _mirror_preview(client_of(ctx), job_id, repository_id),
+    )
 
 
 @tool(toolset="backups", title="Set mirror", level="operate", idempotent=True)

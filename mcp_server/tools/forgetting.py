@@ -9,17 +9,23 @@ and turns the answer into confirmation previews and refusals.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
-from ..confirm import Preview, PreviewItem
+from mcp.server.mcpserver import Elicit
+from mcp.server.mcpserver.exceptions import ToolError
+
+from ..confirm import Approval, Gate, Preview, PreviewItem, gate, harmless
 from ..output import iso_from_ms
 from ..retention import Policy, Snap
+from ..zerobyte import ZerobyteError
 from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of
 
 __all__ = [
     "forget_effects",
     "full_needed",
+    "gate_if_forgetting",
     "now_ms",
     "policy_of",
     "snaps",
@@ -63,6 +69,36 @@ def forget_effects(going: Sequence[Snap], whose: Sequence[str]) -> list[str]:
         f"The retention of {' and '.join(whose)} then forgets and prunes {len(going)} existing snapshot(s) "
         "(at the next backup, or at once by apply_retention); they cannot be restored afterwards.",
     ]
+
+
+async def gate_if_forgetting(
+    ctx: Ctx,
+    *,
+    tool: str,
+    what: str,
+    arguments: Mapping[str, Any],
+    token: str | None,
+    compute: Callable[[], Awaitable[Preview | None]],
+) -> Gate | Elicit[Approval]:
+    """The confirmation step of a tool that is destructive only when it makes retention forget snapshots.
+
+    ``compute`` returns the preview of what would be forgotten, or None when nothing would be: then the call
+    goes ahead as the harmless operate-level change it is. Otherwise it needs access level full (``what``
+    names the change in the refusal) and the usual confirmation; a failure to compute refuses the call.
+    """
+    try:
+        shown = await compute()
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool=tool, status="refused", message=str(exc))
+    if shown is None:
+        return harmless(tool)
+    if (why := full_needed(ctx, what, shown)) is not None:
+        return Gate(tool=tool, status="refused", message=why)
+
+    async def preview() -> Preview:
+        return shown
+
+    return await gate(ctx, tool=tool, arguments=arguments, token=token, preview=preview)
 
 
 def full_needed(ctx: Ctx, what: str, preview: Preview) -> str | None:

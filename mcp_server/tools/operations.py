@@ -19,12 +19,11 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Elicit, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, harmless, not_done, settle
+from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
 from ..legacy import (
     AlreadyRunning,
@@ -44,7 +43,7 @@ from ..zerobyte.errors import BadRequest, Conflict
 from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
-from .forgetting import forget_effects, full_needed, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import forget_effects, gate_if_forgetting, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 
 __all__ = [
@@ -482,20 +481,16 @@ async def _ask_tag_snapshots(
         "remove_tags": remove_tags,
         "set_tags": set_tags,
     }
-    try:
-        changes = _tag_changes(add_tags, remove_tags, set_tags)
-        shown = await _tagging_preview(client_of(ctx), repository_id, snapshot_ids, changes)
-    except (ZerobyteError, ToolError) as exc:
-        return Gate(tool="tag_snapshots", status="refused", message=str(exc))
-    if shown is None:
-        return harmless("tag_snapshots")
-    if (why := full_needed(ctx, "this tagging", shown)) is not None:
-        return Gate(tool="tag_snapshots", status="refused", message=why)
-
-    async def preview() -> Preview:
-        return shown
-
-    return await gate(ctx, tool="tag_snapshots", arguments=arguments, token=confirm_token, preview=preview)
+    return await gate_if_forgetting(
+        ctx,
+        tool="tag_snapshots",
+        what="this tagging",
+        arguments=arguments,
+        token=confirm_token,
+        compute=lambda: _tagging_preview(
+            client_of(ctx), repository_id, snapshot_ids, _tag_changes(add_tags, remove_tags, set_tags)
+        ),
+    )
 
 
 @tool(toolset="snapshots", title="Tag snapshots", level="operate", idempotent=False)
