@@ -35,7 +35,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 1  # PRAGMA user_version of the layout below; any other value means "start afresh"
+LAYOUT = 2  # PRAGMA user_version of the layout below; any other value means "start afresh"
 KINDS = ("file", "dir", "symlink", "other")
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 _MEMBER_CACHE = 16  # decoded snapshots kept in memory (100,000 files = 0.4 MB each)
@@ -45,7 +45,7 @@ CREATE TABLE folder(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, name TEXT N
 CREATE UNIQUE INDEX folder_at ON folder(parent, name);
 CREATE TABLE entry(id INTEGER PRIMARY KEY, folder INTEGER NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
                    size INTEGER, mtime INTEGER);
-CREATE INDEX entry_at ON entry(folder, name);
+CREATE INDEX entry_in ON entry(folder);
 CREATE TABLE snapshot(id INTEGER PRIMARY KEY, instance TEXT NOT NULL, repository TEXT NOT NULL,
                       full_id TEXT NOT NULL, short_id TEXT NOT NULL, time_ms INTEGER NOT NULL, base TEXT NOT NULL,
                       complete INTEGER NOT NULL DEFAULT 0, method TEXT, members BLOB, checksum INTEGER,
@@ -197,6 +197,7 @@ class CatalogStore:
         with self._lock:
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     self._db.close()
                 self._db = None
 
