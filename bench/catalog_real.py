@@ -274,9 +274,10 @@ def table(args: argparse.Namespace, built: dict[str, Any], got: dict[str, Any], 
     return head + "\n\n" + "\n".join(rows) + "\n"
 
 
-def write(section: str, label: str) -> None:
+def write(section: str) -> None:
+    """Replace the table between the markers (the notes under it are kept only when written by hand)."""
     text = RESULTS.read_text()
-    block = f"{START}\n## Catalog on a real Zerobyte (issue 13)\n\n{label}\n{END}"
+    block = f"{START}\n## Catalog on a real Zerobyte (issue 13)\n\n{section}\n{END}"
     if START in text and END in text:
         text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
     else:
@@ -309,7 +310,7 @@ def main() -> None:
         section = table(args, built, got, cron)
         print(section)
         if args.write:
-            write(section, section)
+            write(section)
     finally:
         zb.stop()
         if not args.keep:
