@@ -448,6 +448,21 @@ class CatalogStore:
         assert isinstance(result, list)
         return result
 
+    def names(self, snapshots: Sequence[int]) -> list[str]:
+        """The distinct names of the entries these snapshots hold (for "did you mean" hints)."""
+        sets = [self.members(s) for s in snapshots]
+
+        def q(db: sqlite3.Connection) -> list[str]:
+            seen: dict[str, None] = {}
+            for entry_id, name in db.execute("SELECT id, name FROM entry"):
+                if name not in seen and any(_holds(held, entry_id) for held in sets):
+                    seen[name] = None
+            return list(seen)
+
+        result = self._run(q)
+        assert isinstance(result, list)
+        return result
+
     def find_path(self, snapshots: Sequence[int], path: str) -> list[Found]:
         """Versions at exactly ``path`` held by one of ``snapshots``."""
         sets = [(s, self.members(s)) for s in snapshots]

@@ -18,7 +18,6 @@ import mimetypes
 import posixpath
 import re
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from ..concurrency import gather
+from ..names import fold, near_names
 from ..output import human_bytes, iso, iso_from_ms, iso_from_seconds, mtime_seconds, render_text, seconds_from_ms
 from ..redact import quotes_secret
 from ..zerobyte import (
@@ -668,9 +668,7 @@ class _Pattern:
 
     def fold(self, text: str) -> str:
         """Relative patterns ignore case (and, on request, accents: 'resume' matches 'Résumé')."""
-        if self.fold_accents:
-            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        return text.casefold()
+        return fold(text) if self.fold_accents else text.casefold()
 
     def name_matches(self, name: str) -> bool:
         """Whether a name can end a match (the catalog's first filter)."""
@@ -937,6 +935,9 @@ async def find_file(
     notes.extend(_not_searched(results, skipped, versions, shown, max_results, wait))
     notes.extend(f"Repository {s.scope.repository_id}: {s.error}" for s in searches if s.error)
     in_range = [snap for s in searches for snap in s.in_range]
+    hint = _find_hint(pat, versions, in_range, searches, not notes)
+    if not versions and catalog is not None and searches:
+        hint = await _near_hint(catalog, searches, pat) or hint
     result = FindResult(
         versions=shown,
         total_versions=len(versions),
@@ -944,7 +945,7 @@ async def find_file(
         snapshots_in_range=len(in_range),
         complete=not notes,
         not_searched=notes,
-        hint=_find_hint(pat, versions, in_range, searches, not notes),
+        hint=hint,
     )
     return _fit(result)
 
@@ -1229,6 +1230,28 @@ def _not_searched(
     if len(versions) > len(shown) or any(len(r.hits) >= max_results for r in partial):
         notes.append(f"Results cut at max_results={max_results}; narrow the pattern.")
     return notes
+
+
+async def _near_hint(catalog: Catalog, searches: list[_RepoFind], pat: _Pattern) -> str | None:
+    """ "Did you mean" from the names the searched snapshots hold (case and accents ignored, small typos)."""
+    from ..catalog import CatalogUnavailable
+
+    indexer = catalog.indexer
+    held: list[int] = []
+    try:
+        for search in searches:
+            rows = indexer.known(search.scope.repository_id, search.chosen)
+            held += [
+                rows[r.snapshot.short_id].id for r in search.results if r.mode == "full" and r.snapshot.short_id in rows
+            ]
+        names = await anyio.to_thread.run_sync(catalog.store.names, held) if held else []
+    except CatalogUnavailable:
+        return None
+    near = near_names(pat.segments[-1].text, names)
+    if not near:
+        return None
+    shown = ", ".join(repr(n) for n in near)
+    return f"Not found. Near names in these snapshots: {shown}; search one of them (or set ignore_accents)."
 
 
 def _find_hint(

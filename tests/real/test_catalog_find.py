@@ -131,6 +131,7 @@ async def test_a_glob_ignores_case_and_on_request_accents_and_says_complete_when
     assert loose["complete"] is True
     # Without the option "resume" is not "Résumé", and that "not found" is a complete answer.
     assert not strict.get("versions") and strict["complete"] is True and strict["snapshots_searched"] == 3
+    assert f"{RESUME!r}" in strict["hint"]  # the near name it holds
     assert [v["snapshots"] for v in by_case["versions"]] == [[two.other_snapshot]]
 
 

@@ -613,3 +613,15 @@ async def test_compare_refuses_a_first_snapshot_without_base_and_a_snapshot_of_a
 
     assert "first of its job" in first and "base_snapshot_id" in first
     assert "'deadbeef'" in unknown and "list_snapshots" in unknown
+
+
+@pytest.mark.anyio
+async def test_a_name_the_catalog_does_not_hold_is_answered_with_the_nearest_names_it_does(
+    sim: Simulator, catalog_mcp: Client
+) -> None:
+    s = seed(sim)
+
+    found = await call(catalog_mcp, "find_file", backup_job_id=s.daily, pattern="REPORT.TXET")
+
+    assert not found.get("versions") and found["complete"] is True
+    assert "'report.txt'" in found["hint"]
