@@ -23,7 +23,9 @@ __all__ = [
     "apply_policy",
     "forget_plan",
     "group_by_tags",
+    "keep_reasons",
     "newly_forgotten",
+    "retention_categories",
 ]
 
 _DURATION = re.compile(r"(-?\d+)([ymdh])")
@@ -173,12 +175,19 @@ def apply_policy(snaps: Sequence[Snap], policy: Policy, *, now_ms: float) -> tup
 
     ``now_ms`` matters only for ``within``: restic measures from the newest snapshot that is not in the future.
     """
+    if policy.empty():
+        return sorted(snaps, key=lambda s: -s.time_ms), []
+    judged = keep_reasons(snaps, policy, now_ms=now_ms)
+    return [s for s, why in judged if why], [s for s, why in judged if not why]
+
+
+_BUCKET_NAMES = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def keep_reasons(snaps: Sequence[Snap], policy: Policy, *, now_ms: float) -> list[tuple[Snap, list[str]]]:
+    """ONE group newest first, each with the rules that keep it (last, daily..., within, tags); [] = removed."""
     # Snapshots sort newest first, stably (restic's sort.Stable on Time.After).
     ordered = sorted(snaps, key=lambda s: -s.time_ms)
-    if not ordered:
-        return [], []
-    if policy.empty():
-        return list(ordered), []
     past = [s.time_ms for s in ordered if s.time_ms < now_ms]
     latest = datetime.fromtimestamp(max(past) / 1000, UTC) if past else datetime(1, 1, 1, tzinfo=UTC)
     buckets: list[tuple[int, _Bucker]] = [
@@ -192,24 +201,34 @@ def apply_policy(snaps: Sequence[Snap], policy: Policy, *, now_ms: float) -> tup
     counts = [count for count, _ in buckets]
     lasts: list[int | None] = [None] * len(buckets)
     within_from = policy.within.before(latest) if not policy.within.zero() else None
-    keep: list[Snap] = []
-    remove: list[Snap] = []
+    judged: list[tuple[Snap, list[str]]] = []
     for nr, cur in enumerate(ordered):
         moment = cur.moment
-        keep_it = any(wanted <= set(cur.tags) for wanted in policy.tags)
+        why = ["tags"] if any(wanted <= set(cur.tags) for wanted in policy.tags) else []
         if within_from is not None and moment > within_from:
-            keep_it = True
+            why.append("within")
         for i, (_, bucker) in enumerate(buckets):
             if counts[i] > 0 or counts[i] == -1:
                 value = bucker(moment, nr)
                 # restic also keeps the oldest snapshot while a bucket still has counts left.
                 if value != lasts[i] or nr == len(ordered) - 1:
-                    keep_it = True
+                    why.append(_BUCKET_NAMES[i])
                     lasts[i] = value
                     if counts[i] > 0:
                         counts[i] -= 1
-        (keep if keep_it else remove).append(cur)
-    return keep, remove
+        judged.append((cur, why))
+    return judged
+
+
+def retention_categories(snaps: Iterable[Snap], policy: Policy, *, tag: str, now_ms: float) -> dict[str, list[str]]:
+    """For every snapshot with ``tag``: the rules of ``policy`` that keep it ([] = the next forget removes it),
+    grouped as Zerobyte's forget groups them. Computed fresh, unlike Zerobyte's cached ``retentionCategories``."""
+    out: dict[str, list[str]] = {}
+    if policy.empty():
+        return out  # restic forgets nothing by an empty policy: there is nothing to say
+    for members in group_by_tags(s for s in snaps if tag in s.tags).values():
+        out.update((s.id, why) for s, why in keep_reasons(members, policy, now_ms=now_ms))
+    return out
 
 
 def group_by_tags(snaps: Iterable[Snap]) -> dict[tuple[str, ...], list[Snap]]:

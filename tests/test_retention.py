@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_server.retention import Duration, Policy, Snap, apply_policy, forget_plan, group_by_tags, newly_forgotten
+from mcp_server.retention import (
+    Duration,
+    Policy,
+    Snap,
+    apply_policy,
+    forget_plan,
+    group_by_tags,
+    newly_forgotten,
+    retention_categories,
+)
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC).timestamp() * 1000
 HOUR = 3_600_000.0
@@ -136,3 +145,16 @@ def test_a_smaller_keep_last_removes_a_superset(hours: list[int], a: int, b: int
     small, large = sorted((a, b))
     assert set(removed(snaps, Policy(last=large))) <= set(removed(snaps, Policy(last=small)))
     assert len(apply_policy(snaps, Policy(last=small), now_ms=NOW)[0]) == min(small, len(snaps))
+
+
+def test_categories_name_every_rule_that_keeps_a_snapshot_and_none_for_the_ones_that_go() -> None:
+    snaps = [at("2026-06-01T10:00"), at("2026-06-02T09:00"), at("2026-06-02T10:00", ("job", "keep"))]
+    policy = Policy(last=1, daily=2, tags=(frozenset({"keep"}),))
+    got = retention_categories([*snaps, at("2026-06-03T10:00", ("other",))], policy, tag="job", now_ms=NOW)
+    # Two groups ({job} and {job, keep}); the other job's snapshot is not ours to judge.
+    assert got == {
+        "2026-06-02T09:00": ["last", "daily"],
+        "2026-06-01T10:00": ["daily"],
+        "2026-06-02T10:00": ["tags", "last", "daily"],
+    }
+    assert retention_categories(snaps, Policy(), tag="job", now_ms=NOW) == {}

@@ -30,6 +30,7 @@ from ..concurrency import gather
 from ..names import fold, near_names
 from ..output import human_bytes, iso, iso_from_ms, iso_from_seconds, mtime_seconds, render_text, seconds_from_ms
 from ..redact import quotes_secret
+from ..retention import retention_categories
 from ..zerobyte import (
     BadRequest,
     NotFound,
@@ -41,6 +42,8 @@ from ..zerobyte import (
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot, SnapshotFilesPage, SnapshotNode, SnapshotRef
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .forgetting import now_ms, policy_of
+from .forgetting import snaps as policy_snaps
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, SnapshotRow, Work
@@ -285,7 +288,24 @@ async def _snapshots_in_scope(client: ZerobyteClient, scope: _Scope) -> list[Sna
     """Newest first; filtered server-side by job tag (which also makes Zerobyte compute retention)."""
     job_id = scope.job.shortId if scope.job is not None else None
     snaps = await client.list_snapshots(scope.repository_id, backup_job_id=job_id)
+    if scope.job is not None:
+        _fresh_categories(snaps, scope.job)
     return sorted(snaps, key=_order)
+
+
+def _fresh_categories(snaps: list[Snapshot], job: BackupJob) -> None:
+    """Replace Zerobyte's retentionCategories, cached and stale after a policy change, with the rules of the
+    job's current policy that keep each snapshot ([] = its next forget removes it)."""
+    try:
+        policy = policy_of(job)
+    except ToolFailure:
+        return
+    if policy is None:
+        return
+    fresh = retention_categories(policy_snaps(snaps), policy, tag=job.shortId, now_ms=now_ms())
+    for s in snaps:
+        if s.short_id in fresh:
+            s.retentionCategories = fresh[s.short_id]
 
 
 def _order(s: Snapshot) -> tuple[float, str]:
@@ -437,6 +457,7 @@ async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -
             listed = await client.list_snapshots(rid, backup_job_id=job.shortId)
         except ZerobyteError:
             listed = []
+        _fresh_categories(listed, job)
         retention = next((s.retentionCategories for s in listed if s.short_id == snap.short_id), [])
     item = _item(snap, scope)
     item.retention = retention

@@ -176,3 +176,25 @@ async def test_mirroring_into_a_repository_holding_the_jobs_snapshots_is_gated(
     assert held[0]["short_id"] in text(refused) and held[1]["short_id"] in text(refused)
     assert paused["outcome"] == "updated"  # a paused mirror forgets nothing
     assert [w for w in writes(sim) if "mirrors" in w] == [f"PUT /api/v1/backups/{world.job}/mirrors"]
+
+
+async def test_list_snapshots_shows_retention_by_the_current_policy_not_zerobytes_stale_cache(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    async with connect(sim_server, era, access="operate") as client:
+        before = data(
+            await client.call_tool("list_snapshots", {"repository_id": world.repo, "backup_job_id": world.job})
+        )
+        await client.call_tool("update_backup_job", {"job_id": world.job, "retention": "last 3"})
+        after = data(
+            await client.call_tool("list_snapshots", {"repository_id": world.repo, "backup_job_id": world.job})
+        )
+        one = data(
+            await client.call_tool("get_snapshot", {"repository_id": world.repo, "snapshot_id": world.snapshots[1]})
+        )
+    kept = {s["id"]: s.get("retention", []) for s in before["snapshots"]}
+    assert [sid for sid in world.snapshots if kept[sid]] == world.snapshots[2:]  # last 2
+    now = {s["id"]: s.get("retention", []) for s in after["snapshots"]}
+    assert [sid for sid in world.snapshots if now[sid]] == world.snapshots[1:]  # last 3, at once
+    assert one["retention"] == ["last"]
