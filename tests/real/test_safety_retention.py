@@ -87,6 +87,7 @@ async def test_apply_retention_previews_from_our_computation_not_zerobytes_stale
         assert all(s["retentionCategories"] for s in cached)
         await _confirmed(full, "update_backup_job", job_id=job, retention="last 1")
         stale = zb.snapshots(repo, job)
+        listed = await call(full, "list_snapshots", repository_id=repo, backup_job_id=job)
         preview = await call(full, "apply_retention", job_id=job)
         going = [i["id"] for i in preview["preview"]["items"]]
         done = await call(full, "apply_retention", job_id=job, confirm_token=preview["confirm_token"])
@@ -94,6 +95,8 @@ async def test_apply_retention_previews_from_our_computation_not_zerobytes_stale
     assert going == existing[:2]  # last 1 of 3: the two older ones
     # Zerobyte's cache still says every snapshot is kept: a preview built on it would have found nothing.
     assert all(s["retentionCategories"] for s in stale)
+    # Our list_snapshots shows the current policy's verdict instead: the two older ones go.
+    assert sorted(s["id"] for s in listed["snapshots"] if not s.get("retention")) == sorted(going)
     assert _ids(zb.snapshots(repo, job)) == existing[2:]
     assert (
         done["outcome"] == "success" and f"2 snapshot(s) forgotten and pruned ({', '.join(going)})" in done["message"]
