@@ -30,7 +30,7 @@ from ..concurrency import gather
 from ..names import fold, near_names
 from ..output import human_bytes, iso, iso_from_ms, iso_from_seconds, mtime_seconds, render_text, seconds_from_ms
 from ..redact import quotes_secret
-from ..retention import retention_categories
+from ..retention import Policy, Snap, retention_categories
 from ..zerobyte import (
     BadRequest,
     NotFound,
@@ -42,8 +42,6 @@ from ..zerobyte import (
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot, SnapshotFilesPage, SnapshotNode, SnapshotRef
 from .base import Ctx, ToolFailure, app_of, client_of, tool
-from .forgetting import now_ms, policy_of
-from .forgetting import snaps as policy_snaps
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, SnapshotRow, Work
@@ -296,13 +294,17 @@ async def _snapshots_in_scope(client: ZerobyteClient, scope: _Scope) -> list[Sna
 def _fresh_categories(snaps: list[Snapshot], job: BackupJob) -> None:
     """Replace Zerobyte's retentionCategories, cached and stale after a policy change, with the rules of the
     job's current policy that keep each snapshot ([] = its next forget removes it)."""
+    # Read tools stay free of the confirmation machinery (tools/forgetting.py): the few lines are repeated here.
     try:
-        policy = policy_of(job)
-    except ToolFailure:
-        return
+        policy = Policy.from_zerobyte(
+            job.retentionPolicy.model_dump(exclude_none=True) if job.retentionPolicy else None
+        )
+    except ValueError:
+        return  # a policy we cannot evaluate: Zerobyte's own categories stay
     if policy is None:
         return
-    fresh = retention_categories(policy_snaps(snaps), policy, tag=job.shortId, now_ms=now_ms())
+    judged = [Snap(id=s.short_id, time_ms=s.time, tags=tuple(s.tags)) for s in snaps]
+    fresh = retention_categories(judged, policy, tag=job.shortId, now_ms=time.time() * 1000)
     for s in snaps:
         if s.short_id in fresh:
             s.retentionCategories = fresh[s.short_id]
