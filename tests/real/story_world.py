@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from mcp import Client
 
 from tests.real import seed
 from tests.real.conftest import McpConfig, call, make_files, mcp_stdio, unique
@@ -27,6 +28,15 @@ FIRST_FILES = {
     "photos/cat.txt": "a cat\n",
     "cache/build.tmp": "scratch that is excluded\n",
 }
+
+
+@dataclass
+class Agents:
+    """MCP clients of our server at each access level (read-only, operate, full)."""
+
+    reader: Client
+    operator: Client
+    admin: Client
 
 
 @dataclass

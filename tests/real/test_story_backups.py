@@ -6,15 +6,32 @@ pruned through our tools; every story checks what the real server now holds with
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.real.conftest import ask, call, make_files, mcp_stdio
-from tests.real.story_world import World, backup_directly, build_world, files_in
+from tests.real.story_world import Agents, World, backup_directly, build_world, files_in
 from tests.real.zbserver import RealZerobyte
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"  # module scope, so that one set of MCP clients serves every story of a server
+
+
+@pytest.fixture(scope="module")
+async def agents(world: World) -> AsyncIterator[Agents]:
+    """Our server as three long-running stdio processes, one per access level, as an agent would keep them."""
+    async with (
+        mcp_stdio(world.zb, world.mcp_folder(), world.config("read-only")) as reader,
+        mcp_stdio(world.zb, world.mcp_folder(), world.config("operate")) as operator,
+        mcp_stdio(world.zb, world.mcp_folder(), world.config("full")) as admin,
+    ):
+        yield Agents(reader, operator, admin)
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +102,15 @@ def test_changed_files_are_in_the_second_backup(world: World) -> None:
     }
 
 
-async def test_an_old_version_is_read_from_the_older_snapshot(world: World) -> None:
+async def test_an_old_version_is_read_from_the_older_snapshot(world: World, agents: Agents) -> None:
     path = f"{world.source}/docs/report.txt"
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("read-only")) as client:
-        old = await call(
-            client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.first, path=path
-        )
-        new = await call(
-            client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.second, path=path
-        )
+    client = agents.reader
+    old = await call(
+        client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.first, path=path
+    )
+    new = await call(
+        client, "read_snapshot_file", repository_id=world.repository_id, snapshot_id=world.second, path=path
+    )
     assert "first draft" in old["text"]
     assert "final version" in new["text"]
     # Zerobyte itself serves the same old bytes.
@@ -105,25 +122,25 @@ async def test_an_old_version_is_read_from_the_older_snapshot(world: World) -> N
     assert dumped.text == "quarterly report, first draft\n"
 
 
-async def test_a_deleted_file_is_restored_into_a_new_folder(world: World) -> None:
+async def test_a_deleted_file_is_restored_into_a_new_folder(world: World, agents: Agents) -> None:
     target = world.restore_root / "deleted-plan"
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        answer = await call(
-            client,
-            "restore",
-            repository_id=world.repository_id,
-            snapshot_id=world.first,
-            paths=[f"{world.source}/docs/old-plan.md"],
-            target_path=str(target),
-        )
-        both = await call(
-            client,
-            "restore",
-            repository_id=world.repository_id,
-            snapshot_id=world.first,
-            paths=[f"{world.source}/docs/report.txt", f"{world.source}/photos/cat.txt"],
-            target_path=str(world.restore_root / "two-folders"),
-        )
+    client = agents.operator
+    answer = await call(
+        client,
+        "restore",
+        repository_id=world.repository_id,
+        snapshot_id=world.first,
+        paths=[f"{world.source}/docs/old-plan.md"],
+        target_path=str(target),
+    )
+    both = await call(
+        client,
+        "restore",
+        repository_id=world.repository_id,
+        snapshot_id=world.first,
+        paths=[f"{world.source}/docs/report.txt", f"{world.source}/photos/cat.txt"],
+        target_path=str(world.restore_root / "two-folders"),
+    )
     assert answer["outcome"] == "success"
     assert answer["landed"] == [f"{world.source}/docs/old-plan.md -> {target}/old-plan.md"]
     assert (target / "old-plan.md").read_text() == "# plan that will be deleted\n"
@@ -143,23 +160,27 @@ async def test_a_deleted_file_is_restored_into_a_new_folder(world: World) -> Non
     )
 
 
-async def restore_over(world: World, folder: str, existing: dict[str, str], snapshot: str, path: str) -> dict[str, Any]:
+async def restore_over(
+    world: World, agents: Agents, folder: str, existing: dict[str, str], snapshot: str, path: str
+) -> dict[str, Any]:
     """Restore ``path`` of ``snapshot`` into a new folder of the allowed root that already holds ``existing``."""
     make_files(world.restore_root / folder, existing)
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        return await call(
-            client,
-            "restore",
-            repository_id=world.repository_id,
-            snapshot_id=snapshot,
-            paths=[f"{world.source}/{path}"],
-            target_path=str(world.restore_root / folder),
-        )
+    client = agents.operator
+    return await call(
+        client,
+        "restore",
+        repository_id=world.repository_id,
+        snapshot_id=snapshot,
+        paths=[f"{world.source}/{path}"],
+        target_path=str(world.restore_root / folder),
+    )
 
 
-async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: World) -> None:
+async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: World, agents: Agents) -> None:
     target = world.restore_root / "existing-file"
-    answer = await restore_over(world, target.name, {"report.txt": "my local edits\n"}, world.first, "docs/report.txt")
+    answer = await restore_over(
+        world, agents, target.name, {"report.txt": "my local edits\n"}, world.first, "docs/report.txt"
+    )
     assert answer["outcome"] == "skipped"
     assert answer["message"].startswith(
         f"Not restored: already exists at {target}/report.txt; restore into a new folder"
@@ -170,9 +191,9 @@ async def test_a_restore_over_an_existing_file_says_it_was_not_restored(world: W
     assert sorted(p.name for p in target.iterdir()) == ["report.txt"]
 
 
-async def test_a_folder_restored_over_some_existing_files_is_partial(world: World) -> None:
+async def test_a_folder_restored_over_some_existing_files_is_partial(world: World, agents: Agents) -> None:
     target = world.restore_root / "half-there"
-    answer = await restore_over(world, target.name, {"report.txt": "mine\n"}, world.second, "docs")
+    answer = await restore_over(world, agents, target.name, {"report.txt": "mine\n"}, world.second, "docs")
     assert answer["outcome"] == "partial"
     assert f"1 file(s) not restored: already exists in {target}; restore into a new folder" in answer["message"]
     assert answer["task"]["result"]["files_skipped"] == 1
@@ -182,67 +203,69 @@ async def test_a_folder_restored_over_some_existing_files_is_partial(world: Worl
     assert (target / "budget 2026.csv").read_text() == "item,amount\nrent,1000\n"
 
 
-async def test_restore_in_place_puts_back_a_deleted_file_and_an_old_version_after_confirmation(world: World) -> None:
+async def test_restore_in_place_puts_back_a_deleted_file_and_an_old_version_after_confirmation(
+    world: World, agents: Agents
+) -> None:
     deleted, edited = world.source / "docs/old-plan.md", world.source / "docs/report.txt"
     edited.write_text("edited after the backups\n")
     arguments = {"repository_id": world.repository_id, "snapshot_id": world.first}
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("full")) as client:
-        asked = await call(client, "restore_in_place", **arguments, paths=[str(deleted)])
-        assert asked["outcome"] == "confirmation_required"
-        assert not deleted.exists()  # nothing restored before the confirmation
-        back = await call(
-            client, "restore_in_place", **arguments, paths=[str(deleted)], confirm_token=asked["confirm_token"]
-        )
-        asked = await call(client, "restore_in_place", **arguments, paths=[str(edited)], overwrite="always")
-        assert edited.read_text() == "edited after the backups\n"
-        old = await call(
-            client,
-            "restore_in_place",
-            **arguments,
-            paths=[str(edited)],
-            overwrite="always",
-            confirm_token=asked["confirm_token"],
-        )
+    client = agents.admin
+    asked = await call(client, "restore_in_place", **arguments, paths=[str(deleted)])
+    assert asked["outcome"] == "confirmation_required"
+    assert not deleted.exists()  # nothing restored before the confirmation
+    back = await call(
+        client, "restore_in_place", **arguments, paths=[str(deleted)], confirm_token=asked["confirm_token"]
+    )
+    asked = await call(client, "restore_in_place", **arguments, paths=[str(edited)], overwrite="always")
+    assert edited.read_text() == "edited after the backups\n"
+    old = await call(
+        client,
+        "restore_in_place",
+        **arguments,
+        paths=[str(edited)],
+        overwrite="always",
+        confirm_token=asked["confirm_token"],
+    )
     assert back["outcome"] == "success" and back["landed"] == [f"{deleted} (original location)"]
     assert deleted.read_text() == "# plan that will be deleted\n"
     assert old["outcome"] == "success" and old["landed"] == [f"{edited} (original location)"]
     assert edited.read_text() == "quarterly report, first draft\n"
 
 
-async def test_a_restore_outside_the_allowed_folders_is_refused_and_sends_nothing(world: World) -> None:
+async def test_a_restore_outside_the_allowed_folders_is_refused_and_sends_nothing(world: World, agents: Agents) -> None:
     elsewhere = world.root / "not-allowed"
     before = world.zb.get("/tasks")
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        answer = await ask(
-            client,
-            "restore",
-            repository_id=world.repository_id,
-            snapshot_id=world.first,
-            paths=[f"{world.source}/docs/report.txt"],
-            target_path=str(elsewhere),
-        )
+    client = agents.operator
+    answer = await ask(
+        client,
+        "restore",
+        repository_id=world.repository_id,
+        snapshot_id=world.first,
+        paths=[f"{world.source}/docs/report.txt"],
+        target_path=str(elsewhere),
+    )
     assert answer.is_error
     assert str(world.restore_root) in answer.text
     assert not elsewhere.exists()
     assert world.zb.get("/tasks") == before
 
 
-async def test_doctor_checks_the_repository(world: World) -> None:
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config()) as client:
-        answer = await call(client, "run_doctor", repository_id=world.repository_id)
+async def test_doctor_checks_the_repository(world: World, agents: Agents) -> None:
+    client = agents.operator
+    answer = await call(client, "run_doctor", repository_id=world.repository_id)
     assert answer["outcome"] == "success"
     repository = world.zb.get(f"/repositories/{world.repository_id}")
     assert repository["status"] == "healthy"
     assert repository["lastChecked"] is not None
 
 
-async def test_tagging_a_snapshot_maps_its_old_id_to_the_new_one(world: World) -> None:
+async def test_tagging_a_snapshot_maps_its_old_id_to_the_new_one(world: World, agents: Agents) -> None:
     zb = world.zb
     old = backup_directly(zb, world.job_id, world.repository_id)
-    async with mcp_stdio(zb, world.mcp_folder(), world.config()) as client:
-        answer = await call(
-            client, "tag_snapshots", repository_id=world.repository_id, snapshot_ids=[old], add_tags=["keep-forever"]
-        )
+    client = agents.operator
+    answer = await call(
+        client, "tag_snapshots", repository_id=world.repository_id, snapshot_ids=[old], add_tags=["keep-forever"]
+    )
     [mapping] = answer["retagged"]
     assert mapping["old_id"] == old
     new = mapping["new_id"]
@@ -254,33 +277,33 @@ async def test_tagging_a_snapshot_maps_its_old_id_to_the_new_one(world: World) -
     assert "keep-forever" in mapping["tags"]
 
 
-async def test_deleting_a_snapshot_needs_the_confirmation_token(world: World) -> None:
+async def test_deleting_a_snapshot_needs_the_confirmation_token(world: World, agents: Agents) -> None:
     zb = world.zb
     doomed = backup_directly(zb, world.job_id, world.repository_id)
-    async with mcp_stdio(zb, world.mcp_folder(), world.config("full")) as client:
-        preview = await call(client, "delete_snapshots", repository_id=world.repository_id, snapshot_ids=[doomed])
-        assert preview["outcome"] == "confirmation_required"
-        assert [item["id"] for item in preview["preview"]["items"]] == [doomed]
-        assert doomed in {s["short_id"] for s in zb.snapshots(world.repository_id)}  # nothing deleted yet
-        done = await call(
-            client,
-            "delete_snapshots",
-            repository_id=world.repository_id,
-            snapshot_ids=[doomed],
-            confirm_token=preview["confirm_token"],
-        )
+    client = agents.admin
+    preview = await call(client, "delete_snapshots", repository_id=world.repository_id, snapshot_ids=[doomed])
+    assert preview["outcome"] == "confirmation_required"
+    assert [item["id"] for item in preview["preview"]["items"]] == [doomed]
+    assert doomed in {s["short_id"] for s in zb.snapshots(world.repository_id)}  # nothing deleted yet
+    done = await call(
+        client,
+        "delete_snapshots",
+        repository_id=world.repository_id,
+        snapshot_ids=[doomed],
+        confirm_token=preview["confirm_token"],
+    )
     assert done["outcome"] == "success"
     left = {s["short_id"] for s in zb.snapshots(world.repository_id)}
     assert doomed not in left
     assert {world.first, world.second} <= left
 
 
-async def test_the_task_of_a_finished_backup_is_read_back(world: World) -> None:
+async def test_the_task_of_a_finished_backup_is_read_back(world: World, agents: Agents) -> None:
     task_id = world.first_run["id"]
     on_server = world.zb.get(f"/tasks/{task_id}")
-    async with mcp_stdio(world.zb, world.mcp_folder(), world.config("read-only")) as client:
-        task = await call(client, "get_task", task_id=task_id)
-        history = None if world.zb.legacy else await call(client, "task_history", kind="backup")
+    client = agents.reader
+    task = await call(client, "get_task", task_id=task_id)
+    history = None if world.zb.legacy else await call(client, "task_history", kind="backup")
     assert on_server["kind"] == "backup" and on_server["status"] == "succeeded"
     assert (task["id"], task["kind"], task["status"], task["outcome"]) == (task_id, "backup", "succeeded", "success")
     assert task["result"]["snapshot_id"] == world.first
