@@ -8,8 +8,9 @@ about what an agent waits for. Off unless asked for (``Simulator(costs=CostModel
 
 What is cached follows Zerobyte (``cache.py``): file pages per (snapshot, path, offset, limit) and snapshot
 lists per (repository, backupId) for a day, cleared when a backup, forget, delete, tag or refresh changes the
-repository. The figures are medians measured by ``bench/real_calibrate.py`` on a real Zerobyte v0.42 (restic
-0.18, a local repository, this 2-core machine); see ``bench/RESULTS.md``.
+repository. The figures are medians measured by ``python -m bench.real_zerobyte`` on a real Zerobyte v0.42
+(restic 0.18, a local repository, a 2-core machine in its quietest run; under load they double); see
+``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ if TYPE_CHECKING:
 class CostModel:
     """Seconds a real Zerobyte spends before answering, by kind of route (medians, see module doc)."""
 
-    base: float = 0.03  # any route: Bun, auth, SQLite (beyond what the simulator itself takes)
-    cached: float = 0.0  # a restic answer from Zerobyte's cache (~30 ms real; the simulator's own work covers it)
-    ls: float = 0.9  # restic ls for one uncached file page (the whole snapshot is walked for each page)
+    base: float = 0.035  # any route: Bun, auth, SQLite (beyond what the simulator itself takes)
+    cached: float = 0.0  # a restic answer from Zerobyte's cache (~25 ms real; the simulator's own work covers it)
+    ls: float = 0.75  # restic ls for one uncached file page (the whole snapshot is walked for each page)
     ls_per_repository: int = 2  # Zerobyte's ls limiter: at most two at once per repository
-    snapshots: float = 0.7  # restic snapshots (uncached list, snapshot details, refresh)
-    retention: float = 1.3  # forget --dry-run for retentionCategories, run beside the snapshot list
-    dump: float = 0.8  # restic dump of one file (never cached)
-    mirror_status: float = 0.8  # two restic snapshots at once (source and mirror)
-    stats: float = 0.7  # restic stats (refresh)
-    unlock: float = 0.6  # restic unlock
+    snapshots: float = 0.55  # restic snapshots (uncached list, snapshot details, refresh)
+    retention: float = 0.6  # forget --dry-run for retentionCategories, run beside the snapshot list
+    dump: float = 0.4  # restic dump of one file (never cached)
+    mirror_status: float = 0.6  # two restic snapshots at once (source and mirror)
+    stats: float = 0.55  # restic stats (refresh)
+    unlock: float = 0.5  # restic unlock
     rate_limit: int | None = 1000  # requests per window per client (None: no limit)
     rate_window: float = 300.0
     _limits: dict[str, asyncio.Semaphore] = field(default_factory=dict, repr=False)
