@@ -2,8 +2,11 @@
 
 Exists so the MCP server can be tested end to end (and demoed with ``zerobyte-mcp --demo``) without a
 real Zerobyte: it reproduces recorded status codes, JSON shapes, quirks, task lifecycles and event
-streams, and adds knobs to inject faults. Only the standard library, Starlette and uvicorn are used,
-and nothing here is imported unless a test or the demo mode asks for it.
+streams, and adds knobs to inject faults. Only the standard library, Starlette, uvicorn and the package's
+stdlib-only cron module are used, and nothing here is imported unless a test or the demo mode asks for it.
+A differential check (``tests/contract/test_simulator_vs_real.py``) holds it to a real Zerobyte; with
+``Simulator(costs=CostModel())`` it also takes as long as a real one (restic runs, Zerobyte's cache, the rate
+limit), for benchmarks.
 
     sim = Simulator()
     seed_demo(sim)
