@@ -61,7 +61,10 @@ class AppContext:
 
             self.catalog = Catalog(self.settings.catalog_path, self.client)
             if self.background is not None:
+                from .catalog.watch import watch_backups
+
                 self.background.start_soon(self.catalog.indexer.run)
+                self.background.start_soon(watch_backups, self.catalog.indexer)
         return self.catalog if self.catalog.usable else None
 
 

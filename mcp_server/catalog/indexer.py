@@ -179,10 +179,15 @@ class Indexer:
 
     # --- scheduling -----------------------------------------------------------------------------------
 
-    def known(self, repository: str, snaps: Sequence[Snapshot]) -> dict[str, SnapshotRow]:
-        """The catalog rows of these snapshots (matched by short id and time), after dropping the rows of
-        snapshots Zerobyte no longer lists; raises CatalogUnavailable."""
-        if self.store.forget_missing(self.instance, repository, [(s.short_id, int(s.time)) for s in snaps]):
+    def known(
+        self, repository: str, snaps: Sequence[Snapshot], *, listed: Sequence[Snapshot] | None = None
+    ) -> dict[str, SnapshotRow]:
+        """The catalog rows of ``snaps`` (matched by short id and time). With ``listed``, Zerobyte's whole
+        unfiltered list of the repository, the rows of snapshots it no longer lists are dropped first.
+        Raises CatalogUnavailable."""
+        if listed is not None and self.store.forget_missing(
+            self.instance, repository, [(s.short_id, int(s.time)) for s in listed]
+        ):
             self._garbage = True
             self._wake.set()
         rows = {(r.short_id, r.time_ms): r for r in self.store.snapshots(self.instance, repository)}

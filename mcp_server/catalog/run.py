@@ -80,7 +80,7 @@ async def index_catalog(
             return 2
         for rid in repositories or repos:
             snaps = await client.list_snapshots(rid)
-            rows = catalog.indexer.known(rid, snaps)
+            rows = catalog.indexer.known(rid, snaps, listed=snaps)
             todo += [
                 (rid, s)
                 for s in sorted(snaps, key=lambda s: -s.time)

@@ -935,6 +935,8 @@ async def find_file(
         in_range = [s for s in listed if _in_window(s, lo, hi)] if isinstance(listed, list) else []
         search = _RepoFind(scope, in_range, in_range[:limit], in_range[limit:])
         search.error = listed if isinstance(listed, str) else None
+        # Only the repository's unfiltered list tells which snapshots Zerobyte forgot.
+        search.listed = listed if isinstance(listed, list) and scope.job is None else None
         searches.append(search)
     notes: list[str] = []
     if catalog is not None:
@@ -980,6 +982,7 @@ class _RepoFind:
     chosen: list[Snapshot]
     skipped: list[Snapshot]
     error: str | None = None
+    listed: list[Snapshot] | None = None
     results: list[_SnapSearch] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -1012,7 +1015,7 @@ async def _from_catalog(ctx: Ctx, catalog: Catalog, searches: list[_RepoFind], p
     indexer = catalog.indexer
     rows: dict[tuple[str, str], SnapshotRow] = {}
     for search in searches:
-        known = indexer.known(search.scope.repository_id, search.chosen)
+        known = indexer.known(search.scope.repository_id, search.chosen, listed=search.listed)
         rows.update({(search.scope.repository_id, k): v for k, v in known.items() if v.complete})
     if pat.walks:
         missing = [
@@ -1555,7 +1558,7 @@ async def compare_snapshots(
         snapshot=new.short_id, snapshot_time=iso_from_ms(new.time), base=old.short_id, base_time=iso_from_ms(old.time)
     )
     try:
-        rows = catalog.indexer.known(rid, [old, new])
+        rows = catalog.indexer.known(rid, [old, new], listed=snaps)
         missing = [s for s in (old, new) if s.short_id not in rows or not rows[s.short_id].complete]
         if missing:
             works = catalog.indexer.want(rid, missing)

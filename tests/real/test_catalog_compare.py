@@ -7,10 +7,11 @@ import sqlite3
 import subprocess
 import sys
 
+import anyio
 import pytest
 
 from tests.real.conftest import McpConfig, call, mcp_stdio, stdio_params, unique
-from tests.real.story_world import World, build_world, files_in
+from tests.real.story_world import World, backup_directly, build_world, files_in
 from tests.real.zbserver import RealZerobyte
 
 pytestmark = pytest.mark.anyio
@@ -76,3 +77,27 @@ def test_the_index_command_fills_the_catalog_with_every_snapshot_and_then_has_no
     with sqlite3.connect(folder / "xdg-cache" / "zerobyte-mcp" / "catalog.sqlite") as db:
         rows = set(db.execute("SELECT short_id, complete FROM snapshot"))
     assert rows == {(s["short_id"], 1) for s in zb.snapshots(world.repository_id)}
+
+
+async def test_a_snapshot_made_while_the_server_runs_is_indexed_without_being_asked_about(
+    zb: RealZerobyte, world: World
+) -> None:
+    folder = world.root / unique("mcp")
+    catalog = folder / "xdg-cache" / "zerobyte-mcp" / "catalog.sqlite"
+
+    def indexed() -> set[str]:
+        with sqlite3.connect(catalog) as db:
+            return {r[0] for r in db.execute("SELECT short_id FROM snapshot WHERE complete=1")}
+
+    async with mcp_stdio(zb, folder, McpConfig()) as client:
+        await call(client, "find_file", pattern="report.txt", repository_id=world.repository_id)
+        before = indexed()
+        new = await anyio.to_thread.run_sync(backup_directly, zb, world.job_id, world.repository_id)
+        for _ in range(90):  # the catalog file is all there is to watch: poll it, no tool call in between
+            if new in indexed():
+                break
+            await anyio.sleep(1)
+        after = indexed()
+
+    assert new not in before and new in after
+    assert new in {s["short_id"] for s in zb.snapshots(world.repository_id)}
