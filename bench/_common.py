@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -85,12 +86,14 @@ def server_command() -> list[str]:
 
 def server_env(url: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    # XDG_CONFIG_HOME: a user's own config.toml must not change what is measured.
+    # XDG_CONFIG_HOME: a user's own config.toml must not change what is measured. XDG_CACHE_HOME: each server
+    # starts with an empty snapshot catalog (a catalog kept from an earlier run would answer from memory).
     env.update(
         ZEROBYTE_URL=url,
         ZEROBYTE_API_KEY=KEY,
         ZEROBYTE_MCP_LOG_LEVEL="WARNING",
         XDG_CONFIG_HOME=str(ROOT / "bench"),
+        XDG_CACHE_HOME=tempfile.mkdtemp(prefix="zerobyte-mcp-bench-cache-"),
         **extra,
     )
     for name in ("ZEROBYTE_API_KEY_FILE", "ZEROBYTE_MCP_CONFIG"):

@@ -186,6 +186,7 @@ def stdio_params(url: str, tmp_path: Path, *extra_args: str, **extra_env: str) -
         "ZEROBYTE_API_KEY_FILE": str(key_file),
         "XDG_CONFIG_HOME": str(tmp_path),  # never pick up a developer's own config.toml
         "XDG_STATE_HOME": str(tmp_path),  # nor write into their audit log
+        "XDG_CACHE_HOME": str(tmp_path),  # nor into their snapshot catalog
         "ZEROBYTE_MCP_LOG_LEVEL": "WARNING",
         **extra_env,
     }
