@@ -11,7 +11,7 @@ from pathlib import Path
 from mcp_server.check import run_check
 from mcp_server.config import Secret
 from mcp_server.simulator import Simulator, SimulatorServer
-from tests.helpers import TEST_KEY, make_settings
+from tests.helpers import TEST_KEY, make_settings, stdio_params
 
 
 def test_check_reports_reachability_key_capabilities_and_tools(sim_server: SimulatorServer) -> None:
@@ -107,3 +107,21 @@ def test_check_warns_when_others_can_read_the_key_or_token_file(sim_server: Simu
     out = io.StringIO()
     run_check(settings, out=out)
     assert "WARN  " not in out.getvalue()
+
+
+def test_serve_warns_at_start_when_others_can_read_the_key_file(sim_server: SimulatorServer, tmp_path: Path) -> None:
+    params = stdio_params(sim_server.url, tmp_path)
+    key_file = tmp_path / "api-key"
+    key_file.chmod(0o644)
+    done = subprocess.run(
+        [params.command, *params.args],
+        env={**os.environ, **(params.env or {})},
+        cwd=params.cwd,
+        input="",  # end of input: the stdio server stops right after starting
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert f"api_key_file {key_file} can be read by group and others (mode 644): run chmod 600" in done.stderr
+    assert done.stdout == ""  # the warning went to the log, never to the protocol stream
