@@ -874,17 +874,21 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
         message = f"Restored {amount} {head}{'' if written is not None else size}."
         return RestoreResult(outcome="success", message=message, task=outcome, landed=planned)
     amount = f"{written} of {len(planned)} files" if written is not None else "part of the folder"
-    message = (
-        f"Restored {amount} {head}{'' if written is not None else size}; {kept} file(s) not restored: "
-        f"{state} in {where}{advice}."
+    identical = overwrite in ("always", "if-changed")  # what was left alone already matches the snapshot
+    tail = (
+        f"{kept} file(s) already identical to the snapshot's version, left as they were"
+        if identical
+        else f"{kept} file(s) not restored: {state} in {where}{advice}"
     )
+    message = f"Restored {amount} {head}{'' if written is not None else size}; {tail}."
+    result = "success" if identical else "partial"
     if kind == "file":
         # restic does not say which of the files it kept, so none is claimed as written.
         return RestoreResult(
-            outcome="partial", message=message, task=outcome, not_restored=[f"{kept} of: {', '.join(planned)}"]
+            outcome=result, message=message, task=outcome, not_restored=[f"{kept} of: {', '.join(planned)}"]
         )
     return RestoreResult(
-        outcome="partial",
+        outcome=result,
         message=message,
         task=outcome,
         landed=[f"{line} (except {kept} existing file(s))" for line in planned],

@@ -363,6 +363,26 @@ async def test_restore_in_place_needs_confirmation_and_then_restores_to_the_orig
 
 
 @pytest.mark.both_eras  # refused with an elicitation-capable client
+async def test_restore_in_place_over_a_folder_says_which_files_were_already_identical(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)
+    sim.set_volume_files(world.volume, {"2026": {"a.jpg": 1000, "b.jpg": "edited since"}, "n.txt": "hi"})
+    args = {
+        "repository_id": world.repo,
+        "snapshot_id": world.snapshots[-1],
+        "paths": ["/srv/photos/2026"],
+        "overwrite": "always",
+    }
+    async with connect(sim_server, era) as client:
+        preview = data(await client.call_tool("restore_in_place", args))
+        done = data(await client.call_tool("restore_in_place", {**args, "confirm_token": preview["confirm_token"]}))
+    # b.jpg was rewritten; a.jpg already had the snapshot's content, which is what was asked: success.
+    assert done["outcome"] == "success"
+    assert "1 file(s) already identical to the snapshot's version, left as they were" in done["message"]
+    assert done["task"]["result"]["files_skipped"] == 1 and "files_restored" not in done["task"]["result"]
+
+
 async def test_restore_in_place_with_a_target_still_needs_an_allowed_root(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
