@@ -6,7 +6,8 @@ The generator covers what both understand the same way: lists, ranges, steps, mo
 spells ``Ld``), with day-of-month and day-of-week both restricted (either may match, as in Vixie cron and
 cron-parser). Left out where croniter is the one that is wrong or gives up: one-value ranges (``0-0``, which
 it reads as ``*``), and ``d#n`` or ``dL`` beside a day of month (it gives up on the first and drops the
-day of month from the second, where cron-parser lets either match).
+day of month from the second, where cron-parser lets either match); and a day field written ``*/n`` or
+covering every day beside a restricted other day field (see ``_star_like``).
 """
 
 from __future__ import annotations
@@ -64,7 +65,22 @@ def schedules(draw: st.DrawFn) -> tuple[str, str]:
     if "#" in dow_ours or dow_ours.endswith("L"):
         # croniter gives up on d#n beside a day of month, and ignores the day of month beside dL
         dom_ours = dom_theirs = "*"
+    if dom_ours != "*" and dow_ours != "*" and (_star_like(dom_ours, 1, 31) or _star_like(dow_ours, 0, 6)):
+        # Implementations disagree whether "*/2" or a range covering every day still "restricts" the field
+        # (Vixie cron and croniter: no, so both fields must match; ours: yes, so either may): left out.
+        dom_ours = dom_theirs = "*"
     return f"{minute} {hour} {dom_ours} {month} {dow_ours}", f"{minute} {hour} {dom_theirs} {month} {dow_theirs}"
+
+
+def _star_like(field: str, lo: int, hi: int) -> bool:
+    """A field written with a leading ``*`` or whose values cover its whole range."""
+    if field.startswith("*"):
+        return True
+    if field in ("L",) or not field[0].isdigit():
+        return False
+    schedule = parse_cron(f"0 0 {field} * *" if hi == 31 else f"0 0 * * {field}")
+    values = schedule.days if hi == 31 else schedule.weekdays
+    return set(values) >= set(range(lo, hi + 1))
 
 
 def _theirs(expression: str, start: datetime, count: int) -> list[datetime]:
