@@ -914,7 +914,7 @@ async def find_file(
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    ignore_accents: Annotated[bool, Field(description="For names")] = False,
+    ignore_accents: Annotated[bool, Field(description="é = e in names")] = True,
     max_snapshots: Annotated[int | None, Field(description="Newest snapshots to search", ge=1, le=1000)] = None,
     max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
 ) -> FindResult:
@@ -1277,7 +1277,7 @@ async def _near_hint(catalog: Catalog, searches: list[_RepoFind], pat: _Pattern)
     if not near:
         return None
     shown = ", ".join(repr(n) for n in near)
-    return f"Not found. Near names in these snapshots: {shown}; search one of them (or set ignore_accents)."
+    return f"Not found. Near names in these snapshots: {shown}; search one of them."
 
 
 def _find_hint(

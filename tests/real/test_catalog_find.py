@@ -114,13 +114,13 @@ async def test_a_name_is_found_in_every_repository_with_each_version_and_the_sna
     assert len({(v["repository"], v["size"]) for v in found["versions"]}) == 3
 
 
-async def test_a_glob_ignores_case_and_on_request_accents_and_says_complete_when_nothing_matches(
+async def test_a_glob_ignores_case_and_accents_unless_asked_and_says_complete_when_nothing_matches(
     zb: RealZerobyte, two: Two
 ) -> None:
     world = two.world
     async with mcp_stdio(zb, world.root / unique("mcp"), McpConfig()) as client:
-        loose = await call(client, "find_file", pattern="resume*", ignore_accents=True)
-        strict = await call(client, "find_file", pattern="resume*")
+        loose = await call(client, "find_file", pattern="resume*")
+        strict = await call(client, "find_file", pattern="resume*", ignore_accents=False)
         by_case = await call(client, "find_file", pattern="RÉSUMÉ*.TXT", repository_id=two.other_repository)
 
     listed = files_in(zb, two.other_repository, two.other_snapshot, f"{world.source}/docs")
@@ -129,7 +129,7 @@ async def test_a_glob_ignores_case_and_on_request_accents_and_says_complete_when
         (two.other_repository, f"{world.source}/docs/{RESUME}", [two.other_snapshot])
     ]
     assert loose["complete"] is True
-    # Without the option "resume" is not "Résumé", and that "not found" is a complete answer.
+    # With accents kept "resume" is not "Résumé", and that "not found" is a complete answer.
     assert not strict.get("versions") and strict["complete"] is True and strict["snapshots_searched"] == 3
     assert f"{RESUME!r}" in strict["hint"]  # the near name it holds
     assert [v["snapshots"] for v in by_case["versions"]] == [[two.other_snapshot]]
