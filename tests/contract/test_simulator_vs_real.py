@@ -429,8 +429,15 @@ def _settle_job(side: Side, job: str, timeout: float = 120) -> None:
 
 def _wait_mirrored(side: Side, url: str, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while side.http.get(url).json()["mirrorCount"] < count:
-        assert time.monotonic() < deadline, f"{side.name}: the mirror copy did not arrive"
+    while True:
+        # While the copy holds the repository's lock, a real status read can answer an error: read again.
+        response = side.http.get(url)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        if response.status_code == 200 and body.get("mirrorCount", 0) >= count:
+            return
+        assert time.monotonic() < deadline, (
+            f"{side.name}: the mirror copy did not arrive ({response.status_code} {response.text[:200]})"
+        )
         time.sleep(0.3)
 
 
