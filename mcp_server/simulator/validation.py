@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ._util import Json
 
@@ -43,6 +43,32 @@ def _type_issue(expected: str, value: Any, path: list[str | int]) -> Json:
     }
 
 
+# zod v4's sizing: a string's and an array's bounds count characters and items ("to have"), a number's its value
+_SIZE_UNITS = {"string": "characters", "array": "items"}
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def bound_issue(
+    code: Literal["too_small", "too_big"], origin: str, bound: float, path: list[str | int], *, inclusive: bool = True
+) -> Json:
+    """zod's ``too_small``/``too_big`` issue with its English message, e.g. "Too small: expected number to be >0"."""
+    small = code == "too_small"
+    op = (">" if small else "<") + ("=" if inclusive else "")
+    unit = _SIZE_UNITS.get(origin)
+    expected = f"to have {op}{_num(bound)} {unit}" if unit else f"to be {op}{_num(bound)}"
+    return {
+        "origin": origin,
+        "code": code,
+        "minimum" if small else "maximum": bound,
+        "inclusive": inclusive,
+        "path": path,
+        "message": f"{'Too small' if small else 'Too big'}: expected {origin} {expected}",
+    }
+
+
 class Schema:
     """Base schema. ``parse`` returns the cleaned value (defaults applied, unknown keys stripped)."""
 
@@ -60,27 +86,9 @@ class Str(Schema):
             issues.append(_type_issue("string", value, path))
             return value
         if self.min_len is not None and len(value) < self.min_len:
-            issues.append(
-                {
-                    "origin": "string",
-                    "code": "too_small",
-                    "minimum": self.min_len,
-                    "inclusive": True,
-                    "path": path,
-                    "message": f"Too small: expected string to have >={self.min_len} characters",
-                }
-            )
+            issues.append(bound_issue("too_small", "string", self.min_len, path))
         if self.max_len is not None and len(value) > self.max_len:
-            issues.append(
-                {
-                    "origin": "string",
-                    "code": "too_big",
-                    "maximum": self.max_len,
-                    "inclusive": True,
-                    "path": path,
-                    "message": f"Too big: expected string to have <={self.max_len} characters",
-                }
-            )
+            issues.append(bound_issue("too_big", "string", self.max_len, path))
         return value
 
 
@@ -99,33 +107,10 @@ class Num(Schema):
             issues.append(_type_issue("int", value, path) | {"received": "number"})
             return value
         if self.minimum is not None and (value <= self.minimum if self.exclusive_min else value < self.minimum):
-            op = ">" if self.exclusive_min else ">="
-            issues.append(
-                {
-                    "origin": "number",
-                    "code": "too_small",
-                    "minimum": self.minimum,
-                    "inclusive": not self.exclusive_min,
-                    "path": path,
-                    "message": f"Too small: expected number to be {op}{_num(self.minimum)}",
-                }
-            )
+            issues.append(bound_issue("too_small", "number", self.minimum, path, inclusive=not self.exclusive_min))
         if self.maximum is not None and value > self.maximum:
-            issues.append(
-                {
-                    "origin": "number",
-                    "code": "too_big",
-                    "maximum": self.maximum,
-                    "inclusive": True,
-                    "path": path,
-                    "message": f"Too big: expected number to be <={_num(self.maximum)}",
-                }
-            )
+            issues.append(bound_issue("too_big", "number", self.maximum, path))
         return value
-
-
-def _num(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else str(v)
 
 
 class Bool(Schema):
@@ -171,16 +156,7 @@ class Arr(Schema):
             issues.append(_type_issue("array", value, path))
             return value
         if self.min_items is not None and len(value) < self.min_items:
-            issues.append(
-                {
-                    "origin": "array",
-                    "code": "too_small",
-                    "minimum": self.min_items,
-                    "inclusive": True,
-                    "path": path,
-                    "message": f"Too small: expected array to have >={self.min_items} items",
-                }
-            )
+            issues.append(bound_issue("too_small", "array", self.min_items, path))
         return [self.item.parse(v, [*path, i], issues) for i, v in enumerate(value)]
 
 

@@ -83,16 +83,7 @@ def task_history(ctx: Ctx) -> Response:
             if page <= 0 or str(page) != q["page"].strip().lstrip("+"):
                 raise ValueError
         except ValueError:
-            issues.append(
-                {
-                    "origin": "number",
-                    "code": "too_small",
-                    "minimum": 0,
-                    "inclusive": False,
-                    "path": ["page"],
-                    "message": "Too small: expected number to be >0",
-                }
-            )
+            issues.append(v.bound_issue("too_small", "number", 0, ["page"], inclusive=False))
     if issues:
         raise zod_error(issues, dict(q))
     items = _newest_first(list(sim.tasks.values()))
