@@ -832,6 +832,21 @@ class SimulatorCore:
         self.snapshots_of(repo).append(snap)
         return snap
 
+    def _copy_snapshot(self, repo: Json, snap: Snapshot) -> Snapshot:
+        """``restic copy``: the snapshot again in ``repo`` (same tree, time, paths, tags, host, summary; new id)."""
+        return self._add_snapshot_obj(
+            repo,
+            tree=snap.tree,
+            time_ms=snap.time_ms,
+            paths=snap.paths,
+            tags=snap.tags,
+            hostname=snap.hostname,
+            size=snap.size,
+            duration_ms=snap.duration,
+            with_summary=snap.summary is not None,
+            summary=dict(snap.summary) if snap.summary else None,
+        )
+
     def add_notification_destination(
         self,
         name: str,

@@ -214,7 +214,7 @@ class TaskEngine(SimulatorCore):
             task.cancellation_requested = True
             self._after_cancel(task, error or "")
         if status == "failed":
-            self._after_failure(task, error or "")
+            self._end_backup_run(task, "error", error or "")
         self._publish_task(task, previous_outcome="running")
 
     def _doctor_result(self, *, healthy: bool, cancelled: bool = False, unlocked: bool = False) -> Json:
@@ -247,24 +247,21 @@ class TaskEngine(SimulatorCore):
             "doctorResult": {"success": healthy and not cancelled, "steps": steps, "completedAt": now},
         }
 
-    def _after_cancel(self, task: Task, message: str) -> None:
+    def _end_backup_run(self, task: Task, status: str, message: str) -> None:
+        """A backup task that did not succeed leaves ``status`` (a stopped one: warning) and why on its job."""
         if task.kind == "backup":
             schedule = self.find_schedule(task.input.get("scheduleId", -1))
             if schedule is not None:
                 now = self.now_ms()
-                schedule.update(lastBackupAt=now, lastBackupStatus="warning", lastBackupError=message, updatedAt=now)
+                schedule.update(lastBackupAt=now, lastBackupStatus=status, lastBackupError=message, updatedAt=now)
+
+    def _after_cancel(self, task: Task, message: str) -> None:
+        self._end_backup_run(task, "warning", message)
         if task.kind == "doctor":
             repo = self.find_repository(task.resource_id)
             if repo is not None:
                 repo["status"] = "cancelled"
             task.result = self._doctor_result(healthy=False, cancelled=True)
-
-    def _after_failure(self, task: Task, message: str) -> None:
-        if task.kind == "backup":
-            schedule = self.find_schedule(task.input.get("scheduleId", -1))
-            if schedule is not None:
-                now = self.now_ms()
-                schedule.update(lastBackupAt=now, lastBackupStatus="error", lastBackupError=message, updatedAt=now)
 
     def request_cancel(self, task: Task, *, message: str | None = None) -> None:
         """Ask a live task to stop (caller holds the lock and checked cancellability)."""

@@ -8,7 +8,7 @@ import contextlib
 import fnmatch
 import posixpath
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import cron
@@ -204,39 +204,54 @@ class TaskRunners(TaskEngine):
             total_files = tree.file_count()
             total_bytes = tree.total_bytes()
             sample_files = [p for p, _ in zip_first(tree.iter_files(), 8)]
+
+        def progress(step: int, frac: float, elapsed: float) -> Json:
+            current = sample_files[step % len(sample_files)] if sample_files else ""
+            return {
+                "kind": "backup",
+                "progress": {
+                    "seconds_elapsed": int(elapsed),
+                    "seconds_remaining": max(0, int(self.task_seconds - elapsed)),
+                    "percent_done": frac,
+                    "total_files": total_files,
+                    "files_done": int(total_files * frac),
+                    "total_bytes": total_bytes,
+                    "bytes_done": int(total_bytes * frac),
+                    "current_files": [f"{vol_path.rstrip('/')}{current}"] if current else [],
+                    "message_type": "status",
+                },
+            }
+
+        started = self._run_in_steps(task, progress)
+        with self.lock:
+            if self._still_wanted(task):
+                self._complete_backup(task, schedule, vol, time.monotonic() - started)
+
+    def _run_in_steps(self, task: Task, progress: Callable[[int, float, float], Json]) -> float:
+        """Let the task's time pass in steps, publishing ``progress(step, fraction done, seconds elapsed)``
+        (built with the lock held) between them, as restic's status lines come. Returns the start (monotonic).
+        """
         started = time.monotonic()
         steps = max(1, round(self.task_seconds / max(self.progress_interval, 0.001)))
         for step in range(1, steps + 1):
             self._sleep(task, self.task_seconds / steps)
             if step == steps:
                 break
-            frac = step / steps
             with self.lock:
-                elapsed = time.monotonic() - started
-                current = sample_files[step % len(sample_files)] if sample_files else ""
-                task.progress = {
-                    "kind": "backup",
-                    "progress": {
-                        "seconds_elapsed": int(elapsed),
-                        "seconds_remaining": max(0, int(self.task_seconds - elapsed)),
-                        "percent_done": frac,
-                        "total_files": total_files,
-                        "files_done": int(total_files * frac),
-                        "total_bytes": total_bytes,
-                        "bytes_done": int(total_bytes * frac),
-                        "current_files": [f"{vol_path.rstrip('/')}{current}"] if current else [],
-                        "message_type": "status",
-                    },
-                }
+                task.progress = progress(step, step / steps, time.monotonic() - started)
                 task.updated_at = self.now_ms()
                 if task.status == "running":
                     self._publish_task(task)
-        with self.lock:
-            if task.abandoned or not task.active:
-                return
-            if task.stop.is_set() and not task.fast_forward:
-                raise _TaskStop()
-            self._complete_backup(task, schedule, vol, time.monotonic() - started)
+        return started
+
+    @staticmethod
+    def _still_wanted(task: Task) -> bool:
+        """After the work (lock held): False when the task was dropped meanwhile; raises ``_TaskStop`` if stopped."""
+        if task.abandoned or not task.active:
+            return False
+        if task.stop.is_set() and not task.fast_forward:
+            raise _TaskStop()
+        return True
 
     def _complete_backup(self, task: Task, schedule: Json, vol: Json, elapsed: float) -> None:
         repo = self.repositories.get(schedule["repositoryId"])
@@ -393,18 +408,7 @@ class TaskRunners(TaskEngine):
         for snap in wanted:
             if snap.time_ms in have:
                 continue
-            self._add_snapshot_obj(
-                mirror_repo,
-                tree=snap.tree,
-                time_ms=snap.time_ms,
-                paths=snap.paths,
-                tags=snap.tags,
-                hostname=snap.hostname,
-                size=snap.size,
-                duration_ms=snap.duration,
-                with_summary=snap.summary is not None,
-                summary=dict(snap.summary) if snap.summary else None,
-            )
+            self._copy_snapshot(mirror_repo, snap)
             copied += 1
         self.invalidate_repository(mirror_repo)
         if schedule.get("retentionPolicy"):
@@ -482,34 +486,25 @@ class TaskRunners(TaskEngine):
     ) -> None:
         total_files = len(plan)
         total_bytes = sum(n.size for _, _, n in plan)
-        started = time.monotonic()
-        steps = max(1, round(self.task_seconds / max(self.progress_interval, 0.001)))
-        for step in range(1, steps + 1):
-            self._sleep(task, self.task_seconds / steps)
-            if step == steps:
-                break
-            frac = step / steps
-            with self.lock:
-                task.progress = {
-                    "kind": "restore",
-                    "progress": {
-                        "message_type": "status",
-                        "seconds_elapsed": int(time.monotonic() - started),
-                        "percent_done": frac,
-                        "total_files": total_files,
-                        "files_restored": int(total_files * frac),
-                        "total_bytes": total_bytes,
-                        "bytes_restored": int(total_bytes * frac),
-                    },
-                }
-                task.updated_at = self.now_ms()
-                if task.status == "running":
-                    self._publish_task(task)
+
+        def progress(step: int, frac: float, elapsed: float) -> Json:
+            return {
+                "kind": "restore",
+                "progress": {
+                    "message_type": "status",
+                    "seconds_elapsed": int(elapsed),
+                    "percent_done": frac,
+                    "total_files": total_files,
+                    "files_restored": int(total_files * frac),
+                    "total_bytes": total_bytes,
+                    "bytes_restored": int(total_bytes * frac),
+                },
+            }
+
+        self._run_in_steps(task, progress)
         with self.lock:
-            if task.abandoned or not task.active:
+            if not self._still_wanted(task):
                 return
-            if task.stop.is_set() and not task.fast_forward:
-                raise _TaskStop()
             restored, skipped = self._write_restore(plan, body.get("overwrite") or "always")
             folders = _restored_folders(plan, body.get("targetPath") or "/")
             self.restores.append(
@@ -568,18 +563,31 @@ class TaskRunners(TaskEngine):
         if not self.tasks_api:
             self._apply_doctor(repo)
             return None
-        task = self._new_task("doctor", repository=repo["shortId"])
-        task.locks = [(repo["id"], True)]
-        self._launch(task, self._run_doctor)
-        return task
+        return self._start_repository_task("doctor", repo, self.task_seconds, lambda row, _: self._apply_doctor(row))
 
-    def _run_doctor(self, task: Task) -> None:
-        self._sleep(task, self.task_seconds)
-        with self.lock:
-            repo = self.find_repository(task.resource_id)
-            if repo is None:
-                raise _TaskFailed("Repository not found")
-            self._finish(task, "succeeded", result=self._apply_doctor(repo))
+    def _start_repository_task(
+        self,
+        kind: str,
+        repo: Json,
+        seconds: float,
+        work: Callable[[Json, Json], Json],
+        input_extra: Json | None = None,
+    ) -> Task:
+        """A task holding the repository's exclusive lock: after ``seconds`` it does ``work(repository, task
+        input)`` and succeeds with the result that returns (fails if the repository is gone by then)."""
+        task = self._new_task(kind, repository=repo["shortId"], input_extra=input_extra)
+        task.locks = [(repo["id"], True)]
+
+        def run(task: Task) -> None:
+            self._sleep(task, seconds)
+            with self.lock:
+                row = self.find_repository(task.resource_id)
+                if row is None:
+                    raise _TaskFailed("Repository not found")
+                self._finish(task, "succeeded", result=work(row, task.input))
+
+        self._launch(task, run)
+        return task
 
     def _apply_doctor(self, repo: Json) -> Json:
         unlocked = self._repo_lock_errors.pop(repo["id"], None) is not None
@@ -598,22 +606,18 @@ class TaskRunners(TaskEngine):
         if not self.tasks_api:
             self._apply_delete(repo, list(snapshot_ids))
             return None
-        task = self._new_task(
-            "deleteSnapshots", repository=repo["shortId"], input_extra={"snapshotIds": list(snapshot_ids)}
+        return self._start_repository_task(
+            "deleteSnapshots",
+            repo,
+            self.task_seconds / 2,
+            self._delete_task_work,
+            input_extra={"snapshotIds": list(snapshot_ids)},
         )
-        task.locks = [(repo["id"], True)]
-        self._launch(task, self._run_delete)
-        return task
 
-    def _run_delete(self, task: Task) -> None:
-        self._sleep(task, self.task_seconds / 2)
-        with self.lock:
-            repo = self.find_repository(task.resource_id)
-            if repo is None:
-                raise _TaskFailed("Repository not found")
-            ids = list(task.input["snapshotIds"])
-            self._apply_delete(repo, ids)
-            self._finish(task, "succeeded", result={"kind": "deleteSnapshots", "deletedSnapshotIds": ids})
+    def _delete_task_work(self, repo: Json, spec: Json) -> Json:
+        ids = list(spec["snapshotIds"])
+        self._apply_delete(repo, ids)
+        return {"kind": "deleteSnapshots", "deletedSnapshotIds": ids}
 
     def _apply_delete(self, repo: Json, ids: list[str]) -> None:
         self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)]
@@ -629,20 +633,14 @@ class TaskRunners(TaskEngine):
         if not self.tasks_api:
             self._apply_tag(repo, extra)
             return None
-        task = self._new_task("tagSnapshots", repository=repo["shortId"], input_extra=extra)
-        task.locks = [(repo["id"], True)]
-        self._launch(task, self._run_tag)
-        return task
+        return self._start_repository_task(
+            "tagSnapshots", repo, self.task_seconds / 2, self._tag_task_work, input_extra=extra
+        )
 
-    def _run_tag(self, task: Task) -> None:
-        self._sleep(task, self.task_seconds / 2)
-        with self.lock:
-            repo = self.find_repository(task.resource_id)
-            if repo is None:
-                raise _TaskFailed("Repository not found")
-            ids = list(task.input["snapshotIds"])
-            self._apply_tag(repo, task.input)
-            self._finish(task, "succeeded", result={"kind": "tagSnapshots", "taggedSnapshotIds": ids})
+    def _tag_task_work(self, repo: Json, spec: Json) -> Json:
+        ids = list(spec["snapshotIds"])
+        self._apply_tag(repo, spec)
+        return {"kind": "tagSnapshots", "taggedSnapshotIds": ids}
 
     def _apply_tag(self, repo: Json, spec: Json) -> None:
         ids = list(spec["snapshotIds"])

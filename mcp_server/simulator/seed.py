@@ -299,16 +299,7 @@ def seed_demo(sim: Simulator) -> None:
         assert schedule is not None and b2_row is not None and local_row is not None
         for snap in sorted(sim.snapshots_of(local_row), key=lambda s: s.time_ms)[:-2]:
             if schedule["shortId"] in snap.tags:
-                sim._add_snapshot_obj(
-                    b2_row,
-                    tree=snap.tree,
-                    time_ms=snap.time_ms,
-                    paths=snap.paths,
-                    tags=snap.tags,
-                    size=snap.size,
-                    duration_ms=snap.duration,
-                    summary=dict(snap.summary or {}),
-                )
+                sim._copy_snapshot(b2_row, snap)
         sync = sim.add_task(
             "mirrorSync",
             job=j_photos["shortId"],
