@@ -17,6 +17,7 @@ from ..state import (
 from .common import (
     Ctx,
     json_response,
+    task_started,
 )
 
 # ==================================================================================================
@@ -194,9 +195,7 @@ def run_forget(ctx: Ctx) -> Response:
     if row["repositoryId"] not in sim.repositories:
         raise fail(404, "Repository not found")
     task = sim.start_forget(row, trigger="manual")
-    if sim.legacy or task is None:
-        return json_response({"success": True})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    return task_started(task, {"success": True})  # None on v0.41 and older: no task
 
 
 def get_schedule_notifications(ctx: Ctx) -> Response:
@@ -305,9 +304,7 @@ def sync_mirror(ctx: Ctx) -> Response:
     row = _schedule_or_404(ctx)
     _, mirror = _mirror_or_404(ctx, row)
     task = sim.start_mirror_sync(row, mirror, snapshot_ids=body.get("snapshotIds") or None)
-    if sim.legacy or task is None:
-        return json_response({"success": True})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    return task_started(task, {"success": True})  # None on v0.41 and older: no task
 
 
 def reorder_backups(ctx: Ctx) -> Response:

@@ -19,6 +19,8 @@ from .._util import (
 from ..state import (
     ApiError,
     Simulator,
+    Task,
+    fail,
 )
 
 JSON_TYPE = "application/json"
@@ -61,6 +63,22 @@ def not_found_text() -> Response:
 
 def zod_error(issues: list[Json], data: Any) -> ApiError:
     return ApiError(400, {"data": data, "error": issues, "success": False})
+
+
+def body_name(body: Json, empty: str) -> str:
+    """The body's ``name``, trimmed as Zerobyte stores it; a name of blanks only answers 400 ``empty``."""
+    name = str(body["name"]).strip()
+    if not name:
+        raise fail(400, empty)
+    return name
+
+
+def task_started(task: Task | None, done: Json) -> Response:
+    """202 naming the task the request started; ``done`` (200) when an older Zerobyte did the work before the
+    answer and made no task."""
+    if task is None:
+        return json_response(done)
+    return json_response({"taskId": task.id, "status": "started"}, 202)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..state import (
 )
 from .common import (
     Ctx,
+    body_name,
     json_response,
 )
 
@@ -46,9 +47,7 @@ def list_destinations(ctx: Ctx) -> Response:
 def create_destination(ctx: Ctx) -> Response:
     sim = ctx.sim
     body = ctx.validate(v.DESTINATION_CREATE)
-    name = str(body["name"]).strip()
-    if not name:
-        raise fail(400, "Name cannot be empty")
+    name = body_name(body, "Name cannot be empty")
     row = sim._insert_destination(name, body["config"])
     return json_response(_destination_dto(row), 201)
 
@@ -62,9 +61,7 @@ def update_destination(ctx: Ctx) -> Response:
     body = ctx.validate(v.DESTINATION_UPDATE)
     row = _destination_or_404(ctx)
     if "name" in body:
-        name = str(body["name"]).strip()
-        if not name:
-            raise fail(400, "Name cannot be empty")
+        name = body_name(body, "Name cannot be empty")
         row["name"] = name
     if "enabled" in body:
         row["enabled"] = body["enabled"]

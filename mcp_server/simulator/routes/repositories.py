@@ -25,8 +25,10 @@ from ..state import (
 from .backups import drop_schedule
 from .common import (
     Ctx,
+    body_name,
     int_query,
     json_response,
+    task_started,
     zod_error,
 )
 
@@ -49,9 +51,7 @@ def list_repositories(ctx: Ctx) -> Response:
 def create_repository(ctx: Ctx) -> Response:
     sim = ctx.sim
     body = ctx.validate(v.REPOSITORY_CREATE)
-    name = str(body["name"]).strip()
-    if not name:
-        raise fail(400, "Repository name cannot be empty")
+    name = body_name(body, "Repository name cannot be empty")
     config = dict(body["config"])
     row = sim._insert_repository(name, config, compression_mode=body.get("compressionMode") or "auto")
     if config["backend"] == "local" and not config.get("isExistingRepository"):
@@ -79,9 +79,7 @@ def update_repository(ctx: Ctx) -> Response:
     body = ctx.validate(v.REPOSITORY_UPDATE)
     row = _repo_or_404(ctx)
     if "name" in body:
-        name = str(body["name"]).strip()
-        if not name:
-            raise fail(400, "Repository name cannot be empty")
+        name = body_name(body, "Repository name cannot be empty")
         row["name"] = name
     if "compressionMode" in body:
         row["compressionMode"] = body["compressionMode"]
@@ -291,9 +289,8 @@ def restore_snapshot(ctx: Ctx) -> Response:
 def start_doctor(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
     task = ctx.sim.start_doctor(row)
-    if task is None:  # v0.40: doctor ran before the answer
-        return json_response({"message": "Doctor completed", "repositoryId": row["shortId"]})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    # v0.40: doctor ran before the answer
+    return task_started(task, {"message": "Doctor completed", "repositoryId": row["shortId"]})
 
 
 def unlock_repository(ctx: Ctx) -> Response:
@@ -308,24 +305,21 @@ def unlock_repository(ctx: Ctx) -> Response:
 def delete_snapshot(ctx: Ctx) -> Response:
     row = _repo_or_404(ctx)
     task = ctx.sim.start_delete_snapshots(row, [ctx.params["snapshotId"]])
-    if task is None:  # v0.40: deleted before the answer
-        return json_response({"message": "Snapshot deleted"})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    # v0.40: deleted before the answer
+    return task_started(task, {"message": "Snapshot deleted"})
 
 
 def delete_snapshots(ctx: Ctx) -> Response:
     body = ctx.validate(v.SNAPSHOT_IDS)
     row = _repo_or_404(ctx)
     task = ctx.sim.start_delete_snapshots(row, body["snapshotIds"])
-    if task is None:  # v0.40: deleted before the answer
-        return json_response({"message": "Snapshots deleted"})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    # v0.40: deleted before the answer
+    return task_started(task, {"message": "Snapshots deleted"})
 
 
 def tag_snapshots(ctx: Ctx) -> Response:
     body = ctx.validate(v.TAG)
     row = _repo_or_404(ctx)
     task = ctx.sim.start_tag(row, body)
-    if task is None:  # v0.40: retagged before the answer
-        return json_response({"message": "Snapshots tagged"})
-    return json_response({"taskId": task.id, "status": "started"}, 202)
+    # v0.40: retagged before the answer
+    return task_started(task, {"message": "Snapshots tagged"})

@@ -20,6 +20,7 @@ from ..state import (
 from .backups import drop_schedule
 from .common import (
     Ctx,
+    body_name,
     int_query,
     json_response,
 )
@@ -47,9 +48,7 @@ def list_volumes(ctx: Ctx) -> Response:
 def create_volume(ctx: Ctx) -> Response:
     sim = ctx.sim
     body = ctx.validate(v.VOLUME_CREATE)
-    name = str(body["name"]).strip()
-    if not name:
-        raise fail(400, "Volume name cannot be empty")
+    name = body_name(body, "Volume name cannot be empty")
     if sim.volume_by_name(name) is not None:
         raise _unique_violation("volumes_table")
     config = seal_config(sim._box, body["config"], VOLUME_SECRET_FIELDS.get(body["config"]["backend"], ()))
@@ -118,9 +117,7 @@ def update_volume(ctx: Ctx) -> Response:
     row = _volume_or_404(ctx)
     now = sim.now_ms()
     if "name" in body:
-        name = str(body["name"]).strip()
-        if not name:
-            raise fail(400, "Volume name cannot be empty")
+        name = body_name(body, "Volume name cannot be empty")
         other = sim.volume_by_name(name)
         if other is not None and other is not row:
             raise _unique_violation("volumes_table")
