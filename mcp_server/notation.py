@@ -175,6 +175,22 @@ def _parse_ssh(text: str) -> tuple[str, str, int | None, str] | None:
     return unquote(login), host, None, path
 
 
+def _ssh_fields(text: str, user_field: str, bad: NotationError) -> dict[str, Any]:
+    """An SSH login -> sftp config fields; the login's field is ``username`` on volumes, ``user`` on repositories."""
+    login = _parse_ssh(text)
+    if login is None:
+        raise bad
+    user, host, port, path = login
+    return _given(host=host, **{user_field: user}, path=path, port=port)
+
+
+def _host_folder(what: str, text: str, bad: NotationError) -> dict[str, Any]:
+    """An absolute folder on the Zerobyte host (a directory volume's source, a local repository's location)."""
+    if not text.startswith("/"):
+        raise bad
+    return {"path": check_absolute_path(what, text, allow_root=False)}
+
+
 def _format_ssh(user: Any, host: Any, port: Any, path: Any) -> str:
     path = str(path or "/")
     if port is None or not path.startswith("/"):
@@ -207,9 +223,7 @@ def parse_source(backend: str, source: str) -> dict[str, Any]:
     """A volume ``source`` in the notation list_volumes shows -> Zerobyte's volume config fields."""
     text = source.strip()
     if backend == "directory":
-        if not text.startswith("/"):
-            raise _bad_source(backend, source)
-        return {"path": check_absolute_path("source", text, allow_root=False)}
+        return _host_folder("source", text, _bad_source(backend, source))
     if backend == "nfs":
         server, colon, export = text.partition(":")
         if not colon or not server or not export.startswith("/"):
@@ -234,11 +248,7 @@ def parse_source(backend: str, source: str) -> dict[str, Any]:
         auth = _given(username=unquote(url.username or "") or None, password=unquote(url.password or "") or None)
         return fields | auth
     if backend == "sftp":
-        login = _parse_ssh(text)
-        if login is None:
-            raise _bad_source(backend, source)
-        user, host, port, path = login
-        return _given(host=host, username=user, path=path, port=port)
+        return _ssh_fields(text, "username", _bad_source(backend, source))
     if backend == "rclone":
         remote, colon, path = text.partition(":")
         if not colon or not remote or "/" in remote:
@@ -313,9 +323,7 @@ def parse_location(backend: str, location: str) -> dict[str, Any]:
     """A repository ``location`` in the notation list_repositories shows -> Zerobyte's repository config fields."""
     text = location.strip()
     if backend == "local":
-        if not text.startswith("/"):
-            raise _bad_location(backend, location)
-        return {"path": check_absolute_path("location", text, allow_root=False)}
+        return _host_folder("location", text, _bad_location(backend, location))
     if backend in _PAIR_FIELDS:
         text = re.sub(rf"^(?:{'|'.join(_PREFIXES[backend])}):(?://)?", "", text, flags=re.IGNORECASE)
         head, tail = _split_first(text)
@@ -334,11 +342,7 @@ def parse_location(backend: str, location: str) -> dict[str, Any]:
             raise _bad_location(backend, location)
         return {"url": text}
     if backend == "sftp":
-        login = _parse_ssh(text)
-        if login is None:
-            raise _bad_location(backend, location)
-        user, host, port, path = login
-        return _given(host=host, user=user, path=path, port=port)
+        return _ssh_fields(text, "user", _bad_location(backend, location))
     raise NotationError(f"backend {backend!r} is not one of {', '.join(LOCATION_FORMS)}; nothing was sent.")
 
 
