@@ -61,8 +61,7 @@ def update_destination(ctx: Ctx) -> Response:
     body = ctx.validate(v.DESTINATION_UPDATE)
     row = _destination_or_404(ctx)
     if "name" in body:
-        name = body_name(body, "Name cannot be empty")
-        row["name"] = name
+        row["name"] = body_name(body, "Name cannot be empty")
     if "enabled" in body:
         row["enabled"] = body["enabled"]
     if "config" in body:

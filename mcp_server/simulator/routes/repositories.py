@@ -79,8 +79,7 @@ def update_repository(ctx: Ctx) -> Response:
     body = ctx.validate(v.REPOSITORY_UPDATE)
     row = _repo_or_404(ctx)
     if "name" in body:
-        name = body_name(body, "Repository name cannot be empty")
-        row["name"] = name
+        row["name"] = body_name(body, "Repository name cannot be empty")
     if "compressionMode" in body:
         row["compressionMode"] = body["compressionMode"]
     if "config" in body:
