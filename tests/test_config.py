@@ -349,6 +349,17 @@ def test_the_audit_log_follows_xdg_state_home_and_goes_to_stderr_only_when_asked
     assert load_settings(env={**env, "ZEROBYTE_MCP_AUDIT_LOG": "stderr"}).audit_log is None
 
 
+def test_a_relative_xdg_folder_is_ignored_like_the_xdg_spec_says_for_every_default_file(tmp_path: Path) -> None:
+    relative = {name: "rel" for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env = make_env(tmp_path, ZEROBYTE_URL="https://zb", ZEROBYTE_API_KEY=KEY, **relative)
+    write(Path.cwd() / "rel" / "zerobyte-mcp" / "config.toml", 'url = "https://relative.example.com"\n')
+    settings = load_settings(env=env)
+    home = Path(env["HOME"])
+    assert settings.audit_log == home / ".local" / "state" / "zerobyte-mcp" / "audit.jsonl"
+    assert settings.catalog_path == home / ".cache" / "zerobyte-mcp" / "catalog.sqlite"
+    assert settings.config_file is None and settings.url == "https://zb"
+
+
 def test_describe_shows_sources_and_never_the_secrets(tmp_path: Path) -> None:
     env = make_env(tmp_path, ZEROBYTE_URL="https://zb", ZEROBYTE_API_KEY=KEY, ZEROBYTE_MCP_HTTP_TOKEN=TOKEN)
     rows = {name: (shown, source) for name, shown, source in load_settings(env=env).describe()}
