@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..zerobyte import ZerobyteClient
+from .db import CatalogUnavailable
 from .indexer import Indexer, Work, base_of, choose_method, estimate_seconds
-from .store import CatalogStore, CatalogUnavailable, Entry, Found, SnapshotRow
+from .queries import Entry, Found
+from .store import CatalogStore, SnapshotRow
 
 __all__ = [
     "Catalog",

@@ -25,7 +25,8 @@ import anyio
 from ..output import mtime_seconds
 from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import Snapshot, SnapshotNode
-from .store import CatalogStore, CatalogUnavailable, SnapshotRow
+from .db import CatalogUnavailable
+from .store import CatalogStore, SnapshotRow
 from .tar import TarError, tar_members
 
 __all__ = [

@@ -15,8 +15,8 @@ from ..output import human_bytes
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.models import Snapshot
 from . import Catalog
+from .db import CatalogUnavailable
 from .indexer import ProgressFn, Work
-from .store import CatalogUnavailable
 
 __all__ = ["index_catalog"]
 

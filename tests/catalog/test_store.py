@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.catalog.store import LAYOUT, CatalogStore, CatalogUnavailable
+from mcp_server.catalog.db import LAYOUT, CatalogUnavailable
+from mcp_server.catalog.store import CatalogStore
 
 INSTANCE, REPO = "http://zb", "repo0001"
 
@@ -75,3 +76,31 @@ def test_a_full_disk_leaves_the_snapshot_not_indexed_and_turns_the_catalog_off(t
     assert store.broken is not None and "disk is full" in store.broken
     reopened = CatalogStore(tmp_path / "c.sqlite")
     assert [r.complete for r in reopened.snapshots(INSTANCE, REPO)] == [False]
+
+
+def test_a_walked_folder_answers_from_its_saved_listing_until_the_walk_completes_the_snapshot(
+    tmp_path: Path,
+) -> None:
+    store = CatalogStore(tmp_path / "c.sqlite")
+    row = store.upsert_snapshot(INSTANCE, REPO, "w" * 64, "wwwwwwww", 1000, "/srv")
+    writer = store.writer()
+    for path in ("/srv/docs", "/srv/docs/b.txt", "/srv/docs/a.txt", "/srv/other"):
+        writer.add(path, "dir" if "." not in path else "file", 1, 100)
+    top, b, a, other = writer.flush()
+    store.save_listing(row, "/srv/docs", [b, a])
+    store.save_listing(row, "/srv", [top, other])
+
+    assert [(e.path, e.kind) for e in store.listing(row, "/srv/docs") or []] == [
+        ("/srv/docs/a.txt", "file"),
+        ("/srv/docs/b.txt", "file"),
+    ]
+    assert store.listing(row, "/srv/other") is None  # known folder, no listing saved
+    assert store.listing(row, "/srv/nowhere") is None  # folder the catalog never met
+    assert store.listed_folders(row) == {"/srv", "/srv/docs"}
+    with pytest.raises(CatalogUnavailable):
+        store.children(row, "/srv/docs")  # not complete: no members to answer from
+
+    assert store.complete_from_listings(row, "walk", 0.5) == 4
+    assert [e.path for e in store.children(row, "/srv") or []] == ["/srv/docs", "/srv/other"]
+    assert store.children(row, "/srv/nowhere") is None
+    assert store.listing(row, "/srv/docs") is None  # listings are dropped once the snapshot is complete
