@@ -132,10 +132,11 @@ def render(results: list[dict[str, Any]]) -> str:
 
 def import_costs(top: int = 12) -> list[tuple[str, int, int]]:
     """(module, self µs, cumulative µs) of the slowest imports of our package, tool modules included."""
-    from mcp_server.tools import MODULES
+    from mcp_server.tools.catalogue import CATALOGUE
 
-    # importlib.import_module (how tools.load() imports) is invisible to -X importtime: import by statement.
-    code = "import mcp_server.cli, mcp_server.server\n" + "\n".join(f"import mcp_server.tools.{m}" for m in MODULES)
+    # importlib.import_module (how the registry imports) is invisible to -X importtime: import by statement.
+    modules = dict.fromkeys(e.module for e in CATALOGUE)
+    code = "import mcp_server.cli, mcp_server.server\n" + "\n".join(f"import mcp_server.tools.{m}" for m in modules)
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True)
     rows: list[tuple[str, int, int]] = []
     for line in proc.stderr.splitlines():

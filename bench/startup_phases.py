@@ -28,9 +28,8 @@ from mcp_server.config import load_settings
 settings = load_settings(env={"ZEROBYTE_URL": "http://127.0.0.1:9", "ZEROBYTE_API_KEY": "zb_bench_key_0123456789"})
 marks.append(time.perf_counter())
 from mcp_server.server import create_server
-from mcp_server import tools
-from mcp_server.tools.base import LEVELS
-tools.load(LEVELS[settings.access])
+from mcp_server.tools.registry import Registry
+Registry.offered(settings)
 import mcp_server.resources, mcp_server.prompts
 marks.append(time.perf_counter())
 server = create_server(settings)

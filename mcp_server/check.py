@@ -25,7 +25,8 @@ def run_check(settings: Settings, *, out: TextIO) -> int:
 
 
 async def _check(settings: Settings, out: TextIO) -> int:
-    from .server import exposed_tools, make_client
+    from .server import make_client
+    from .tools.registry import Registry
 
     def say(line: str = "") -> None:
         print(line, file=out, flush=True)
@@ -68,14 +69,14 @@ async def _check(settings: Settings, out: TextIO) -> int:
         say(f"      tasks API: {yes_no[caps.tasks_api]}; task history: {yes_no[caps.task_history]}")
         for note in caps.notes:
             say(f"      note: {note}")
-        exposed = {spec.name for spec in exposed_tools(settings)}
+        exposed = Registry.offered(settings).names
         for line in differences(caps, exposed):
             say(f"      {line}")
         backends = info.capabilities
         if backends:
             say(f"      volume backends: {', '.join(map(str, backends.get('volumeBackends') or [])) or '-'}")
             say(f"      repository backends: {', '.join(map(str, backends.get('repositoryBackends') or [])) or '-'}")
-    tools = exposed_tools(settings)
+    tools = list(Registry.offered(settings))
     say()
     say(f"Access level: {settings.access}; {len(tools)} tools exposed:")
     for spec in sorted(tools, key=lambda s: (s.toolset, s.name)):

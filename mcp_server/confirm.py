@@ -5,18 +5,19 @@ agent's say-so alone. When the client can ask its user (elicitation), the questi
 objects and consequences. Otherwise the first call returns a preview plus a single-use token bound to
 the tool, its exact arguments and the previewed effect; only a second call carrying that token acts.
 
-How a destructive tool uses it (one resolver per tool, because resolvers take tool arguments by name)::
+How a destructive tool uses it: its preview function, decorated with :func:`confirmed`, is the resolver
+of the tool's ``answer`` parameter; the body turns the answer into a decision with :func:`decide`::
 
-    async def _ask_delete_volume(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
-        return await gate(ctx, tool="delete_volume", arguments={"volume_id": volume_id},
-                          token=confirm_token, preview=lambda: _volume_preview(ctx, volume_id))
+    @confirmed("delete_volume")
+    async def _volume_preview(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Preview:
+        ...what deleting it does...
 
-    @tool(..., level="full", destructive=True)
-    async def delete_volume(ctx, volume_id, confirm_token=None,
-                            answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_volume)] = ...):
-        decision = settle(answer, "delete_volume")
-        if (stop := not_done(decision, ActionResult)) is not None:
-            return stop
+    @tool(title="Delete a volume", destructive=True)
+    async def delete_volume(ctx, volume_id, answer: Annotated[ElicitationResult[Any], Resolve(_volume_preview)],
+                            confirm_token=None) -> ActionResult:
+        decision = decide(answer, "delete_volume", ActionResult)
+        if not isinstance(decision, Gate):
+            return decision  # a preview + token, a refusal by the user, ...
         ...act...
 
 The resolver runs before the tool body (the SDK's ``Resolve``), which is the only way to ask the user
@@ -28,6 +29,7 @@ changed, which means the human always approved exactly what is done.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -54,6 +56,8 @@ __all__ = [
     "PreviewItem",
     "TokenRejected",
     "confirmations",
+    "confirmed",
+    "decide",
     "gate",
     "harmless",
     "not_done",
@@ -191,6 +195,35 @@ async def gate(
     return Gate(tool=tool, status="confirm", preview=shown, token=issued, expires_at=utc_text(expires))
 
 
+Ask = Callable[..., Awaitable[Gate | Elicit[Approval]]]
+
+
+def confirmed(tool: str) -> Callable[[Callable[..., Awaitable[Preview]]], Ask]:
+    """Make a preview function the confirmation resolver of ``tool`` (for its ``Resolve``).
+
+    The SDK binds a resolver's parameters by name, so the preview function names what it needs: ``ctx``,
+    the tool arguments its preview depends on, and ``confirm_token`` (which the gate redeems; the preview
+    itself ignores it). The resolver keeps that signature (``functools.wraps``) and runs :func:`gate` on
+    the preview, with exactly those arguments bound into the confirmation.
+    """
+
+    def decorate(preview: Callable[..., Awaitable[Preview]]) -> Ask:
+        @functools.wraps(preview)
+        async def ask(**given: Any) -> Gate | Elicit[Approval]:
+            arguments = {k: v for k, v in given.items() if k not in ("ctx", "confirm_token")}
+            return await gate(
+                given["ctx"],
+                tool=tool,
+                arguments=arguments,
+                token=given["confirm_token"],
+                preview=lambda: preview(**given),
+            )
+
+        return ask
+
+    return decorate
+
+
 def harmless(tool: str) -> Gate:
     """The decision for a call its tool has shown to destroy nothing (e.g. a looser retention policy)."""
     return Gate(tool=tool, status="go", via="not_destructive")
@@ -251,6 +284,13 @@ def not_done(decision: Gate, result_type: type[R]) -> R | None:
         confirm_token=decision.token,
         expires_at=decision.expires_at,
     )
+
+
+def decide(answer: Any, tool: str, result_type: type[R]) -> Gate | R:
+    """The body's first step: the approved gate to act on, or the result to return instead of acting."""
+    decision = settle(answer, tool)
+    stop = not_done(decision, result_type)
+    return decision if stop is None else stop
 
 
 def confirmations(ctx: Ctx) -> ConfirmationStore:

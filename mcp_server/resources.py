@@ -19,12 +19,12 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
-from . import tools
 from .context import Ctx, app_of, client_of
 from .output import drop_empty, render_text
 from .redact import redact_text, scrub_exact
 from .task_views import gather_active_tasks
-from .tools.base import REGISTRY
+from .tools.catalogue import entry
+from .tools.registry import spec
 from .zerobyte import InvalidArgument, NotFound, ZerobyteError
 
 __all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "read_static", "register_resources"]
@@ -32,14 +32,14 @@ __all__ = ["JSON_MIME", "SNAPSHOTS_CAP", "STATIC", "read_static", "register_reso
 JSON_MIME = "application/json"
 SNAPSHOTS_CAP = 50
 Produce = Callable[[Ctx], Awaitable[BaseModel]]
-# The read tools whose answers the resources are; looked up in the registry (resources sit beside the tools,
+# The read tools whose answers the resources are; looked up in the catalogue (resources sit beside the tools,
 # not on top of their modules), so each resource is its tool's answer by construction.
 TOOLS = ("backup_health", "list_backup_jobs", "list_volumes", "list_repositories", "get_backup_job", "list_snapshots")
 
 
 def _tool(name: str, **arguments: Any) -> Produce:
     async def produce(ctx: Ctx) -> BaseModel:
-        return await REGISTRY[name].fn(ctx, **arguments)
+        return await spec(name).fn(ctx, **arguments)
 
     return produce
 
@@ -140,8 +140,7 @@ async def read_static(uri: str, ctx: Ctx) -> ReadResourceContents | None:
 
 def register_resources(server: MCPServer[Any]) -> None:
     """Register the zerobyte:// resources on ``server``."""
-    tools.load(("read",))
-    missing = [name for name in TOOLS if name not in REGISTRY]
+    missing = [name for name in TOOLS if (found := entry(name)) is None or found.level != "read"]
     if missing:
         raise RuntimeError(f"resources need the read tools {missing}")
     for s in STATIC:

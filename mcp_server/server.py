@@ -31,9 +31,11 @@ from .output import render_text
 from .redact import scrub_exact
 from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .tools import base as tool_base
+from .tools.catalogue import LEVELS, entry, level_needed
+from .tools.registry import Registry, spec
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 
-__all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "exposed_tools", "make_client"]
+__all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "make_client"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         try:
             if context is not None:
                 _refuse_if_not_offered(context, name)
-            spec = tool_base.REGISTRY.get(name)
+            spec = self.registry.get(name)
             if context is not None and spec is not None:
                 arguments, notes = await _resolve(context, spec, arguments)
             result = await super().call_tool(name, arguments, context)
@@ -108,8 +110,11 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         scrubbed = scrub_exact(result.model_dump(mode="json", by_alias=True, exclude_none=True), app.secrets)
         return GetPromptResult.model_validate(scrubbed)
 
-    def __init__(self, *args: Any, read_static: StaticReader | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *args: Any, registry: Registry | None = None, read_static: StaticReader | None = None, **kwargs: Any
+    ) -> None:
+        self.registry = registry or Registry(())
+        super().__init__(*args, tools=[s.sdk_tool for s in self.registry], **kwargs)
         self._read_static = read_static
 
     async def read_resource(
@@ -130,10 +135,12 @@ def _audit_refusal(context: Context[AppContext, Any] | None, name: str, argument
     if context is None:
         return
     app = app_of(context)
-    spec = tool_base.REGISTRY.get(name)
-    if app.audit is None or (spec is not None and spec.annotations.read_only_hint):
+    if app.audit is None:
         return
-    outcome = "unknown_tool" if spec is None else "refused"
+    ours = entry(name) is not None
+    if ours and spec(name).annotations.read_only_hint:
+        return
+    outcome = "refused" if ours else "unknown_tool"
     app.audit.write(tool=name, arguments=arguments, outcome=outcome, message=why)
 
 
@@ -142,18 +149,14 @@ def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None
     app = app_of(context)
     if not app.exposed or name in app.exposed:
         return
-    from . import tools
-
-    tools.load()  # every tool's name and level, including modules this access level did not import
-    spec = tool_base.REGISTRY.get(name)
-    if spec is None:
+    found = entry(name)
+    if found is None:
         return  # not ours at all: the SDK's "Unknown tool"
     access = app.settings.access
-    if spec.level in tool_base.LEVELS[access]:
+    if found.level in LEVELS[access]:
         why = "this server's tool allow/deny lists leave it out"
     else:
-        needed = next(level for level, allowed in tool_base.LEVELS.items() if spec.level in allowed)
-        why = f"it needs access level {needed} and this server runs at {access}"
+        why = f"it needs access level {level_needed(found.level)} and this server runs at {access}"
     raise ToolError(
         f"Unknown tool: {name} is not offered here ({why}). Ask the user to do it in Zerobyte's web UI, or to run "
         "zerobyte-mcp with the access it needs."
@@ -223,28 +226,6 @@ def make_client(settings: Settings) -> ZerobyteClient:
     )
 
 
-def exposed_tools(settings: Settings) -> list[tool_base.ToolSpec]:
-    """The tools this configuration registers: access level first, then allow/deny lists."""
-    from . import tools
-
-    levels = tool_base.LEVELS[settings.access]
-    tools.load(levels)
-    chosen: list[tool_base.ToolSpec] = []
-    for spec in tool_base.REGISTRY.values():
-        if spec.level not in levels:
-            continue
-        if settings.toolsets_allow and spec.toolset not in settings.toolsets_allow:
-            continue
-        if spec.toolset in settings.toolsets_deny:
-            continue
-        if settings.tools_allow and spec.name not in settings.tools_allow:
-            continue
-        if spec.name in settings.tools_deny:
-            continue
-        chosen.append(spec)
-    return chosen
-
-
 def create_server(
     settings: Settings,
     *,
@@ -271,10 +252,8 @@ def create_server(
                 app.catalog.close()
             await client.aclose()
 
-    specs = exposed_tools(settings)
-    exposed = frozenset(spec.name for spec in specs)
-    # Imported after exposed_tools loaded the tool modules: import order is registry order, which is
-    # the order of tools/list.
+    registry = Registry.offered(settings)
+    exposed = registry.names
     from .prompts import register_prompts
     from .resources import read_static, register_resources
 
@@ -284,7 +263,7 @@ def create_server(
         instructions=INSTRUCTIONS + (DEMO_NOTE if demo else ""),
         lifespan=lifespan,
         log_level=_sdk_level(settings.log_level),
-        tools=[spec.sdk_tool for spec in specs],
+        registry=registry,
         read_static=read_static,
     )
     register_resources(server)

@@ -178,10 +178,11 @@ async def test_a_preview_that_crashes_refuses_with_a_reason_and_sends_nothing(
 ) -> None:
     world = seed_world(sim)
 
-    async def broken(*_: Any) -> Preview:
+    async def broken(*_: Any) -> dict[str, list[str]]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(operations, "_volume_preview", broken)
+    # A step inside delete_volume's preview fails unexpectedly (not a Zerobyte error).
+    monkeypatch.setattr(operations, "_mirrors_of", broken)
     for elicit in (None, answering("accept")):
         async with connect(sim_server, era, elicit=elicit) as client:
             result = await client.call_tool("delete_volume", {"volume_id": world.volume})

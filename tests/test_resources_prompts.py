@@ -11,8 +11,9 @@ from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, TextContent, TextResourceContents
 
 from mcp_server.prompts import PROMPTS
-from mcp_server.server import create_server, exposed_tools
+from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
+from mcp_server.tools.registry import Registry
 from tests.helpers import TEST_KEY, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -185,7 +186,7 @@ async def test_prompts_only_name_tools_that_exist() -> None:
         restore_file_as_of_text,
     )
 
-    tools = {t.name for t in exposed_tools(make_settings("http://127.0.0.1:9", access="full"))}
+    tools = Registry.offered(make_settings("http://127.0.0.1:9", access="full")).names
     text = " ".join(
         [
             diagnose_failed_backup_text(),

@@ -21,11 +21,11 @@ from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, TypeAdapter
 
-from mcp_server import tools
 from mcp_server.context import Ctx
 from mcp_server.output import outline_schema
 from mcp_server.server import create_server
-from mcp_server.tools.base import REGISTRY, ToolSpec
+from mcp_server.tools.base import ToolSpec
+from mcp_server.tools.registry import spec as tool_spec
 from tests.helpers import make_settings
 
 pytestmark = pytest.mark.anyio
@@ -59,7 +59,7 @@ async def test_every_listed_schema_is_the_outline_of_its_model_and_the_arguments
         listed = (await client.list_tools()).tools
     assert listed
     for tool in listed:
-        spec = REGISTRY[tool.name]
+        spec = tool_spec(tool.name)
         full = TypeAdapter(spec.output_model).json_schema(schema_generator=StrictJsonSchema)
         assert tool.output_schema == outline_schema(full), tool.name
         names, required = _arguments(spec)
@@ -109,7 +109,6 @@ async def test_a_result_that_does_not_fit_its_model_is_refused_not_published() -
 
 
 def test_no_module_reaches_into_private_sdk_members_or_rewrites_signatures() -> None:
-    tools.load()
     forbidden = re.compile(
         r"\._(tool|resource|prompt)_manager\b|\._lowlevel_server\b|__signature__|__wrapped__"
         r"|\.(read_resource|call_tool|list_tools)\s*=[^=]|\.(output_model|output_schema|parameters)\s*=[^=]"

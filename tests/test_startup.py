@@ -7,33 +7,41 @@ check each shortcut gives exactly what the long way gives, so bench/ figures nev
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
 from pydantic import TypeAdapter
 
 from mcp_server import tools
 from mcp_server.output import outline_model, outline_schema
-from mcp_server.tools.base import REGISTRY
+from mcp_server.tools.base import declared
+from mcp_server.tools.catalogue import CATALOGUE, TOOLSETS
+from mcp_server.tools.registry import Registry
 
 
 def test_every_tool_output_outline_equals_the_outline_of_its_full_json_schema() -> None:
-    tools.load()
-    assert REGISTRY
-    for spec in REGISTRY.values():
+    for spec in Registry.everything():
         # StrictJsonSchema raises where the SDK would refuse the model at registration.
         full = TypeAdapter(spec.output_model).json_schema(schema_generator=StrictJsonSchema)
         assert outline_model(spec.output_model) == outline_schema(full), spec.name
 
 
-def test_the_module_level_table_names_every_level_each_tool_module_declares() -> None:
-    tools.load()
-    declared: dict[str, set[str]] = {name: set() for name in tools.MODULES}
-    for spec in REGISTRY.values():
-        declared[spec.handler.__module__.rsplit(".", 1)[-1]].add(spec.level)
-    assert declared == {name: set(levels) for name, levels in tools.MODULE_LEVELS.items()}
+def test_the_catalogue_holds_exactly_the_functions_the_tool_modules_declare() -> None:
+    package = Path(tools.__file__).parent
+    found: dict[str, str] = {}
+    for info in pkgutil.walk_packages([str(package)], prefix=f"{tools.__name__}."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if declared(value) is not None and value.__module__ == module.__name__:
+                found[name] = info.name.removeprefix(f"{tools.__name__}.")
+    assert found == {e.name: e.module for e in CATALOGUE}
+    assert len({e.name for e in CATALOGUE}) == len(CATALOGUE)
+    assert set(TOOLSETS) == {e.toolset for e in CATALOGUE}
 
 
 def test_a_read_only_server_is_built_without_httpx_the_write_tools_or_a_config_parser() -> None:

@@ -65,12 +65,10 @@ async def test_python_m_mcp_server_and_the_console_script_are_the_same_program(
 async def test_over_stdio_each_access_level_registers_exactly_its_tools(
     sim: Simulator, sim_server: SimulatorServer, tmp_path: Path
 ) -> None:
-    from mcp_server import tools as tool_modules
-    from mcp_server.tools.base import LEVELS, REGISTRY
+    from mcp_server.tools.catalogue import CATALOGUE, LEVELS
 
-    tool_modules.load()
     for access, levels in LEVELS.items():
-        expected = {spec.name for spec in REGISTRY.values() if spec.level in levels}
+        expected = {e.name for e in CATALOGUE if e.level in levels}
         params = stdio_params(sim_server.url, tmp_path, "--access", access)
         async with Client(params, mode="legacy") as client:
             names = {tool.name for tool in (await client.list_tools()).tools}

@@ -83,7 +83,7 @@ def job_summary(j: BackupJob) -> BackupJobSummary:
     )
 
 
-@tool(toolset="backups", title="List backup jobs")
+@tool(title="List backup jobs")
 async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
     """List every backup job with its volume, repository, schedule, last run (status, error) and next run."""
     jobs = await client_of(ctx).list_backup_jobs()
@@ -142,7 +142,7 @@ class BackupJobDetail(BackupJobSummary):
     notifications: list[NotificationRoute] = []
 
 
-@tool(toolset="backups", title="Get backup job")
+@tool(title="Get backup job")
 async def get_backup_job(
     ctx: Ctx,
     job_id: Annotated[str, Field(description="Backup job short id (or numeric id)")],
@@ -233,7 +233,7 @@ class MirrorStatusView(BaseModel):
     in_sync: bool
 
 
-@tool(toolset="backups", title="Mirror status")
+@tool(title="Mirror status")
 async def get_mirror_status(
     ctx: Ctx,
     job_id: Annotated[str, Field(description="Backup job short id")],

@@ -1,8 +1,8 @@
 """How a tool is declared, registered and shaped — the one place every tool passes through.
 
 A tool module writes a plain ``async def`` with typed, described arguments and a pydantic return
-model, and decorates it with :func:`tool`. The decorator records the tool's toolset and access level
-(the server decides what to register) and wraps it so that:
+model, and decorates it with :func:`tool` (title and hints). The catalogue places it in a toolset and an
+access level; :func:`bind` makes it what a server offers, wrapped so that:
 
 - a Zerobyte failure or a refused argument becomes an ``isError`` result whose text is the actionable
   message (never a bare "Error executing tool");
@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
@@ -34,34 +34,41 @@ from ..output import compact_schema, outline_model, render_text, shape
 from ..redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
 from ..zerobyte.errors import Resource
+from .catalogue import LEVELS, Level, entry
 
 __all__ = [
     "LEVELS",
-    "REGISTRY",
     "Ctx",
     "Level",
     "ToolFailure",
     "ToolSpec",
     "app_of",
+    "bind",
     "client_of",
+    "declared",
     "tool",
 ]
 
 log = logging.getLogger(__name__)
 
-Level = Literal["read", "operate", "full"]
-LEVELS: dict[str, tuple[Level, ...]] = {
-    "read-only": ("read",),
-    "operate": ("read", "operate"),
-    "full": ("read", "operate", "full"),
-}
-TOOLSETS = ("volumes", "repositories", "snapshots", "backups", "notifications", "tasks", "system", "health")
-
 R = TypeVar("R", bound=BaseModel)
+_MARK = "__zerobyte_tool__"  # the attribute @tool leaves on a function: its Declaration
 
 
 class ToolFailure(ToolError):
     """A tool-level refusal or failure whose message the agent reads as is."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What ``@tool`` says of a function; the catalogue adds its name's toolset and level."""
+
+    title: str
+    description: str
+    read_only: bool | None
+    destructive: bool
+    idempotent: bool | None
+    open_world: bool
 
 
 @dataclass(frozen=True)
@@ -108,9 +115,6 @@ class ToolSpec:
         )
 
 
-REGISTRY: dict[str, ToolSpec] = {}
-
-
 def _strict(model: type[ArgModelBase]) -> type[ArgModelBase]:
     """The argument model in pydantic's strict mode: ``destination_id=true`` is not 1, ``"5"`` is not 5.
 
@@ -123,80 +127,90 @@ def _strict(model: type[ArgModelBase]) -> type[ArgModelBase]:
 
 def tool(
     *,
-    toolset: str,
     title: str,
-    level: Level = "read",
     read_only: bool | None = None,
     destructive: bool = False,
     idempotent: bool | None = None,
     open_world: bool = False,
-    name: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
-    """Declare a tool. Its docstring (first paragraph) is the description agents read."""
-    if toolset not in TOOLSETS:
-        raise ValueError(f"unknown toolset {toolset!r}")
+    """Declare a tool: its docstring (first paragraph) is the description agents read.
+
+    The function's name is the tool's name; its toolset and access level are the catalogue's
+    (``tools/catalogue.py``). ``read_only`` defaults to "its level is read": a tool offered at a higher
+    level may still only read (it serves the tools beside it), and its hints stay honest.
+    """
 
     def decorate(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-        tool_name = name or fn.__name__
-        hints = typing.get_type_hints(fn, include_extras=True)
-        output_model = hints.get("return")
-        if not (isinstance(output_model, type) and issubclass(output_model, BaseModel)):
-            raise TypeError(f"tool {tool_name} must return a pydantic model")
         description = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip()
         if not description:
-            raise TypeError(f"tool {tool_name} needs a docstring")
-        # A tool registered above the read level may still only read (it is offered where its
-        # answer is useful, e.g. beside the tools that start tasks); its hints stay honest.
-        only_reads = level == "read" if read_only is None else read_only
-        annotations = ToolAnnotations(
-            title=title,
-            read_only_hint=only_reads,
-            destructive_hint=destructive,
-            idempotent_hint=only_reads if idempotent is None else idempotent,
-            open_world_hint=open_world,
-        )
-
-        @functools.wraps(fn)
-        async def handler(**kwargs: Any) -> CallToolResult:
-            ctx = kwargs.get("ctx")
-            audit = app_of(ctx).audit if not only_reads and isinstance(ctx, Context) else None
-            if audit is None:
-                return await _run(fn, tool_name, kwargs)
-            current, token = audit.begin()
-            try:
-                result = await _run(fn, tool_name, kwargs)
-            except BaseException:  # cancelled mid-call: the action may have started; say so
-                audit.write(tool=tool_name, arguments=_arguments(kwargs), outcome="cancelled", current=current)
-                raise
-            finally:
-                audit.end(token)
-            message = _text(result)
-            outcome = "error" if result.is_error else str((result.structured_content or {}).get("outcome", "ok"))
-            audit.write(
-                tool=tool_name,
-                arguments=_arguments(kwargs),
-                outcome=outcome,
-                message=message if result.is_error else None,
-                current=current,
-            )
-            return result
-
-        if tool_name in REGISTRY:
-            raise ValueError(f"tool {tool_name} declared twice")
-        REGISTRY[tool_name] = ToolSpec(
-            name=tool_name,
-            toolset=toolset,
-            level=level,
-            title=title,
-            description=description,
-            annotations=annotations,
-            fn=fn,
-            handler=handler,
-            output_model=output_model,
-        )
+            raise TypeError(f"tool {fn.__name__} needs a docstring")
+        declaration = Declaration(title, description, read_only, destructive, idempotent, open_world)
+        setattr(fn, _MARK, declaration)
         return fn
 
     return decorate
+
+
+def declared(fn: object) -> Declaration | None:
+    """What ``@tool`` declared on ``fn``; None for a function that is not a tool."""
+    found = getattr(fn, _MARK, None)
+    return found if isinstance(found, Declaration) else None
+
+
+def bind(name: str, toolset: str, level: Level, fn: Callable[..., Awaitable[BaseModel]]) -> ToolSpec:
+    """The tool ``name`` as a server offers it: ``fn``'s declaration placed in ``toolset`` at ``level``."""
+    declaration = declared(fn)
+    if declaration is None or fn.__name__ != name:
+        raise TypeError(f"{name} is not declared with @tool under that name")
+    # Read here, not in @tool: a module's annotations may name what it defines below the tool (its resolvers).
+    output_model = typing.get_type_hints(fn).get("return")
+    if not (isinstance(output_model, type) and issubclass(output_model, BaseModel)):
+        raise TypeError(f"tool {name} must return a pydantic model")
+    only_reads = level == "read" if declaration.read_only is None else declaration.read_only
+    annotations = ToolAnnotations(
+        title=declaration.title,
+        read_only_hint=only_reads,
+        destructive_hint=declaration.destructive,
+        idempotent_hint=only_reads if declaration.idempotent is None else declaration.idempotent,
+        open_world_hint=declaration.open_world,
+    )
+
+    @functools.wraps(fn)
+    async def handler(**kwargs: Any) -> CallToolResult:
+        ctx = kwargs.get("ctx")
+        audit = app_of(ctx).audit if not only_reads and isinstance(ctx, Context) else None
+        if audit is None:
+            return await _run(fn, name, kwargs)
+        current, token = audit.begin()
+        try:
+            result = await _run(fn, name, kwargs)
+        except BaseException:  # cancelled mid-call: the action may have started; say so
+            audit.write(tool=name, arguments=_arguments(kwargs), outcome="cancelled", current=current)
+            raise
+        finally:
+            audit.end(token)
+        message = _text(result)
+        outcome = "error" if result.is_error else str((result.structured_content or {}).get("outcome", "ok"))
+        audit.write(
+            tool=name,
+            arguments=_arguments(kwargs),
+            outcome=outcome,
+            message=message if result.is_error else None,
+            current=current,
+        )
+        return result
+
+    return ToolSpec(
+        name=name,
+        toolset=toolset,
+        level=level,
+        title=declaration.title,
+        description=declaration.description,
+        annotations=annotations,
+        fn=fn,
+        handler=handler,
+        output_model=output_model,
+    )
 
 
 async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: dict[str, Any]) -> CallToolResult:
@@ -255,13 +269,7 @@ def _unavailable_tools(text: str, exposed: frozenset[str]) -> list[str]:
     """Tool names mentioned in ``text`` that this server does not offer (empty when it offers them all)."""
     if not exposed:
         return []
-    candidates = set(_TOOLISH.findall(text)) - exposed
-    if not candidates:
-        return []
-    from . import load
-
-    load()  # every tool's name, including those of modules this access level did not import
-    return sorted(name for name in candidates if name in REGISTRY)
+    return sorted(name for name in set(_TOOLISH.findall(text)) - exposed if entry(name) is not None)
 
 
 # The client says which kind of object was not found; the tool that lists such objects is an MCP matter,

@@ -192,7 +192,7 @@ async def _confined(ctx: Ctx, path: str) -> str:
     return check_directory_source(path, roots, protected)
 
 
-@tool(toolset="volumes", title="Create volume", level="operate")
+@tool(title="Create volume")
 async def create_volume(
     ctx: Ctx,
     name: Name,
@@ -232,7 +232,7 @@ async def create_volume(
     return _done("created", volume=volume_summary(current), note=_volume_next_step(current.status, current.lastError))
 
 
-@tool(toolset="volumes", title="Update volume", level="operate", idempotent=True)
+@tool(title="Update volume", idempotent=True)
 async def update_volume(
     ctx: Ctx,
     volume_id: VolumeId,
@@ -290,7 +290,7 @@ async def update_volume(
     return _done("updated", volume=volume_summary(updated), changes=changed, note=remark)
 
 
-@tool(toolset="volumes", title="Mount volume", level="operate", idempotent=True)
+@tool(title="Mount volume", idempotent=True)
 async def mount_volume(
     ctx: Ctx,
     volume_id: VolumeId,
@@ -339,7 +339,7 @@ _REPO_OPTION_KEYS = {
 }
 
 
-@tool(toolset="repositories", title="Create repository", level="operate")
+@tool(title="Create repository")
 async def create_repository(
     ctx: Ctx,
     name: Name,
@@ -404,7 +404,7 @@ async def create_repository(
     return _done("created", repository=summary, note=" ".join(remarks) or None)
 
 
-@tool(toolset="repositories", title="Update repository", level="operate", idempotent=True)
+@tool(title="Update repository", idempotent=True)
 async def update_repository(
     ctx: Ctx,
     repository_id: RepositoryId,
@@ -453,7 +453,7 @@ def _stats(stats: ResticStats) -> dict[str, Any]:
     )
 
 
-@tool(toolset="repositories", title="Unlock repository", level="operate", idempotent=True)
+@tool(title="Unlock repository", idempotent=True)
 async def unlock_repository(ctx: Ctx, repository_id: RepositoryId) -> Change:
     """Remove stale restic locks (waits behind a running backup)."""
     rid = check_short_id("repository_id", repository_id)
@@ -645,7 +645,7 @@ def _diff(before: JobView, after: JobView) -> list[str]:
     return [_change(key, old.get(key), value) for key, value in new.items() if old.get(key) != value]
 
 
-@tool(toolset="backups", title="Create backup job", level="operate")
+@tool(title="Create backup job")
 async def create_backup_job(
     ctx: Ctx,
     name: Name,
@@ -793,7 +793,7 @@ async def _ask_update_backup_job(
     )
 
 
-@tool(toolset="backups", title="Update backup job", level="operate", idempotent=True)
+@tool(title="Update backup job", idempotent=True)
 async def update_backup_job(
     ctx: Ctx,
     job_id: JobId,
@@ -890,7 +890,7 @@ def _routes(assignments: list[DestinationAssignment]) -> list[str]:
     return routes
 
 
-@tool(toolset="notifications", title="Route notifications", level="operate", idempotent=True)
+@tool(title="Route notifications", idempotent=True)
 async def route_notifications(
     ctx: Ctx,
     destination_id: DestinationId,
@@ -1012,7 +1012,7 @@ async def _ask_set_mirror(
     )
 
 
-@tool(toolset="backups", title="Set mirror", level="operate", idempotent=True)
+@tool(title="Set mirror", idempotent=True)
 async def set_mirror(
     ctx: Ctx,
     job_id: JobId,
@@ -1250,7 +1250,7 @@ def _allowed_origins_failure(exc: BadRequest) -> ToolFailure | None:
     )
 
 
-@tool(toolset="notifications", title="Create destination", level="operate")
+@tool(title="Create destination")
 async def create_notification_destination(
     ctx: Ctx,
     name: Name,
@@ -1277,7 +1277,7 @@ async def create_notification_destination(
     )
 
 
-@tool(toolset="notifications", title="Update destination", level="operate", idempotent=True)
+@tool(title="Update destination", idempotent=True)
 async def update_notification_destination(
     ctx: Ctx,
     destination_id: DestinationId,

@@ -577,7 +577,7 @@ def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
 # --- tool ----------------------------------------------------------------------------------------
 
 
-@tool(toolset="health", title="Backup health")
+@tool(title="Backup health")
 async def backup_health(ctx: Ctx) -> HealthReport:
     """Start here: one verdict (ok/warning/critical) for all backups; failing, stale or warning jobs, repos and
     volumes in trouble, running tasks, latest failures with next steps."""

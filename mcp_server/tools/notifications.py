@@ -56,7 +56,7 @@ def destination_summary(d: NotificationDestination) -> DestinationSummary:
     )
 
 
-@tool(toolset="notifications", title="List notification destinations")
+@tool(title="List notification destinations")
 async def list_notification_destinations(ctx: Ctx) -> DestinationList:
     """List notification destinations (email, Slack, ntfy, webhook...) with status and last error."""
     destinations = await client_of(ctx).list_destinations()
@@ -75,7 +75,7 @@ class DestinationDetail(DestinationSummary):
     note: str | None = None
 
 
-@tool(toolset="notifications", title="Get notification destination")
+@tool(title="Get notification destination")
 async def get_notification_destination(
     ctx: Ctx,
     destination_id: Annotated[int, Field(description="Destination id (a number)", ge=1)],

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, gate, not_done, settle
+from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, confirmed, decide, not_done, settle
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
 from ..legacy import (
     AlreadyRunning,
@@ -121,7 +121,7 @@ class TagResult(TaskOutcome):
 # --- followed tasks -------------------------------------------------------------------------------
 
 
-@tool(toolset="backups", title="Run a backup now", level="operate", idempotent=False)
+@tool(title="Run a backup now", idempotent=False)
 async def run_backup(
     ctx: Ctx,
     job_id: JobArg,
@@ -253,7 +253,7 @@ def _legacy_outcome(ran: LegacyBackupOutcome) -> TaskOutcome:
     )
 
 
-@tool(toolset="tasks", title="Wait for a task", level="operate", read_only=True)
+@tool(title="Wait for a task", read_only=True)
 async def wait_for_task(ctx: Ctx, task_id: TaskArg, wait_seconds: WaitSecondsArg = None) -> TaskOutcome:
     """Follow a task (with progress) until it ends or wait_seconds pass; returns its outcome."""
     client = client_of(ctx)
@@ -262,7 +262,7 @@ async def wait_for_task(ctx: Ctx, task_id: TaskArg, wait_seconds: WaitSecondsArg
     return outcome
 
 
-@tool(toolset="tasks", title="Cancel a task", level="operate", idempotent=True)
+@tool(title="Cancel a task", idempotent=True)
 async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
     """Stop a queued or running task (not snapshot delete/tag) and report how it ended."""
     client = client_of(ctx)
@@ -304,7 +304,7 @@ async def cancel_task(ctx: Ctx, task_id: TaskArg) -> TaskOutcome:
     return outcome
 
 
-@tool(toolset="repositories", title="Run repository doctor", level="operate", idempotent=False)
+@tool(title="Run repository doctor", idempotent=False)
 async def run_doctor(
     ctx: Ctx,
     repository_id: RepoArg,
@@ -332,7 +332,7 @@ async def run_doctor(
     return outcome
 
 
-@tool(toolset="backups", title="Sync a mirror", level="operate", idempotent=False)
+@tool(title="Sync a mirror", idempotent=False)
 async def sync_mirror(
     ctx: Ctx,
     job_id: JobArg,
@@ -493,7 +493,7 @@ async def _ask_tag_snapshots(
     )
 
 
-@tool(toolset="snapshots", title="Tag snapshots", level="operate", idempotent=False)
+@tool(title="Tag snapshots", idempotent=False)
 async def tag_snapshots(
     ctx: Ctx,
     repository_id: RepoArg,
@@ -563,7 +563,7 @@ async def tag_snapshots(
 # --- restore ---------------------------------------------------------------------------------------
 
 
-@tool(toolset="snapshots", title="Restore to a new folder", level="operate", idempotent=False)
+@tool(title="Restore to a new folder", idempotent=False)
 async def restore(
     ctx: Ctx,
     repository_id: RepoArg,
@@ -589,7 +589,8 @@ async def restore(
     return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
 
 
-async def _ask_restore_in_place(
+@confirmed("restore_in_place")
+async def _restore_in_place_preview(
     ctx: Ctx,
     repository_id: str,
     snapshot_id: str,
@@ -597,56 +598,45 @@ async def _ask_restore_in_place(
     overwrite: str,
     target_path: str | None,
     confirm_token: str | None,
-) -> Gate | Elicit[Approval]:
-    arguments = {
-        "repository_id": repository_id,
-        "snapshot_id": snapshot_id,
-        "paths": paths,
-        "overwrite": overwrite,
-        "target_path": target_path,
-    }
-
-    async def preview() -> Preview:
-        target = (
-            check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
-            if target_path is not None
-            else None
-        )
-        sid = check_snapshot_id("snapshot_id", snapshot_id)
-        clean = _clean_paths(paths)
-        client = client_of(ctx)
-        repo = await client.get_repository(repository_id)
-        snap = await client.get_snapshot(repo.shortId, sid)
-        kind = await _path_kind(client, repo, snap, clean, target)
-        where = "its original location" if target is None else target
-        mode = {
-            "always": "existing files there are replaced by the snapshot's version",
-            "if-changed": "existing files whose content differs are replaced by the snapshot's version",
-            "if-newer": "existing files older than the snapshot's version are replaced",
-            "never": "existing files are kept; only missing files are written",
-        }[overwrite]
-        return Preview(
-            action=(
-                f"Restore {len(clean)} {kind}{'s' if len(clean) > 1 else ''} from snapshot {snap.short_id} "
-                f"({iso_from_ms(snap.time)}) of repository {repo.name!r} ({repo.shortId}) to {where}"
-            ),
-            effects=[f"overwrite={overwrite}: {mode}.", "Files that are not in the snapshot are left alone."],
-            items=[
-                PreviewItem(kind=kind, id=p, note=line)
-                for p, line in zip(clean, _landing(clean, kind, target), strict=True)
-            ],
-        )
-
-    return await gate(ctx, tool="restore_in_place", arguments=arguments, token=confirm_token, preview=preview)
+) -> Preview:
+    target = (
+        check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
+        if target_path is not None
+        else None
+    )
+    sid = check_snapshot_id("snapshot_id", snapshot_id)
+    clean = _clean_paths(paths)
+    client = client_of(ctx)
+    repo = await client.get_repository(repository_id)
+    snap = await client.get_snapshot(repo.shortId, sid)
+    kind = await _path_kind(client, repo, snap, clean, target)
+    where = "its original location" if target is None else target
+    mode = {
+        "always": "existing files there are replaced by the snapshot's version",
+        "if-changed": "existing files whose content differs are replaced by the snapshot's version",
+        "if-newer": "existing files older than the snapshot's version are replaced",
+        "never": "existing files are kept; only missing files are written",
+    }[overwrite]
+    return Preview(
+        action=(
+            f"Restore {len(clean)} {kind}{'s' if len(clean) > 1 else ''} from snapshot {snap.short_id} "
+            f"({iso_from_ms(snap.time)}) of repository {repo.name!r} ({repo.shortId}) to {where}"
+        ),
+        effects=[f"overwrite={overwrite}: {mode}.", "Files that are not in the snapshot are left alone."],
+        items=[
+            PreviewItem(kind=kind, id=p, note=line)
+            for p, line in zip(clean, _landing(clean, kind, target), strict=True)
+        ],
+    )
 
 
-@tool(toolset="snapshots", title="Restore in place", level="full", destructive=True, idempotent=False)
+@tool(title="Restore in place", destructive=True, idempotent=False)
 async def restore_in_place(
     ctx: Ctx,
     repository_id: RepoArg,
     snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")],
     paths: PathsArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_restore_in_place)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_restore_in_place_preview)],
     overwrite: Annotated[Overwrite, Field(description="What to do with existing files")] = "always",
     target_path: Annotated[str | None, Field(description="Allowed folder; omit = original location")] = None,
     confirm_token: TokenArg = None,
@@ -654,9 +644,9 @@ async def restore_in_place(
     wait_seconds: WaitSecondsArg = None,
 ) -> RestoreResult:
     """Restore over existing files: to the original location, or overwriting in an allowed folder. Confirmed."""
-    decision = settle(answer, "restore_in_place")
-    if (stop := not_done(decision, RestoreResult)) is not None:
-        return stop
+    decision = decide(answer, "restore_in_place", RestoreResult)
+    if not isinstance(decision, Gate):
+        return decision
     roots = app_of(ctx).settings.restore_allowed_roots
     target = check_restore_target(target_path, roots) if target_path is not None else None
     clean = _clean_paths(paths)
@@ -903,29 +893,19 @@ def _bytes(value: int | None) -> str:
 # --- destructive: retention and snapshots ---------------------------------------------------------
 
 
-async def _ask_apply_retention(ctx: Ctx, job_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="apply_retention",
-        arguments={"job_id": job_id},
-        token=confirm_token,
-        preview=lambda: _retention_preview(client_of(ctx), job_id),
-    )
-
-
-@tool(toolset="backups", title="Apply retention", level="full", destructive=True, idempotent=False)
+@tool(title="Apply retention", destructive=True, idempotent=False)
 async def apply_retention(
     ctx: Ctx,
     job_id: JobArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_apply_retention)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_retention_preview)],
     confirm_token: TokenArg = None,
     wait: WaitArg = True,
     wait_seconds: WaitSecondsArg = None,
 ) -> TaskActionResult:
     """Apply a job's retention policy now (forget + prune); previews the snapshots that go. Confirmed."""
-    decision = settle(answer, "apply_retention")
-    if (stop := not_done(decision, TaskActionResult)) is not None:
-        return stop
+    decision = decide(answer, "apply_retention", TaskActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     rid = await client.job_repository(job)
@@ -963,7 +943,9 @@ def _retention_done(job: BackupJob, gone: list[str], kept: int) -> str:
     )
 
 
-async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview:
+@confirmed("apply_retention")
+async def _retention_preview(ctx: Ctx, job_id: str, confirm_token: str | None) -> Preview:
+    client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     policy = policy_of(job)
     if policy is None or policy.empty():
@@ -998,32 +980,20 @@ async def _retention_preview(client: ZerobyteClient, job_id: str) -> Preview:
     )
 
 
-async def _ask_delete_snapshots(
-    ctx: Ctx, repository_id: str, snapshot_ids: list[str], confirm_token: str | None
-) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="delete_snapshots",
-        arguments={"repository_id": repository_id, "snapshot_ids": snapshot_ids},
-        token=confirm_token,
-        preview=lambda: _delete_snapshots_preview(client_of(ctx), repository_id, snapshot_ids),
-    )
-
-
-@tool(toolset="snapshots", title="Delete snapshots", level="full", destructive=True, idempotent=True)
+@tool(title="Delete snapshots", destructive=True, idempotent=True)
 async def delete_snapshots(
     ctx: Ctx,
     repository_id: RepoArg,
     snapshot_ids: SnapshotIdsArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_snapshots)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_delete_snapshots_preview)],
     confirm_token: TokenArg = None,
     wait: WaitArg = True,
     wait_seconds: WaitSecondsArg = None,
 ) -> TaskActionResult:
     """Delete snapshots for good (forget + prune); previews them with time and size. Confirmed."""
-    decision = settle(answer, "delete_snapshots")
-    if (stop := not_done(decision, TaskActionResult)) is not None:
-        return stop
+    decision = decide(answer, "delete_snapshots", TaskActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     assert decision.preview is not None
     ids = [i.id for i in decision.preview.items]
     client = client_of(ctx)
@@ -1055,7 +1025,11 @@ async def delete_snapshots(
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
 
 
-async def _delete_snapshots_preview(client: ZerobyteClient, repository_id: str, snapshot_ids: list[str]) -> Preview:
+@confirmed("delete_snapshots")
+async def _delete_snapshots_preview(
+    ctx: Ctx, repository_id: str, snapshot_ids: list[str], confirm_token: str | None
+) -> Preview:
+    client = client_of(ctx)
     wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
     repo = await client.get_repository(repository_id)
     snaps = await client.list_snapshots(repo.shortId)
@@ -1081,34 +1055,26 @@ async def _delete_snapshots_preview(client: ZerobyteClient, repository_id: str, 
 # --- destructive: objects ------------------------------------------------------------------------
 
 
-async def _ask_delete_backup_job(ctx: Ctx, job_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="delete_backup_job",
-        arguments={"job_id": job_id},
-        token=confirm_token,
-        preview=lambda: _job_preview(client_of(ctx), job_id),
-    )
-
-
-@tool(toolset="backups", title="Delete a backup job", level="full", destructive=True, idempotent=True)
+@tool(title="Delete a backup job", destructive=True, idempotent=True)
 async def delete_backup_job(
     ctx: Ctx,
     job_id: JobArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_backup_job)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_job_preview)],
     confirm_token: TokenArg = None,
 ) -> ActionResult:
     """Delete a backup job with its mirror and notification links; snapshots stay. Confirmed."""
-    decision = settle(answer, "delete_backup_job")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return stop
+    decision = decide(answer, "delete_backup_job", ActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     await client.delete_backup_job(job.shortId)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted backup job {job.name!r} ({job.shortId})."))
 
 
-async def _job_preview(client: ZerobyteClient, job_id: str) -> Preview:
+@confirmed("delete_backup_job")
+async def _job_preview(ctx: Ctx, job_id: str, confirm_token: str | None) -> Preview:
+    client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     mirrors, links, active = await gather(
         [
@@ -1137,34 +1103,26 @@ async def _job_preview(client: ZerobyteClient, job_id: str) -> Preview:
     return Preview(action=f"Delete backup job {job.name!r} ({job.shortId})", effects=effects, items=items)
 
 
-async def _ask_delete_volume(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="delete_volume",
-        arguments={"volume_id": volume_id},
-        token=confirm_token,
-        preview=lambda: _volume_preview(client_of(ctx), volume_id),
-    )
-
-
-@tool(toolset="volumes", title="Delete a volume", level="full", destructive=True, idempotent=True)
+@tool(title="Delete a volume", destructive=True, idempotent=True)
 async def delete_volume(
     ctx: Ctx,
     volume_id: Annotated[str, Field(description="Volume short id (see list_volumes)")],
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_volume)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_volume_preview)],
     confirm_token: TokenArg = None,
 ) -> ActionResult:
     """Delete a volume and the backup jobs using it (listed in the preview). Confirmed."""
-    decision = settle(answer, "delete_volume")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return stop
+    decision = decide(answer, "delete_volume", ActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     client = client_of(ctx)
     volume = (await client.get_volume(volume_id)).volume
     await client.delete_volume(volume.shortId)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted volume {volume.name!r} ({volume.shortId})."))
 
 
-async def _volume_preview(client: ZerobyteClient, volume_id: str) -> Preview:
+@confirmed("delete_volume")
+async def _volume_preview(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Preview:
+    client = client_of(ctx)
     volume = (await client.get_volume(volume_id)).volume
     jobs = [
         j
@@ -1184,34 +1142,26 @@ async def _volume_preview(client: ZerobyteClient, volume_id: str) -> Preview:
     )
 
 
-async def _ask_delete_repository(ctx: Ctx, repository_id: str, confirm_token: str | None) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="delete_repository",
-        arguments={"repository_id": repository_id},
-        token=confirm_token,
-        preview=lambda: _repository_preview(client_of(ctx), repository_id),
-    )
-
-
-@tool(toolset="repositories", title="Delete a repository", level="full", destructive=True, idempotent=True)
+@tool(title="Delete a repository", destructive=True, idempotent=True)
 async def delete_repository(
     ctx: Ctx,
     repository_id: RepoArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_repository)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_repository_preview)],
     confirm_token: TokenArg = None,
 ) -> ActionResult:
     """Delete a repository with the jobs and mirrors using it; the restic data stays. Confirmed."""
-    decision = settle(answer, "delete_repository")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return stop
+    decision = decide(answer, "delete_repository", ActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
     await client.delete_repository(repo.shortId)
     return ActionResult(outcome="done", message=_done(decision, f"Deleted repository {repo.name!r} ({repo.shortId})."))
 
 
-async def _repository_preview(client: ZerobyteClient, repository_id: str) -> Preview:
+@confirmed("delete_repository")
+async def _repository_preview(ctx: Ctx, repository_id: str, confirm_token: str | None) -> Preview:
+    client = client_of(ctx)
     repo = await client.get_repository(repository_id)
     all_jobs = await client.list_backup_jobs()
     primary = [j for j in all_jobs if j.writes_to(repo)]
@@ -1234,27 +1184,17 @@ async def _repository_preview(client: ZerobyteClient, repository_id: str) -> Pre
     return Preview(action=f"Delete repository {repo.name!r} ({repo.shortId})", effects=effects, items=items)
 
 
-async def _ask_delete_destination(ctx: Ctx, destination_id: int, confirm_token: str | None) -> Gate | Elicit[Approval]:
-    return await gate(
-        ctx,
-        tool="delete_notification_destination",
-        arguments={"destination_id": destination_id},
-        token=confirm_token,
-        preview=lambda: _destination_preview(client_of(ctx), destination_id),
-    )
-
-
-@tool(toolset="notifications", title="Delete notification destination", level="full", destructive=True, idempotent=True)
+@tool(title="Delete notification destination", destructive=True, idempotent=True)
 async def delete_notification_destination(
     ctx: Ctx,
     destination_id: Annotated[int, Field(description="Destination id (integer)", ge=1)],
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_delete_destination)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_destination_preview)],
     confirm_token: TokenArg = None,
 ) -> ActionResult:
     """Delete a notification destination; jobs using it stop notifying it. Confirmed."""
-    decision = settle(answer, "delete_notification_destination")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return stop
+    decision = decide(answer, "delete_notification_destination", ActionResult)
+    if not isinstance(decision, Gate):
+        return decision
     client = client_of(ctx)
     dest = await client.get_destination(destination_id)
     await client.delete_destination(dest.id)
@@ -1263,7 +1203,9 @@ async def delete_notification_destination(
     )
 
 
-async def _destination_preview(client: ZerobyteClient, destination_id: int) -> Preview:
+@confirmed("delete_notification_destination")
+async def _destination_preview(ctx: Ctx, destination_id: int, confirm_token: str | None) -> Preview:
+    client = client_of(ctx)
     dest = await client.get_destination(destination_id)
     jobs = await client.list_backup_jobs()
     links = await gather((client.get_job_notifications(j.shortId) for j in jobs), limit=6)

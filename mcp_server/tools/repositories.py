@@ -58,7 +58,7 @@ def repository_summary(r: Repository) -> RepositorySummary:
     )
 
 
-@tool(toolset="repositories", title="List repositories")
+@tool(title="List repositories")
 async def list_repositories(ctx: Ctx) -> RepositoryList:
     """List every repository (restic destination) with backend, location, status, last error and stored size."""
     repositories = await client_of(ctx).list_repositories()
@@ -115,7 +115,7 @@ class RepositoryDetail(BaseModel, defer_build=True):
     note: str | None = None
 
 
-@tool(toolset="repositories", title="Get repository")
+@tool(title="Get repository")
 async def get_repository(
     ctx: Ctx,
     repository_id: Annotated[str, Field(description="Repository short id")],

@@ -70,7 +70,6 @@ MAX_TEXT = 30_000  # characters of JSON an answer may carry (~8k tokens)
 HOST_LOOKUPS = 50  # snapshot details fetched to learn hostnames the list lacks
 SHOWN_SNAPSHOT_IDS = 10  # per file version; the count says how many more
 MAX_FILE_BYTES = 1 << 20
-_TOOLSET = "snapshots"
 
 # --- arguments ---------------------------------------------------------------------------------------
 
@@ -371,7 +370,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, str]:
 # --- list_snapshots --------------------------------------------------------------------------------------
 
 
-@tool(toolset=_TOOLSET, title="List snapshots")
+@tool(title="List snapshots")
 async def list_snapshots(
     ctx: Ctx,
     repository_id: OptRepoArg = None,
@@ -443,7 +442,7 @@ async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot
 # --- get_snapshot ----------------------------------------------------------------------------------------
 
 
-@tool(toolset=_TOOLSET, title="Get snapshot")
+@tool(title="Get snapshot")
 async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -> SnapshotDetail:
     """A snapshot's time, duration, size, host, paths, job, retention and restic summary."""
     rid = check_short_id("repository_id", repository_id)
@@ -483,7 +482,7 @@ def _summary(raw: dict[str, Any] | None) -> BackupSummary | None:
 # --- list_snapshot_files ---------------------------------------------------------------------------------
 
 
-@tool(toolset=_TOOLSET, title="List snapshot files")
+@tool(title="List snapshot files")
 async def list_snapshot_files(
     ctx: Ctx,
     repository_id: RepoArg,
@@ -906,7 +905,7 @@ async def _noting(visit: Callable[[str, int], Awaitable[None]], folder: str, i: 
         failed.append(folder)
 
 
-@tool(toolset=_TOOLSET, title="Find file")
+@tool(title="Find file")
 async def find_file(
     ctx: Ctx,
     pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or name")],
@@ -1423,7 +1422,7 @@ def _folder_tar(data: bytes, path: str) -> bool:
     return checksum_ok and (name.startswith(posixpath.basename(path) + "/") or data[156:157] in (b"x", b"5"))
 
 
-@tool(toolset=_TOOLSET, title="Read snapshot file")
+@tool(title="Read snapshot file")
 async def read_snapshot_file(
     ctx: Ctx,
     snapshot_id: Annotated[str, Field(description="Snapshot id or 'latest'")],
@@ -1517,7 +1516,7 @@ class Comparison(BaseModel, defer_build=True):
     note: str | None = None
 
 
-@tool(toolset=_TOOLSET, title="Compare snapshots")
+@tool(title="Compare snapshots")
 async def compare_snapshots(
     ctx: Ctx,
     repository_id: RepoArg,

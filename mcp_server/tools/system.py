@@ -29,7 +29,7 @@ class SystemInfo(BaseModel, defer_build=True):
     notes: list[str] = []
 
 
-@tool(toolset="system", title="Get system info")
+@tool(title="Get system info")
 async def get_system_info(ctx: Ctx) -> SystemInfo:
     """Zerobyte version and update, runtime, usable volume/repository backends, and features (tasks, history)."""
     client = client_of(ctx)

@@ -28,7 +28,7 @@ TaskKind = Literal["backup", "restore", "forget", "doctor", "mirrorSync", "delet
 Outcome = Literal["running", "success", "warning", "error", "cancelled", "stale"]
 
 
-@tool(toolset="tasks", title="List active tasks")
+@tool(title="List active tasks")
 async def list_active_tasks(
     ctx: Ctx,
     kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,
@@ -47,7 +47,7 @@ async def list_active_tasks(
     )
 
 
-@tool(toolset="tasks", title="Get task")
+@tool(title="Get task")
 async def get_task(
     ctx: Ctx,
     task_id: Annotated[str, Field(description="Task id (UUID)")],
@@ -62,7 +62,7 @@ async def get_task(
         raise ToolFailure(f"{exc} {where_tasks_are(caps.task_history)}.") from None
 
 
-@tool(toolset="tasks", title="Task history")
+@tool(title="Task history")
 async def task_history(
     ctx: Ctx,
     kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,

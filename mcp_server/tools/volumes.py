@@ -57,7 +57,7 @@ def volume_summary(v: Volume) -> VolumeSummary:
     )
 
 
-@tool(toolset="volumes", title="List volumes")
+@tool(title="List volumes")
 async def list_volumes(ctx: Ctx) -> VolumeList:
     """List every volume (backup source) with backend, source path, mount status and last error."""
     volumes = await client_of(ctx).list_volumes()
@@ -86,7 +86,7 @@ class VolumeDetail(VolumeSummary):
     backup_jobs: list[JobRef] = []
 
 
-@tool(toolset="volumes", title="Get volume")
+@tool(title="Get volume")
 async def get_volume(
     ctx: Ctx,
     volume_id: Annotated[str, Field(description="Volume short id")],
@@ -133,7 +133,7 @@ class VolumeFiles(BaseModel, defer_build=True):
     next_offset: int | None = Field(None, description="Pass as offset for the next page")
 
 
-@tool(toolset="volumes", title="Browse volume files")
+@tool(title="Browse volume files")
 async def browse_volume_files(
     ctx: Ctx,
     volume_id: Annotated[str, Field(description="Volume short id")],
@@ -171,7 +171,7 @@ class ServerDirectories(BaseModel, defer_build=True):
 MAX_SERVER_DIRECTORIES = 300
 
 
-@tool(toolset="volumes", title="Browse server filesystem", level="operate", read_only=True)
+@tool(title="Browse server filesystem", read_only=True)
 async def browse_server_filesystem(
     ctx: Ctx,
     path: Annotated[str, Field(description="Absolute folder on the Zerobyte server")] = "/",

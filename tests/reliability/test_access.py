@@ -15,7 +15,7 @@ import pytest
 from mcp.types import CallToolResult
 
 from mcp_server.simulator import Simulator, SimulatorServer
-from mcp_server.tools import base as tool_base
+from mcp_server.tools.catalogue import CATALOGUE, LEVELS
 from tests.helpers import World, data, sample_arguments, seed_world, text, writes
 from tests.reliability.helpers import assert_actionable, connect
 
@@ -38,7 +38,7 @@ async def test_a_tool_above_the_access_level_is_unknown_by_name_and_zerobyte_hea
 ) -> None:
     world = seed_world(sim)
     schemas = await _schemas(sim_server)
-    hidden = sorted(s.name for s in tool_base.REGISTRY.values() if s.level not in tool_base.LEVELS[access])
+    hidden = sorted(e.name for e in CATALOGUE if e.level not in LEVELS[access])
     assert "delete_volume" in hidden and ("run_backup" in hidden) == (access == "read-only")
     lookalikes = ["Delete_Volume", "delete_volume ", "../delete_volume", "delete-volume", "restore_in_place\x00"]
     async with connect(sim_server.url, era, access=access) as client:

@@ -1,0 +1,128 @@
+"""Every tool we have: its toolset, its access level and the module that declares it — the one table.
+
+Modelled on github-mcp-server's toolset groups. Tool modules only *declare* tools (``@tool``: title,
+hints, arguments, answer); this table places each tool in a toolset and an access level, and its order
+(toolset by toolset, read before operate before full) is the order of tools/list. A server builds its
+:class:`~mcp_server.tools.registry.Registry` from it for its own settings, importing only the modules that
+hold a tool it offers: a read-only server never imports the write tools and their machinery.
+
+This module imports nothing of ours, so anything may ask "is this one of our tools, at which level?"
+without importing a tool module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+__all__ = ["CATALOGUE", "LEVELS", "TOOLSETS", "Entry", "Level", "entry", "level_needed"]
+
+Level = Literal["read", "operate", "full"]
+# Which tool levels each access level (the ``access`` setting) offers.
+LEVELS: Final[dict[str, tuple[Level, ...]]] = {
+    "read-only": ("read",),
+    "operate": ("read", "operate"),
+    "full": ("read", "operate", "full"),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    toolset: str
+    level: Level
+    module: str  # below mcp_server.tools
+
+
+def _toolset(
+    name: str,
+    *,
+    read: dict[str, str] | None = None,
+    operate: dict[str, str] | None = None,
+    full: dict[str, str] | None = None,
+) -> tuple[Entry, ...]:
+    """One toolset's tools by level, each as ``tool name: module``."""
+    levels: tuple[tuple[Level, dict[str, str] | None], ...] = (("read", read), ("operate", operate), ("full", full))
+    return tuple(Entry(tool, name, level, module) for level, tools in levels for tool, module in (tools or {}).items())
+
+
+CATALOGUE: Final[tuple[Entry, ...]] = (
+    *_toolset(
+        "volumes",
+        read={"list_volumes": "volumes", "get_volume": "volumes", "browse_volume_files": "volumes"},
+        operate={
+            # Only reads; offered beside create_volume, whose path it helps choose.
+            "browse_server_filesystem": "volumes",
+            "create_volume": "configure",
+            "update_volume": "configure",
+            "mount_volume": "configure",
+        },
+        full={"delete_volume": "operations"},
+    ),
+    *_toolset(
+        "repositories",
+        read={"list_repositories": "repositories", "get_repository": "repositories"},
+        operate={
+            "create_repository": "configure",
+            "update_repository": "configure",
+            "unlock_repository": "configure",
+            "run_doctor": "operations",
+        },
+        full={"delete_repository": "operations"},
+    ),
+    *_toolset(
+        "snapshots",
+        read={
+            "list_snapshots": "snapshots",
+            "get_snapshot": "snapshots",
+            "list_snapshot_files": "snapshots",
+            "find_file": "snapshots",
+            "read_snapshot_file": "snapshots",
+            "compare_snapshots": "snapshots",
+        },
+        operate={"tag_snapshots": "operations", "restore": "operations"},
+        full={"restore_in_place": "operations", "delete_snapshots": "operations"},
+    ),
+    *_toolset(
+        "backups",
+        read={"list_backup_jobs": "backups", "get_backup_job": "backups", "get_mirror_status": "backups"},
+        operate={
+            "create_backup_job": "configure",
+            "update_backup_job": "configure",
+            "set_mirror": "configure",
+            "run_backup": "operations",
+            "sync_mirror": "operations",
+        },
+        full={"apply_retention": "operations", "delete_backup_job": "operations"},
+    ),
+    *_toolset(
+        "notifications",
+        read={"list_notification_destinations": "notifications", "get_notification_destination": "notifications"},
+        operate={
+            "create_notification_destination": "configure",
+            "update_notification_destination": "configure",
+            "route_notifications": "configure",
+        },
+        full={"delete_notification_destination": "operations"},
+    ),
+    *_toolset(
+        "tasks",
+        read={"list_active_tasks": "tasks", "get_task": "tasks", "task_history": "tasks"},
+        # wait_for_task only reads; offered beside the tools that start tasks.
+        operate={"wait_for_task": "operations", "cancel_task": "operations"},
+    ),
+    *_toolset("system", read={"get_system_info": "system"}),
+    *_toolset("health", read={"backup_health": "health"}),
+)
+TOOLSETS: Final[tuple[str, ...]] = tuple(dict.fromkeys(e.toolset for e in CATALOGUE))
+_BY_NAME: Final[dict[str, Entry]] = {e.name: e for e in CATALOGUE}
+
+
+def entry(name: str) -> Entry | None:
+    """The catalogue entry of tool ``name``; None when it is not one of ours."""
+    return _BY_NAME.get(name)
+
+
+def level_needed(level: Level) -> str:
+    """The lowest access level that offers tools of ``level``."""
+    return next(access for access, offered in LEVELS.items() if level in offered)

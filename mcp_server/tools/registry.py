@@ -1,0 +1,74 @@
+"""The tools one server offers, built for its settings from the catalogue.
+
+:func:`spec` binds a catalogue entry to the function its module declares (importing that module on first
+need; a bound spec is immutable and shared by every server of the process, so its SDK ``Tool`` is built
+once). :meth:`Registry.offered` picks what a configuration offers: access level first, then the
+toolset and tool allow/deny lists, in catalogue order.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Iterable, Iterator
+
+from ..config import Settings
+from .base import ToolSpec, bind
+from .catalogue import CATALOGUE, LEVELS, entry
+
+__all__ = ["Registry", "spec"]
+
+
+@functools.cache
+def spec(name: str) -> ToolSpec:
+    """Tool ``name`` bound to its declaring function; KeyError when it is not one of ours."""
+    found = entry(name)
+    if found is None:
+        raise KeyError(name)
+    module = importlib.import_module(f"{__package__}.{found.module}")
+    return bind(found.name, found.toolset, found.level, getattr(module, found.name))
+
+
+class Registry:
+    """An ordered, read-only set of tool specs: what one server offers."""
+
+    def __init__(self, specs: Iterable[ToolSpec]) -> None:
+        self._specs = {s.name: s for s in specs}
+
+    @classmethod
+    def offered(cls, settings: Settings) -> Registry:
+        levels = LEVELS[settings.access]
+        chosen = (
+            e.name
+            for e in CATALOGUE
+            if e.level in levels
+            and (not settings.toolsets_allow or e.toolset in settings.toolsets_allow)
+            and e.toolset not in settings.toolsets_deny
+            and (not settings.tools_allow or e.name in settings.tools_allow)
+            and e.name not in settings.tools_deny
+        )
+        return cls(spec(name) for name in chosen)
+
+    @classmethod
+    def everything(cls) -> Registry:
+        """Every tool of the catalogue (imports every tool module)."""
+        return cls(spec(e.name) for e in CATALOGUE)
+
+    def get(self, name: str) -> ToolSpec | None:
+        return self._specs.get(name)
+
+    def __getitem__(self, name: str) -> ToolSpec:
+        return self._specs[name]
+
+    def __iter__(self) -> Iterator[ToolSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._specs)
