@@ -19,7 +19,8 @@ import anyio
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import InvalidArgument, NotFound, Subject, ZerobyteError, ZerobyteProtocolError, ZerobyteUnreachable
-from .http import AnswerHook, HttpCore, KeySource, SSEEvent, Timeouts, lost_answer
+from .failures import lost_answer
+from .http import AnswerHook, HttpCore, KeySource, SSEEvent, Timeouts
 from .ids import (
     check_absolute_path,
     check_destination_id,
