@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from .errors import InvalidArgument
@@ -20,6 +21,7 @@ __all__ = [
     "check_job_id",
     "check_short_id",
     "check_snapshot_id",
+    "check_snapshot_ids",
     "check_task_id",
     "quote_segment",
 ]
@@ -47,9 +49,7 @@ def check_short_id(argument: str, value: object, *, allow_uuid: bool = False) ->
     text = _text(argument, value)
     if allow_uuid and _UUID.fullmatch(text):
         return text
-    if not _SHORT_ID.fullmatch(text):
-        raise InvalidArgument(argument, f"{_show(text)} is not a Zerobyte short id (letters, digits, '_' and '-' only)")
-    return text
+    return _matching(argument, text, _SHORT_ID, "a Zerobyte short id (letters, digits, '_' and '-' only)")
 
 
 def check_job_id(argument: str, value: object) -> str:
@@ -58,26 +58,31 @@ def check_job_id(argument: str, value: object) -> str:
         if value < 1:
             raise InvalidArgument(argument, "must be a positive id")
         return str(value)
-    text = _text(argument, value)
-    if not _JOB_ID.fullmatch(text):
-        raise InvalidArgument(argument, f"{_show(text)} is not a backup job id (its shortId, e.g. 'dl2FvHvs')")
-    return text
+    return _matching(argument, _text(argument, value), _JOB_ID, "a backup job id (its shortId, e.g. 'dl2FvHvs')")
 
 
 def check_snapshot_id(argument: str, value: object) -> str:
     """A restic snapshot id: 8-hex short_id or the 64-hex full id (prefixes of 4+ accepted by restic)."""
     text = _text(argument, value)
-    if not _SNAPSHOT_ID.fullmatch(text):
-        raise InvalidArgument(argument, f"{_show(text)} is not a snapshot id (hex, e.g. '5ddc91c0')")
-    return text.lower()
+    return _matching(argument, text, _SNAPSHOT_ID, "a snapshot id (hex, e.g. '5ddc91c0')").lower()
+
+
+def check_snapshot_ids(argument: str, values: Iterable[str]) -> list[str]:
+    """1 to 1000 snapshot ids; a bare string is refused rather than read as a list of characters."""
+    if isinstance(values, str):
+        raise InvalidArgument(argument, "expected a list of snapshot ids")
+    ids = [check_snapshot_id(argument, v) for v in values]
+    if not ids:
+        raise InvalidArgument(argument, "must list at least one snapshot id")
+    if len(ids) > 1000:
+        raise InvalidArgument(argument, "at most 1000 snapshot ids at once")
+    return ids
 
 
 def check_task_id(argument: str, value: object) -> str:
     """A task id (UUID)."""
     text = _text(argument, value)
-    if not _TASK_ID.fullmatch(text):
-        raise InvalidArgument(argument, f"{_show(text)} is not a task id (a UUID like 01a21f51-07ec-7000-91f2-…)")
-    return text.lower()
+    return _matching(argument, text, _TASK_ID, "a task id (a UUID like 01a21f51-07ec-7000-91f2-…)").lower()
 
 
 def check_destination_id(argument: str, value: object) -> int:
@@ -116,6 +121,12 @@ def check_absolute_path(argument: str, value: object, *, allow_root: bool = True
 def quote_segment(value: str | int) -> str:
     """Percent-quote one path segment with no safe characters (a '/' can never split it)."""
     return quote(str(value), safe="")
+
+
+def _matching(argument: str, text: str, shape: re.Pattern[str], expected: str) -> str:
+    if not shape.fullmatch(text):
+        raise InvalidArgument(argument, f"{_show(text)} is not {expected}")
+    return text
 
 
 def _show(text: str) -> str:
