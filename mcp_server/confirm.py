@@ -34,7 +34,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
 from mcp.server.mcpserver import Elicit
@@ -50,9 +50,12 @@ from .zerobyte import ZerobyteError
 __all__ = [
     "ActionResult",
     "Approval",
+    "Ask",
     "ConfirmationStore",
     "Gate",
+    "Gatekeeper",
     "Preview",
+    "PreviewFn",
     "PreviewItem",
     "TokenRejected",
     "confirmations",
@@ -198,20 +201,28 @@ async def gate(
 Ask = Callable[..., Awaitable[Gate | Elicit[Approval]]]
 
 
-def confirmed(tool: str) -> Callable[[Callable[..., Awaitable[Preview]]], Ask]:
+class Gatekeeper(Protocol):
+    """How a resolver decides (:func:`gate`, or a variant that first decides whether the call is harmless)."""
+
+    def __call__(
+        self, ctx: Ctx, *, tool: str, arguments: Mapping[str, Any], token: str | None, preview: PreviewFn
+    ) -> Awaitable[Gate | Elicit[Approval]]: ...
+
+
+def confirmed(tool: str, *, keeper: Gatekeeper = gate) -> Callable[[Callable[..., Awaitable[Preview | None]]], Ask]:
     """Make a preview function the confirmation resolver of ``tool`` (for its ``Resolve``).
 
     The SDK binds a resolver's parameters by name, so the preview function names what it needs: ``ctx``,
-    the tool arguments its preview depends on, and ``confirm_token`` (which the gate redeems; the preview
-    itself ignores it). The resolver keeps that signature (``functools.wraps``) and runs :func:`gate` on
-    the preview, with exactly those arguments bound into the confirmation.
+    the tool arguments the confirmation binds (the preview may ignore some), and ``confirm_token`` (which the
+    gate redeems; the preview ignores it). The resolver keeps that signature (``functools.wraps``) and runs
+    ``keeper`` (:func:`gate`) on the preview, with exactly those arguments bound into the confirmation.
     """
 
-    def decorate(preview: Callable[..., Awaitable[Preview]]) -> Ask:
+    def decorate(preview: Callable[..., Awaitable[Preview | None]]) -> Ask:
         @functools.wraps(preview)
         async def ask(**given: Any) -> Gate | Elicit[Approval]:
             arguments = {k: v for k, v in given.items() if k not in ("ctx", "confirm_token")}
-            return await gate(
+            return await keeper(
                 given["ctx"],
                 tool=tool,
                 arguments=arguments,

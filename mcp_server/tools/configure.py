@@ -19,12 +19,12 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Elicit, Resolve
+from mcp.server.mcpserver import Resolve
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, harmless, not_done, settle
+from ..confirm import ActionResult, Gate, Preview, decide
 from ..cron import CronError, describe_cron, parse_cron
 from ..notation import (
     SOURCE_FORMS,
@@ -45,7 +45,7 @@ from ..zerobyte.ids import check_destination_id, check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror, NotificationDestination, ResticStats
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .confine import check_directory_source, zerobyte_folders
-from .forgetting import forget_effects, gate_if_forgetting, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 from .volumes import volume_summary
 
@@ -757,7 +757,8 @@ async def _retention_change_preview(
     )
 
 
-async def _ask_update_backup_job(
+@confirmed_if_forgetting("update_backup_job", "this change")
+async def _update_backup_job_preview(
     ctx: Ctx,
     job_id: str,
     name: str | None,
@@ -769,35 +770,18 @@ async def _ask_update_backup_job(
     exclude_patterns: list[str] | None,
     options: list[str] | None,
     confirm_token: str | None,
-) -> Gate | Elicit[Approval]:
+) -> Preview | None:
+    # Every argument is named: the confirmation binds the whole change, not only the parts previewed.
     if retention is None and repository_id is None:
-        return harmless("update_backup_job")
-    arguments = {
-        "job_id": job_id,
-        "name": name,
-        "enabled": enabled,
-        "schedule": schedule,
-        "retention": retention,
-        "repository_id": repository_id,
-        "include_paths": include_paths,
-        "exclude_patterns": exclude_patterns,
-        "options": options,
-    }
-    return await gate_if_forgetting(
-        ctx,
-        tool="update_backup_job",
-        what="this change",
-        arguments=arguments,
-        token=confirm_token,
-        compute=lambda: _retention_change_preview(client_of(ctx), job_id, retention, repository_id),
-    )
+        return None
+    return await _retention_change_preview(client_of(ctx), job_id, retention, repository_id)
 
 
 @tool(title="Update backup job", idempotent=True)
 async def update_backup_job(
     ctx: Ctx,
     job_id: JobId,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_update_backup_job)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_update_backup_job_preview)],
     name: OptName = None,
     enabled: Annotated[bool | None, Field(description="false pauses the schedule")] = None,
     schedule: Annotated[str | None, Field(description="Cron; '' = manual only")] = None,
@@ -824,9 +808,9 @@ async def update_backup_job(
         changes["repositoryId"] = check_short_id("repository_id", repository_id)
     changes.update(_given(includePaths=include_paths, excludePatterns=exclude_patterns))
     rules = parse_retention(retention) if retention is not None else None
-    decision = settle(answer, "update_backup_job")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return Change(**stop.model_dump(exclude_none=True))
+    decision = decide(answer, "update_backup_job", ActionResult)
+    if not isinstance(decision, Gate):
+        return Change(**decision.model_dump(exclude_none=True))
 
     client = client_of(ctx)
     job = await client.get_backup_job(jid)
@@ -997,19 +981,13 @@ async def _mirror_preview(client: ZerobyteClient, job_id: str, repository_id: st
     )
 
 
-async def _ask_set_mirror(
+@confirmed_if_forgetting("set_mirror", "this mirror")
+async def _set_mirror_preview(
     ctx: Ctx, job_id: str, repository_id: str, mode: str, confirm_token: str | None
-) -> Gate | Elicit[Approval]:
+) -> Preview | None:
     if mode != "on":
-        return harmless("set_mirror")
-    return await gate_if_forgetting(
-        ctx,
-        tool="set_mirror",
-        what="this mirror",
-        arguments={"job_id": job_id, "repository_id": repository_id, "mode": mode},
-        token=confirm_token,
-        compute=lambda: _mirror_preview(client_of(ctx), job_id, repository_id),
-    )
+        return None
+    return await _mirror_preview(client_of(ctx), job_id, repository_id)
 
 
 @tool(title="Set mirror", idempotent=True)
@@ -1017,16 +995,16 @@ async def set_mirror(
     ctx: Ctx,
     job_id: JobId,
     repository_id: Annotated[str, Field(description="Mirror repository short id")],
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_set_mirror)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_set_mirror_preview)],
     mode: Annotated[Literal["on", "off", "remove"], Field(description="off keeps it but pauses copies")] = "on",
     confirm_token: Annotated[str | None, Field(description="For a mirror whose retention forgets snapshots")] = None,
 ) -> Change:
     """Mirror a job's snapshots to another repository after each backup; or pause/remove it."""
     jid = check_job_id("job_id", job_id)
     rid = check_short_id("repository_id", repository_id)
-    decision = settle(answer, "set_mirror")
-    if (stop := not_done(decision, ActionResult)) is not None:
-        return Change(**stop.model_dump(exclude_none=True))
+    decision = decide(answer, "set_mirror", ActionResult)
+    if not isinstance(decision, Gate):
+        return Change(**decision.model_dump(exclude_none=True))
     client = client_of(ctx)
     if mode != "remove":
         compatibility = await client.get_mirror_compatibility(jid)

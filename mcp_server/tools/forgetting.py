@@ -15,7 +15,7 @@ from typing import Any
 from mcp.server.mcpserver import Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 
-from ..confirm import Approval, Gate, Preview, PreviewItem, gate, harmless
+from ..confirm import Approval, Ask, Gate, Preview, PreviewFn, PreviewItem, confirmed, gate, harmless
 from ..output import iso_from_ms
 from ..retention import Policy, Snap
 from ..zerobyte import ZerobyteError
@@ -23,9 +23,9 @@ from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of
 
 __all__ = [
+    "confirmed_if_forgetting",
     "forget_effects",
     "full_needed",
-    "gate_if_forgetting",
     "now_ms",
     "policy_of",
     "snaps",
@@ -71,21 +71,31 @@ def forget_effects(going: Sequence[Snap], whose: Sequence[str]) -> list[str]:
     ]
 
 
-async def gate_if_forgetting(
+def confirmed_if_forgetting(tool: str, what: str) -> Callable[[Callable[..., Awaitable[Preview | None]]], Ask]:
+    """:func:`~mcp_server.confirm.confirmed` for a tool that is destructive only when retention would forget.
+
+    The preview function returns what would be forgotten, or None when nothing would be: then the call goes
+    ahead as the harmless operate-level change it is. Otherwise it needs access level full (``what`` names
+    the change in the refusal) and the usual confirmation; a failure to compute the preview refuses the call.
+    """
+
+    def keeper(
+        ctx: Ctx, *, tool: str, arguments: Mapping[str, Any], token: str | None, preview: PreviewFn
+    ) -> Awaitable[Gate | Elicit[Approval]]:
+        return _gate_if_forgetting(ctx, tool=tool, what=what, arguments=arguments, token=token, compute=preview)
+
+    return confirmed(tool, keeper=keeper)
+
+
+async def _gate_if_forgetting(
     ctx: Ctx,
     *,
     tool: str,
     what: str,
     arguments: Mapping[str, Any],
     token: str | None,
-    compute: Callable[[], Awaitable[Preview | None]],
+    compute: PreviewFn,
 ) -> Gate | Elicit[Approval]:
-    """The confirmation step of a tool that is destructive only when it makes retention forget snapshots.
-
-    ``compute`` returns the preview of what would be forgotten, or None when nothing would be: then the call
-    goes ahead as the harmless operate-level change it is. Otherwise it needs access level full (``what``
-    names the change in the refusal) and the usual confirmation; a failure to compute refuses the call.
-    """
     try:
         shown = await compute()
     except (ZerobyteError, ToolError) as exc:

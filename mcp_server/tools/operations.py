@@ -18,12 +18,12 @@ from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Elicit, Resolve
+from mcp.server.mcpserver import Resolve
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import note
 from ..concurrency import gather
-from ..confirm import ActionResult, Approval, Gate, Preview, PreviewItem, confirmed, decide, not_done, settle
+from ..confirm import ActionResult, Gate, Preview, PreviewItem, confirmed, decide
 from ..follow import TaskOutcome, follow, outcome_of, wait_budget
 from ..legacy import (
     AlreadyRunning,
@@ -43,7 +43,7 @@ from ..zerobyte.errors import BadRequest, Conflict
 from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, app_of, client_of, tool
-from .forgetting import forget_effects, gate_if_forgetting, now_ms, policy_of, snaps, snapshot_items
+from .forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 
 __all__ = [
@@ -465,7 +465,8 @@ async def _tagging_preview(
     )
 
 
-async def _ask_tag_snapshots(
+@confirmed_if_forgetting("tag_snapshots", "this tagging")
+async def _tag_snapshots_preview(
     ctx: Ctx,
     repository_id: str,
     snapshot_ids: list[str],
@@ -473,24 +474,9 @@ async def _ask_tag_snapshots(
     remove_tags: list[str] | None,
     set_tags: list[str] | None,
     confirm_token: str | None,
-) -> Gate | Elicit[Approval]:
-    arguments = {
-        "repository_id": repository_id,
-        "snapshot_ids": snapshot_ids,
-        "add_tags": add_tags,
-        "remove_tags": remove_tags,
-        "set_tags": set_tags,
-    }
-    return await gate_if_forgetting(
-        ctx,
-        tool="tag_snapshots",
-        what="this tagging",
-        arguments=arguments,
-        token=confirm_token,
-        compute=lambda: _tagging_preview(
-            client_of(ctx), repository_id, snapshot_ids, _tag_changes(add_tags, remove_tags, set_tags)
-        ),
-    )
+) -> Preview | None:
+    changes = _tag_changes(add_tags, remove_tags, set_tags)
+    return await _tagging_preview(client_of(ctx), repository_id, snapshot_ids, changes)
 
 
 @tool(title="Tag snapshots", idempotent=False)
@@ -498,7 +484,7 @@ async def tag_snapshots(
     ctx: Ctx,
     repository_id: RepoArg,
     snapshot_ids: SnapshotIdsArg,
-    answer: Annotated[ElicitationResult[Any], Resolve(_ask_tag_snapshots)],
+    answer: Annotated[ElicitationResult[Any], Resolve(_tag_snapshots_preview)],
     add_tags: TagsArg = None,
     remove_tags: TagsArg = None,
     set_tags: Annotated[list[str] | None, Field(description="Replace all tags with these")] = None,
@@ -508,17 +494,17 @@ async def tag_snapshots(
     """Add, remove or set snapshot tags. Tagged snapshots get NEW ids: the result maps old to new."""
     wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
     add, remove, replace_all = _tag_changes(add_tags, remove_tags, set_tags)
-    decision = settle(answer, "tag_snapshots")
-    if (stop := not_done(decision, ActionResult)) is not None:
+    decision = decide(answer, "tag_snapshots", ActionResult)
+    if not isinstance(decision, Gate):
         return TagResult(
             id="none",
             kind="tagSnapshots",
             status="not_started",
-            outcome=stop.outcome,
-            next_step=stop.message,
-            preview=stop.preview,
-            confirm_token=stop.confirm_token,
-            expires_at=stop.expires_at,
+            outcome=decision.outcome,
+            next_step=decision.message,
+            preview=decision.preview,
+            confirm_token=decision.confirm_token,
+            expires_at=decision.expires_at,
         )
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
