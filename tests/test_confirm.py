@@ -13,7 +13,7 @@ import pytest
 from mcp_server import tokens
 from mcp_server.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
 from mcp_server.simulator import Simulator, SimulatorServer
-from mcp_server.tools import operations
+from mcp_server.tools import destroy
 from tests.helpers import answering, connect, data, seed_world, text, writes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]
@@ -182,7 +182,7 @@ async def test_a_preview_that_crashes_refuses_with_a_reason_and_sends_nothing(
         raise RuntimeError("boom")
 
     # A step inside delete_volume's preview fails unexpectedly (not a Zerobyte error).
-    monkeypatch.setattr(operations, "_mirrors_of", broken)
+    monkeypatch.setattr(destroy, "_mirrors_of", broken)
     for elicit in (None, answering("accept")):
         async with connect(sim_server, era, elicit=elicit) as client:
             result = await client.call_tool("delete_volume", {"volume_id": world.volume})

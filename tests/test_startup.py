@@ -1,7 +1,7 @@
 """The cold-start shortcuts keep their promises: same catalogue, nothing heavy imported before it is needed.
 
 Start-up skips work the SDK would do (deriving output JSON schemas at registration) and imports that a
-server does not need (the operations module at read-only, httpx before the first call). These tests
+server does not need (the write tool modules at read-only, httpx before the first call). These tests
 check each shortcut gives exactly what the long way gives, so bench/ figures never cost correctness.
 """
 
@@ -56,5 +56,7 @@ def test_a_read_only_server_is_built_without_httpx_the_write_tools_or_a_config_p
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     loaded = set(json.loads(out.stdout))
     assert "mcp_server.tools.snapshots" in loaded
-    for heavy in ("httpx", "tomllib", "mcp_server.tools.operations", "mcp_server.confirm", "mcp_server.simulator"):
-        assert heavy not in loaded, heavy
+    write_tools = ("acting", "run", "task_control", "tagging", "restore", "destroy")
+    heavy = ("httpx", "tomllib", "mcp_server.confirm", "mcp_server.simulator")
+    for name in (*heavy, *(f"mcp_server.tools.{module}" for module in write_tools)):
+        assert name not in loaded, name
