@@ -73,12 +73,12 @@ CATALOGUE: Final[tuple[Entry, ...]] = (
     *_toolset(
         "snapshots",
         read={
-            "list_snapshots": "snapshots",
-            "get_snapshot": "snapshots",
-            "list_snapshot_files": "snapshots",
-            "find_file": "snapshots",
-            "read_snapshot_file": "snapshots",
-            "compare_snapshots": "snapshots",
+            "list_snapshots": "snapshots.listing",
+            "get_snapshot": "snapshots.listing",
+            "list_snapshot_files": "snapshots.files",
+            "find_file": "snapshots.find",
+            "read_snapshot_file": "snapshots.files",
+            "compare_snapshots": "snapshots.compare",
         },
         operate={"tag_snapshots": "tagging", "restore": "restore"},
         full={"restore_in_place": "restore", "delete_snapshots": "destroy"},

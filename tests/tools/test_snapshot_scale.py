@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 
 from mcp_server.simulator import Simulator, seed_scale
-from mcp_server.tools.snapshots import FIND_BUDGET
+from mcp_server.tools.snapshots.search import FIND_BUDGET
 
 MAX_TEXT = 32_000
 
