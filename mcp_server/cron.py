@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
-__all__ = ["CronError", "CronSchedule", "describe_cron", "parse_cron"]
+__all__ = ["CronError", "CronSchedule", "describe_cron", "parse_cron", "version_difference"]
 
+# cron-parser's macros, spelled as it spells them (lowercase; it has no @midnight).
 _MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
     "@monthly": "0 0 1 * *",
     "@weekly": "0 0 * * 0",
     "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
     "@minutely": "* * * * *",
     "@secondly": "* * * * * *",
@@ -48,8 +48,9 @@ _MONTH_WORDS = (
 _DAY_WORDS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _ORDINALS = ("", "1st", "2nd", "3rd", "4th", "5th")
 _MAX_EXPRESSION = 256
-# A schedule that can run at all runs within 8 years (29 February skips at most one leap day, e.g. 2100).
-_SEARCH_DAYS = 366 * 8 + 2
+# How far to look for a run: a 5th Monday in February comes once in 28 years, and 2100 is no leap year.
+_SEARCH_YEARS = 50
+_SEARCH_DAYS = 366 * _SEARCH_YEARS
 _YEAR = timedelta(days=366)
 
 
@@ -128,7 +129,7 @@ class CronSchedule:
         return True
 
     def next_after(self, dt: datetime) -> datetime:
-        """The first run strictly after ``dt``; CronError if none comes within 8 years (a 5th Monday in February)."""
+        """The first run strictly after ``dt``; CronError if none comes within 50 years."""
         start = _utc(dt).replace(microsecond=0) + timedelta(seconds=1)
         day = start.date()
         floor: time | None = start.time()
@@ -139,10 +140,10 @@ class CronSchedule:
                     return datetime.combine(day, found, UTC)
             day += timedelta(days=1)
             floor = None
-        raise CronError(f"cron expression {self.expression!r} never runs")
+        raise CronError(f"cron expression {self.expression!r} does not run within {_SEARCH_YEARS} years")
 
     def previous_before(self, dt: datetime) -> datetime:
-        """The last run strictly before ``dt``; CronError if none came within 8 years."""
+        """The last run strictly before ``dt``; CronError if none came within 50 years."""
         t = _utc(dt)
         end = t.replace(microsecond=0) if t.microsecond else t - timedelta(seconds=1)
         day = end.date()
@@ -154,7 +155,7 @@ class CronSchedule:
                     return datetime.combine(day, found, UTC)
             day -= timedelta(days=1)
             ceiling = None
-        raise CronError(f"cron expression {self.expression!r} never runs")
+        raise CronError(f"cron expression {self.expression!r} did not run in the {_SEARCH_YEARS} years before")
 
     def max_gap(self, now: datetime | None = None) -> timedelta:
         """The longest interval between two consecutive runs around the year after ``now``.
@@ -162,7 +163,8 @@ class CronSchedule:
         A job whose last run is older than this has missed at least one run. Raises CronError like next_after.
         """
         start = _utc(now or datetime.now(UTC)).date()
-        first = self.previous_before(datetime.combine(start + timedelta(days=1), time(0), UTC)).date()
+        # From the last run before that day: the gap leading into the window counts too.
+        first = self.previous_before(datetime.combine(start, time(0), UTC)).date()
         last = self.next_after(datetime.combine(start + _YEAR, time(0), UTC)).date()
         gap = self._intraday_gap()
         first_tod = _seconds_of_day(self.hours[0], self.minutes[0], self.seconds[0])
@@ -224,11 +226,11 @@ def parse_cron(expr: str) -> CronSchedule:
         raise CronError("cron expression is empty (a disabled job may have no schedule)")
     if len(text) > _MAX_EXPRESSION:
         raise CronError(f"cron expression {shown} is too long ({len(text)} characters)")
-    text = _MACROS.get(text.lower(), text)
+    text = _MACROS.get(text, text)
     if text.startswith("@"):
         raise CronError(
             f"cron expression {shown}: unknown macro {text.split()[0]!r} "
-            "(use @yearly, @monthly, @weekly, @weekdays, @weekends, @daily or @hourly)"
+            "(Zerobyte knows @yearly, @monthly, @weekly, @weekdays, @weekends, @daily and @hourly, in lowercase)"
         )
     parts = text.split()
     if len(parts) == 5:
@@ -288,6 +290,37 @@ def parse_cron(expr: str) -> CronSchedule:
     )
     _check_possible(shown, schedule)
     return schedule
+
+
+def version_difference(expr: str) -> str | None:
+    """Why Zerobyte v0.41 runs this (valid) schedule on other days than v0.42 does; None when both agree.
+
+    The two releases ship different cron-parser versions, and we evaluate schedules as v0.42 does. v0.41
+    requires the week of a ``d#n`` day-of-week of every day it runs, even one picked by the day of month;
+    and a stepped day-of-week range ending at 7 (``4/2``, ``3-7/3``) also runs on Sundays there.
+    """
+    schedule = parse_cron(expr)
+    dom_t, dow_t = schedule.raw[3], schedule.raw[5]
+    if schedule.nth_weekdays and schedule.dom_restricted:
+        return (
+            f"day of week {dow_t!r} beside day of month {dom_t!r}: Zerobyte v0.41 runs it only in that week of the "
+            "month, v0.42 on every day either field names; use one of the two fields (or two jobs)"
+        )
+    for item in dow_t.split(","):
+        base, slash, step = item.partition("/")
+        if not slash or base in ("*", "?") or not step.isdigit():
+            continue
+        start_text, dash, end_text = base.partition("-")
+        start = _single("", _DOW, start_text)
+        end = _single("", _DOW, end_text) if dash else 7
+        series = range(start, end + 1, int(step))
+        if end == 7 and 7 not in series and 0 not in series:
+            days = ",".join(str(d) for d in series)
+            return (
+                f"day of week {item!r}: Zerobyte v0.41 also runs it on Sundays, v0.42 does not; "
+                f"write the days as a list ({days})"
+            )
+    return None
 
 
 def _items(shown: str, field: _Field, raw: str) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcp_server import cron
 from mcp_server.cron import CronError, describe_cron, parse_cron
 
 NOW = datetime(2026, 8, 20, 12, 0, 0, tzinfo=UTC)  # a Thursday
@@ -353,8 +354,22 @@ def test_every_generated_schedule_has_words(spec: tuple[str, dict[str, set[int] 
     assert "None" not in words
 
 
-def test_a_schedule_that_almost_never_runs_raises_instead_of_looping() -> None:
+def test_a_schedule_that_almost_never_runs_is_found_decades_ahead_and_the_search_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     schedule = parse_cron("0 0 * 2 1#5")  # a 5th Monday in February: only when 29 February is a Monday
-    assert schedule.next_after(at("2040-01-01T00:00:00")) == at("2044-02-29T00:00:00")
-    with pytest.raises(CronError, match="never runs"):
-        schedule.next_after(at("2026-01-01T00:00:00"))  # 2044 is more than 8 years away
+    assert schedule.next_after(at("2026-01-01T00:00:00")) == at("2044-02-29T00:00:00")  # as cron-parser finds it
+    assert schedule.next_after(at("2072-03-01T00:00:00")) == at("2112-02-29T00:00:00")  # 2100 is no leap year
+    assert schedule.previous_before(at("2044-01-01T00:00:00")) == at("2016-02-29T00:00:00")
+    monkeypatch.setattr(cron, "_SEARCH_DAYS", 366 * 8)
+    with pytest.raises(CronError, match="does not run within"):
+        schedule.next_after(at("2026-01-01T00:00:00"))
+
+
+def test_max_gap_counts_the_gap_leading_into_its_window() -> None:
+    # Day 1 of February-December or any Sunday: no run in January, so 26 Dec 1999 -> 1 Feb 2000 is the gap
+    # a job checked on 1 February must be allowed (once found by hypothesis).
+    schedule = parse_cron("* * 1 2/1 0")
+    x = at("2000-02-01T00:00:00")
+    assert schedule.next_after(schedule.previous_before(x)) - schedule.previous_before(x) <= schedule.max_gap(x)
+    assert schedule.max_gap(x) >= at("2000-02-01T00:00:00") - at("1999-12-26T23:59:00")

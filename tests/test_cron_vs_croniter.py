@@ -67,7 +67,8 @@ def schedules(draw: st.DrawFn) -> tuple[str, str]:
         dom_ours = dom_theirs = "*"
     if dom_ours != "*" and dow_ours != "*" and (_star_like(dom_ours, 1, 31) or _star_like(dow_ours, 0, 6)):
         # Implementations disagree whether "*/2" or a range covering every day still "restricts" the field
-        # (Vixie cron and croniter: no, so both fields must match; ours: yes, so either may): left out.
+        # (Vixie cron and croniter: no, so both fields must match; cron-parser, which Zerobyte runs, and ours: yes,
+        # so either may, as tests/contract/test_cron_vs_zerobyte.py checks against Zerobyte's own build): left out.
         dom_ours = dom_theirs = "*"
     return f"{minute} {hour} {dom_ours} {month} {dow_ours}", f"{minute} {hour} {dom_theirs} {month} {dow_theirs}"
 
