@@ -9,7 +9,8 @@ read which job a snapshot belongs to from :func:`jobs_by_tag`. Only write tool m
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import Annotated, TypeVar
 
 from pydantic import Field
 
@@ -35,11 +36,15 @@ __all__ = [
     "already_running",
     "jobs_by_tag",
     "match_snapshots",
+    "pick_snapshots",
     "repo_label",
     "run_task",
     "running_task_failure",
+    "start",
     "unfinished",
 ]
+
+T = TypeVar("T")
 
 NO_TASKS_API = "Started. This Zerobyte (v0.41 or older) gives no task to follow for it."
 # Zerobyte v0.40 (no tasks API) runs these before it answers: the answer means done, not started.
@@ -83,6 +88,16 @@ async def run_task(
     return await follow(ctx, started.taskId, wait_seconds=wait_budget(ctx, wait_seconds), names=names)
 
 
+async def start(
+    client: ZerobyteClient, request: Awaitable[T], what: str, kind: str, resource_type: str, resource_id: str
+) -> T:
+    """The answer of ``request`` (a call that starts a task); a 409 becomes :func:`already_running`'s refusal."""
+    try:
+        return await request
+    except Conflict as exc:
+        raise await already_running(client, exc, what, kind, resource_type, resource_id) from None
+
+
 async def already_running(
     client: ZerobyteClient, exc: Conflict, what: str, kind: str, resource_type: str, resource_id: str
 ) -> ToolFailure:
@@ -112,6 +127,15 @@ def unfinished(what: str, outcome: TaskOutcome) -> str:
         return f"{what} is still running (task {outcome.id}). {outcome.next_step or ''}".strip()
     detail = outcome.error or outcome.warnings
     return f"{what} ended: {outcome.outcome}" + (f" ({detail})." if detail else ".")
+
+
+async def pick_snapshots(
+    client: ZerobyteClient, repository_id: str, wanted: list[str]
+) -> tuple[Repository, list[Snapshot], list[Snapshot]]:
+    """The repository, its snapshot list, and the listed snapshots ``wanted`` (checked ids) names."""
+    repo = await client.get_repository(repository_id)
+    listed = await client.list_snapshots(repo.shortId)
+    return repo, listed, match_snapshots(listed, wanted, repo)
 
 
 def match_snapshots(snaps: list[Snapshot], wanted: list[str], repo: Repository) -> list[Snapshot]:

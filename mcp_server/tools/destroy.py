@@ -9,7 +9,8 @@ that go with it). After a task, the answer says what went from the listing, not 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
@@ -20,7 +21,6 @@ from ..confirm import ActionResult, Gate, Preview, PreviewItem, confirmed, decid
 from ..output import iso_from_ms
 from ..retention import forget_plan
 from ..zerobyte import ZerobyteClient
-from ..zerobyte.errors import Conflict
 from ..zerobyte.ids import check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot
 from .acting import (
@@ -31,11 +31,11 @@ from .acting import (
     TokenArg,
     WaitArg,
     WaitSecondsArg,
-    already_running,
     jobs_by_tag,
-    match_snapshots,
+    pick_snapshots,
     repo_label,
     run_task,
+    start,
     unfinished,
 )
 from .base import Ctx, ToolFailure, client_of, tool
@@ -50,6 +50,8 @@ __all__ = [
     "delete_snapshots",
     "delete_volume",
 ]
+
+T = TypeVar("T")
 
 
 @tool(title="Apply retention", destructive=True, idempotent=False)
@@ -68,16 +70,12 @@ async def apply_retention(
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     rid = await client.job_repository(job)
-    before = [s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags] if rid else []
-    try:
-        started = await client.run_forget(job.shortId)
-    except Conflict as exc:
-        raise await already_running(
-            client, exc, f"Retention for job {job.name!r} ({job.shortId})", "forget", "backup_schedule", job.shortId
-        ) from None
+    before = await _snapshots_of(client, job, rid)
+    what = f"Retention for job {job.name!r} ({job.shortId})"
+    started = await start(client, client.run_forget(job.shortId), what, "forget", "backup_schedule", job.shortId)
     if started is None:
         # v0.40/v0.41 answer /forget only once it is done, and with no task: what went is before minus after.
-        remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
+        remaining = set(await _snapshots_of(client, job, rid))
         gone = [sid for sid in before if sid not in remaining]
         return TaskActionResult(outcome="success", message=_retention_done(job, gone, len(remaining)))
     outcome, final = await run_task(ctx, started, "forget", {job.shortId: job.name}, wait, wait_seconds)
@@ -85,13 +83,18 @@ async def apply_retention(
         message = unfinished(f"Retention for backup job {job.name!r}", outcome)
         return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
     # What happened is read from the repository afterwards, not taken from the preview.
-    remaining = {s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags} if rid else set()
+    remaining = set(await _snapshots_of(client, job, rid))
     gone = [sid for sid in before if sid not in remaining]
     planned = [i.id for i in decision.preview.items] if decision.preview else []
     message = _retention_done(job, gone, len(remaining))
     if sorted(gone) != sorted(planned):
         message += f" The preview had named {len(planned)} ({', '.join(planned) or 'none'})."
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
+
+
+async def _snapshots_of(client: ZerobyteClient, job: BackupJob, rid: str | None) -> list[str]:
+    """Short ids of the job's snapshots in its repository ``rid`` (none when it has no repository)."""
+    return [s.short_id for s in await client.list_snapshots(rid) if job.shortId in s.tags] if rid else []
 
 
 def _retention_done(job: BackupJob, gone: list[str], kept: int) -> str:
@@ -161,7 +164,7 @@ async def delete_snapshots(
     outcome, final = await run_task(ctx, started, "deleteSnapshots", {repo.shortId: repo.name}, wait, wait_seconds)
     if started is None:
         # v0.40 answers only {message}: the listing shows whether the snapshots are really gone.
-        left = {s.short_id for s in await client.list_snapshots(repo.shortId)} & set(ids)
+        left = await _still_listed(client, repo.shortId, ids)
         if left:
             outcome.outcome = "error"
             outcome.error = f"still listed: {', '.join(sorted(left))}"
@@ -174,8 +177,8 @@ async def delete_snapshots(
     elif final is None or outcome.outcome != "success":
         message = unfinished(f"Deleting {len(ids)} snapshot(s) from {repo.name!r}", outcome)
     else:
-        # Zerobyte "deletes" a missing id with a succeeded task (samples 80-81): the listing says what went.
-        left = {s.short_id for s in await client.list_snapshots(repo.shortId)} & set(ids)
+        # Zerobyte "deletes" a missing id with a succeeded task: the listing says what went.
+        left = await _still_listed(client, repo.shortId, ids)
         gone = [sid for sid in ids if sid not in left]
         message = f"Deleted {len(gone)} snapshot(s) from repository {repo.name!r}: {', '.join(gone) or 'none'}."
         if left:
@@ -184,16 +187,19 @@ async def delete_snapshots(
     return TaskActionResult(outcome=outcome.outcome, message=message, task=outcome)
 
 
+async def _still_listed(client: ZerobyteClient, repository: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` the repository still lists."""
+    return {s.short_id for s in await client.list_snapshots(repository)} & set(ids)
+
+
 @confirmed("delete_snapshots")
 async def _delete_snapshots_preview(
     ctx: Ctx, repository_id: str, snapshot_ids: list[str], confirm_token: str | None
 ) -> Preview:
     client = client_of(ctx)
     wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
-    repo = await client.get_repository(repository_id)
-    snaps = await client.list_snapshots(repo.shortId)
     # Zerobyte "deletes" a missing id with a succeeded task, so existence is checked here.
-    targets = match_snapshots(snaps, wanted, repo)
+    repo, snaps, targets = await pick_snapshots(client, repository_id, wanted)
     jobs = await jobs_by_tag(client)
     items = [_snapshot_item(s, jobs) for s in sorted(targets, key=lambda s: s.time)]
     effects = [
@@ -225,7 +231,7 @@ async def delete_backup_job(
     client = client_of(ctx)
     job = await client.get_backup_job(job_id)
     await client.delete_backup_job(job.shortId)
-    return ActionResult(outcome="done", message=_done(decision, f"Deleted backup job {job.name!r} ({job.shortId})."))
+    return _deleted(decision, f"backup job {job.name!r} ({job.shortId})")
 
 
 @confirmed("delete_backup_job")
@@ -273,7 +279,7 @@ async def delete_volume(
     client = client_of(ctx)
     volume = (await client.get_volume(volume_id)).volume
     await client.delete_volume(volume.shortId)
-    return ActionResult(outcome="done", message=_done(decision, f"Deleted volume {volume.name!r} ({volume.shortId})."))
+    return _deleted(decision, f"volume {volume.name!r} ({volume.shortId})")
 
 
 @confirmed("delete_volume")
@@ -287,7 +293,7 @@ async def _volume_preview(ctx: Ctx, volume_id: str, confirm_token: str | None) -
         or (j.volumeId is not None and str(j.volumeId) in (str(volume.id), volume.shortId))
     ]
     mirrors = await _mirrors_of(client, jobs)
-    effects = [_cascade("use it", jobs, sum(len(m) for m in mirrors.values()))]
+    effects = [_cascade(jobs, mirrors)]
     effects.append(
         "Zerobyte unmounts it; the source files themselves are not touched, and snapshots stay in their repositories."
     )
@@ -312,7 +318,7 @@ async def delete_repository(
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
     await client.delete_repository(repo.shortId)
-    return ActionResult(outcome="done", message=_done(decision, f"Deleted repository {repo.name!r} ({repo.shortId})."))
+    return _deleted(decision, f"repository {repo.name!r} ({repo.shortId})")
 
 
 @confirmed("delete_repository")
@@ -322,9 +328,8 @@ async def _repository_preview(ctx: Ctx, repository_id: str, confirm_token: str |
     all_jobs = await client.list_backup_jobs()
     primary = [j for j in all_jobs if j.writes_to(repo)]
     mirrors = await _mirrors_of(client, all_jobs)
-    own_mirrors = sum(len(mirrors.get(j.shortId, [])) for j in primary)
     mirrored_here = [j for j in all_jobs if j not in primary and repo.shortId in mirrors.get(j.shortId, [])]
-    effects = [_cascade("use it", primary, own_mirrors)] if primary else ["No backup job writes to it."]
+    effects = [_cascade(primary, mirrors)] if primary else ["No backup job writes to it."]
     if mirrored_here:
         names = _names(mirrored_here)
         effects.append(
@@ -354,9 +359,7 @@ async def delete_notification_destination(
     client = client_of(ctx)
     dest = await client.get_destination(destination_id)
     await client.delete_destination(dest.id)
-    return ActionResult(
-        outcome="done", message=_done(decision, f"Deleted notification destination {dest.name!r} ({dest.id}).")
-    )
+    return _deleted(decision, f"notification destination {dest.name!r} ({dest.id})")
 
 
 @confirmed("delete_notification_destination")
@@ -364,7 +367,7 @@ async def _destination_preview(ctx: Ctx, destination_id: int, confirm_token: str
     client = client_of(ctx)
     dest = await client.get_destination(destination_id)
     jobs = await client.list_backup_jobs()
-    links = await gather((client.get_job_notifications(j.shortId) for j in jobs), limit=6)
+    links = await _of_each(jobs, client.get_job_notifications)
     users = [j for j, assigned in zip(jobs, links, strict=True) if any(a.destinationId == dest.id for a in assigned)]
     if users:
         effect = (
@@ -397,9 +400,14 @@ def _snapshot_item(s: Snapshot, jobs: dict[str, BackupJob] | None = None) -> Pre
     )
 
 
+async def _of_each(jobs: list[BackupJob], lookup: Callable[[str], Awaitable[T]]) -> list[T]:
+    """``lookup`` of each job's short id, a few at a time; answers in the jobs' order."""
+    return await gather((lookup(j.shortId) for j in jobs), limit=6)
+
+
 async def _mirrors_of(client: ZerobyteClient, jobs: list[BackupJob]) -> dict[str, list[str]]:
     """Job short id -> mirror repository short ids."""
-    found = await gather((client.get_job_mirrors(j.shortId) for j in jobs), limit=6)
+    found = await _of_each(jobs, client.get_job_mirrors)
     return {j.shortId: [m.repositoryId for m in mirrors] for j, mirrors in zip(jobs, found, strict=True)}
 
 
@@ -418,13 +426,15 @@ def _job_items(jobs: list[BackupJob], mirrors: dict[str, list[str]]) -> list[Pre
     return items
 
 
-def _cascade(verb: str, jobs: list[BackupJob], mirror_count: int) -> str:
+def _cascade(jobs: list[BackupJob], mirrors: dict[str, list[str]]) -> str:
+    """The jobs (and their mirrors) deleted with the volume or repository they use."""
     if not jobs:
         return "No backup job uses it."
+    mirror_count = sum(len(mirrors.get(j.shortId, [])) for j in jobs)
     jobs_text = f"Backup job{'s' if len(jobs) > 1 else ''} {_names(jobs)}"
     mirrors_text = f" and {_count(mirror_count, 'mirror')}" if mirror_count else ""
     plural = len(jobs) > 1 or mirror_count > 0
-    return f"{jobs_text}{mirrors_text} {verb if plural else 'uses it'} and will be deleted with it."
+    return f"{jobs_text}{mirrors_text} {'use it' if plural else 'uses it'} and will be deleted with it."
 
 
 def _names(jobs: list[BackupJob]) -> str:
@@ -436,6 +446,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _done(decision: Gate, first: str) -> str:
+def _deleted(decision: Gate, what: str) -> ActionResult:
+    """'Deleted <what>.' and what the confirmed preview said goes with it."""
     effects = decision.preview.effects if decision.preview else []
-    return " ".join([first, *effects])
+    return ActionResult(outcome="done", message=" ".join([f"Deleted {what}.", *effects]))

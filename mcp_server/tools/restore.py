@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
@@ -21,16 +22,16 @@ from ..confirm import Gate, Preview, PreviewItem, confirmed, decide
 from ..follow import TaskOutcome
 from ..output import human_bytes, iso_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
-from ..zerobyte.errors import Conflict
 from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
 from ..zerobyte.models import Repository, Snapshot
-from .acting import RepoArg, TaskActionResult, TokenArg, WaitArg, WaitSecondsArg, already_running, run_task, unfinished
+from .acting import RepoArg, TaskActionResult, TokenArg, WaitArg, WaitSecondsArg, run_task, start, unfinished
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
 __all__ = ["RestoreResult", "check_restore_target", "restore", "restore_in_place"]
 
 MAX_RESTORE_PATHS = 20
 Overwrite = Literal["always", "if-changed", "if-newer", "never"]
+SnapshotArg = Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")]
 PathsArg = Annotated[
     list[str],
     Field(description="Absolute paths inside the snapshot", min_length=1),
@@ -46,7 +47,7 @@ class RestoreResult(TaskActionResult):
 async def restore(
     ctx: Ctx,
     repository_id: RepoArg,
-    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")],
+    snapshot_id: SnapshotArg,
     paths: PathsArg,
     target_path: Annotated[str, Field(description="Absolute folder under an allowed restore root")],
     wait: WaitArg = True,
@@ -58,14 +59,9 @@ async def restore(
         target = check_restore_target(target_path, settings.restore_allowed_roots)
     except ToolFailure as refusal:
         raise _original_location_hint(refusal, target_path, paths, settings.access) from None
-    sid = check_snapshot_id("snapshot_id", snapshot_id)
-    clean = _clean_paths(paths)
     client = client_of(ctx)
-    repo = await client.get_repository(repository_id)
-    snap = await client.get_snapshot(repo.shortId, sid)
-    kind = await _path_kind(client, repo, snap, clean, target)
-    body = _restore_body(snap.short_id, clean, kind, target, "never")
-    return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
+    source = await _source(client, repository_id, snapshot_id, paths, target)
+    return await _do_restore(ctx, client, source, "never", wait, wait_seconds)
 
 
 @confirmed("restore_in_place")
@@ -78,17 +74,9 @@ async def _restore_in_place_preview(
     target_path: str | None,
     confirm_token: str | None,
 ) -> Preview:
-    target = (
-        check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
-        if target_path is not None
-        else None
-    )
-    sid = check_snapshot_id("snapshot_id", snapshot_id)
-    clean = _clean_paths(paths)
-    client = client_of(ctx)
-    repo = await client.get_repository(repository_id)
-    snap = await client.get_snapshot(repo.shortId, sid)
-    kind = await _path_kind(client, repo, snap, clean, target)
+    target = _target_if_given(ctx, target_path)
+    source = await _source(client_of(ctx), repository_id, snapshot_id, paths, target)
+    repo, snap, clean, kind = source.repo, source.snap, source.paths, source.kind
     where = "its original location" if target is None else target
     mode = {
         "always": "existing files there are replaced by the snapshot's version",
@@ -102,10 +90,7 @@ async def _restore_in_place_preview(
             f"({iso_from_ms(snap.time)}) of repository {repo.name!r} ({repo.shortId}) to {where}"
         ),
         effects=[f"overwrite={overwrite}: {mode}.", "Files that are not in the snapshot are left alone."],
-        items=[
-            PreviewItem(kind=kind, id=p, note=line)
-            for p, line in zip(clean, _landing(clean, kind, target), strict=True)
-        ],
+        items=[PreviewItem(kind=kind, id=p, note=line) for p, line in zip(clean, source.landing(), strict=True)],
     )
 
 
@@ -113,7 +98,7 @@ async def _restore_in_place_preview(
 async def restore_in_place(
     ctx: Ctx,
     repository_id: RepoArg,
-    snapshot_id: Annotated[str, Field(description="Snapshot id (8-hex) or 'latest'")],
+    snapshot_id: SnapshotArg,
     paths: PathsArg,
     answer: Annotated[ElicitationResult[Any], Resolve(_restore_in_place_preview)],
     overwrite: Annotated[Overwrite, Field(description="What to do with existing files")] = "always",
@@ -126,15 +111,45 @@ async def restore_in_place(
     decision = decide(answer, "restore_in_place", RestoreResult)
     if not isinstance(decision, Gate):
         return decision
-    roots = app_of(ctx).settings.restore_allowed_roots
-    target = check_restore_target(target_path, roots) if target_path is not None else None
-    clean = _clean_paths(paths)
     client = client_of(ctx)
+    source = await _source(client, repository_id, snapshot_id, paths, _target_if_given(ctx, target_path))
+    return await _do_restore(ctx, client, source, overwrite, wait, wait_seconds)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What one restore takes: paths of one kind found in a snapshot, and the checked target (None: in place)."""
+
+    repo: Repository
+    snap: Snapshot
+    paths: list[str]
+    kind: Literal["file", "dir"]
+    target: str | None
+
+    def landing(self) -> list[str]:
+        return _landing(self.paths, self.kind, self.target)
+
+    def body(self, overwrite: str) -> dict[str, Any]:
+        return _restore_body(self.snap.short_id, self.paths, self.kind, self.target, overwrite)
+
+
+async def _source(
+    client: ZerobyteClient, repository_id: str, snapshot_id: str, paths: Sequence[str], target: str | None
+) -> _Source:
+    """The snapshot id and paths checked before any request, then each path looked up in the snapshot."""
+    sid = check_snapshot_id("snapshot_id", snapshot_id)
+    clean = _clean_paths(paths)
     repo = await client.get_repository(repository_id)
-    snap = await client.get_snapshot(repo.shortId, check_snapshot_id("snapshot_id", snapshot_id))
+    snap = await client.get_snapshot(repo.shortId, sid)
     kind = await _path_kind(client, repo, snap, clean, target)
-    body = _restore_body(snap.short_id, clean, kind, target, overwrite)
-    return await _do_restore(ctx, client, repo, snap, body, _landing(clean, kind, target), wait, wait_seconds)
+    return _Source(repo, snap, clean, kind, target)
+
+
+def _target_if_given(ctx: Ctx, target_path: str | None) -> str | None:
+    """restore_in_place's optional target, checked like restore's; None means the original location."""
+    return (
+        None if target_path is None else check_restore_target(target_path, app_of(ctx).settings.restore_allowed_roots)
+    )
 
 
 def _original_location_hint(refusal: ToolFailure, target_path: str, paths: Sequence[str], access: str) -> ToolFailure:
@@ -261,21 +276,11 @@ def _restore_body(snapshot_id: str, paths: list[str], kind: str, target: str | N
 
 
 async def _do_restore(
-    ctx: Ctx,
-    client: ZerobyteClient,
-    repo: Repository,
-    snap: Snapshot,
-    body: dict[str, Any],
-    landed: list[str],
-    wait: bool,
-    wait_seconds: float | None,
+    ctx: Ctx, client: ZerobyteClient, source: _Source, overwrite: str, wait: bool, wait_seconds: float | None
 ) -> RestoreResult:
-    try:
-        started = await client.restore(repo.shortId, body)
-    except Conflict as exc:
-        raise await already_running(
-            client, exc, f"A restore of snapshot {snap.short_id}", "restore", "repository", repo.shortId
-        ) from None
+    repo, snap, body, landed = source.repo, source.snap, source.body(overwrite), source.landing()
+    what = f"A restore of snapshot {snap.short_id}"
+    started = await start(client, client.restore(repo.shortId, body), what, "restore", "repository", repo.shortId)
     where = body.get("targetPath") or "the original location"
     if not (await app_of(ctx).get_capabilities()).tasks_api:
         # v0.40 names a restore id, but there is no task behind it to follow.

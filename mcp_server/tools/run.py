@@ -37,6 +37,7 @@ from .acting import (
     repo_label,
     run_task,
     running_task_failure,
+    start,
 )
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 from .forgetting import now_ms, policy_of, snaps
@@ -70,14 +71,11 @@ async def run_backup(
     mine = [s for s in snaps(before) if job.shortId in s.tags]
     this_run = Snap(id="(this backup)", time_ms=now_ms(), tags=(job.shortId,))
     expected = forget_plan([*mine, this_run], policy, tag=job.shortId, now_ms=now_ms() + 1)
+    what = f"A backup of job {job.name!r} ({job.shortId})"
     try:
-        started = await client.run_backup(job.shortId)
+        started = await start(client, client.run_backup(job.shortId), what, "backup", "backup_schedule", job.shortId)
     except BadRequest as exc:
         raise _volume_not_ready(job, exc) from None
-    except Conflict as exc:
-        raise await already_running(
-            client, exc, f"A backup of job {job.name!r} ({job.shortId})", "backup", "backup_schedule", job.shortId
-        ) from None
     outcome, final = await run_task(ctx, started, "backup", {job.shortId: job.name}, wait, wait_seconds)
     run = BackupRun.model_validate(outcome.model_dump())
     if rid is None or policy is None:
@@ -190,12 +188,8 @@ async def run_doctor(
     """Run doctor (unlock, check, repair index) on a repository and follow it; reports each step."""
     client = client_of(ctx)
     repo = await client.get_repository(repository_id)
-    try:
-        started = await client.start_doctor(repo.shortId)
-    except Conflict as exc:
-        raise await already_running(
-            client, exc, f"Doctor on repository {repo.name!r} ({repo.shortId})", "doctor", "repository", repo.shortId
-        ) from None
+    what = f"Doctor on repository {repo.name!r} ({repo.shortId})"
+    started = await start(client, client.start_doctor(repo.shortId), what, "doctor", "repository", repo.shortId)
     outcome, _ = await run_task(ctx, started, "doctor", {repo.shortId: repo.name}, wait, wait_seconds)
     if started is None:
         # v0.40 answers only {message, repositoryId}: the verdict is in the repository row doctor updated.

@@ -21,7 +21,7 @@ from ..retention import Snap, newly_forgotten
 from ..zerobyte import ZerobyteClient
 from ..zerobyte.ids import check_snapshot_id
 from ..zerobyte.models import Snapshot
-from .acting import RepoArg, SnapshotIdsArg, WaitSecondsArg, jobs_by_tag, match_snapshots, run_task
+from .acting import RepoArg, SnapshotIdsArg, WaitSecondsArg, jobs_by_tag, pick_snapshots, run_task
 from .base import Ctx, ToolFailure, client_of, tool
 from .forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 
@@ -67,9 +67,8 @@ async def _tagging_preview(
     """Snapshots that jobs' retention forgets because of this tagging (restic groups by exact tag list)."""
     wanted = [check_snapshot_id("snapshot_ids", s) for s in snapshot_ids]
     add, remove, replace_all = changes
-    repo = await client.get_repository(repository_id)
-    listed = await client.list_snapshots(repo.shortId)
-    targets = {s.short_id for s in match_snapshots(listed, wanted, repo)}
+    repo, listed, picked = await pick_snapshots(client, repository_id, wanted)
+    targets = {s.short_id for s in picked}
     before = snaps(listed)
     after: list[Snap] = []
     for s in before:
@@ -144,9 +143,7 @@ async def tag_snapshots(
             expires_at=decision.expires_at,
         )
     client = client_of(ctx)
-    repo = await client.get_repository(repository_id)
-    before = await client.list_snapshots(repo.shortId)
-    targets = match_snapshots(before, wanted, repo)
+    repo, _, targets = await pick_snapshots(client, repository_id, wanted)
     started = await client.tag_snapshots(
         repo.shortId, [s.short_id for s in targets], add=add or None, remove=remove or None, set_tags=replace_all
     )
