@@ -58,6 +58,7 @@ __all__ = [
     "PreviewFn",
     "PreviewItem",
     "TokenRejected",
+    "build_preview",
     "confirmations",
     "confirmed",
     "decide",
@@ -164,18 +165,9 @@ async def gate(
     bypass both).
     """
     app = app_of(ctx)
-    try:
-        shown = await preview()
-    except (ZerobyteError, ToolError) as exc:
-        return Gate(tool=tool, status="refused", message=str(exc))
-    except Exception as exc:  # a preview we cannot build must not open the gate
-        log.exception("preview of %s failed", tool)
-        return Gate(
-            tool=tool,
-            status="refused",
-            message=f"Could not build the preview of {tool} ({type(exc).__name__}), so nothing was changed. "
-            "Retry, or do it in Zerobyte's web UI.",
-        )
+    shown = await build_preview(tool, preview)
+    if isinstance(shown, Gate):
+        return shown
     if shown is None or not shown.action.strip():
         return Gate(
             tool=tool,
@@ -233,6 +225,22 @@ def confirmed(tool: str, *, keeper: Gatekeeper = gate) -> Callable[[Callable[...
         return ask
 
     return decorate
+
+
+async def build_preview(tool: str, preview: PreviewFn) -> Preview | Gate | None:
+    """The preview, or a refused gate saying why it could not be built (a failed preview never opens the gate)."""
+    try:
+        return await preview()
+    except (ZerobyteError, ToolError) as exc:
+        return Gate(tool=tool, status="refused", message=str(exc))
+    except Exception as exc:
+        log.exception("preview of %s failed", tool)
+        return Gate(
+            tool=tool,
+            status="refused",
+            message=f"Could not build the preview of {tool} ({type(exc).__name__}), so nothing was changed. "
+            "Retry, or do it in Zerobyte's web UI.",
+        )
 
 
 def harmless(tool: str) -> Gate:

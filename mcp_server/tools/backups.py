@@ -208,17 +208,9 @@ def _mirror(m: Mirror) -> MirrorInfo:
 def _route(a: DestinationAssignment) -> NotificationRoute:
     dest = a.destination
     name = dest.name if dest else "?"
-    events = [
-        event
-        for event, on in (
-            ("start", a.notifyOnStart),
-            ("success", a.notifyOnSuccess),
-            ("warning", a.notifyOnWarning),
-            ("failure", a.notifyOnFailure),
-        )
-        if on
-    ]
-    return NotificationRoute(destination=f"{name} ({a.destinationId})", type=dest.type if dest else None, events=events)
+    return NotificationRoute(
+        destination=f"{name} ({a.destinationId})", type=dest.type if dest else None, events=a.events
+    )
 
 
 # --- mirrors -------------------------------------------------------------------------------------------

@@ -13,12 +13,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Elicit
-from mcp.server.mcpserver.exceptions import ToolError
 
-from ..confirm import Approval, Ask, Gate, Preview, PreviewFn, PreviewItem, confirmed, gate, harmless
+from ..confirm import Approval, Ask, Gate, Preview, PreviewFn, PreviewItem, build_preview, confirmed, gate, harmless
 from ..output import iso_from_ms
 from ..retention import Policy, Snap
-from ..zerobyte import ZerobyteError
 from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of
 
@@ -96,10 +94,9 @@ async def _gate_if_forgetting(
     token: str | None,
     compute: PreviewFn,
 ) -> Gate | Elicit[Approval]:
-    try:
-        shown = await compute()
-    except (ZerobyteError, ToolError) as exc:
-        return Gate(tool=tool, status="refused", message=str(exc))
+    shown = await build_preview(tool, compute)
+    if isinstance(shown, Gate):
+        return shown
     if shown is None:
         return harmless(tool)
     if (why := full_needed(ctx, what, shown)) is not None:

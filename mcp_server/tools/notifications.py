@@ -97,15 +97,5 @@ async def get_notification_destination(
             for a in listed:
                 if a.destinationId != dest.id:
                     continue
-                events = [
-                    event
-                    for event, on in (
-                        ("start", a.notifyOnStart),
-                        ("success", a.notifyOnSuccess),
-                        ("warning", a.notifyOnWarning),
-                        ("failure", a.notifyOnFailure),
-                    )
-                    if on
-                ]
-                routes.append(JobRoute(id=job.shortId, name=job.name, events=events))
+                routes.append(JobRoute(id=job.shortId, name=job.name, events=a.events))
     return DestinationDetail(**destination_summary(dest).model_dump(), config=shown, backup_jobs=routes, note=note)

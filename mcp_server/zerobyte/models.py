@@ -328,6 +328,17 @@ class DestinationAssignment(_Open):
     createdAt: float | None = None
     destination: NotificationDestination | None = None
 
+    @property
+    def events(self) -> list[str]:
+        """The run events this link notifies, in Zerobyte's order."""
+        flags = (
+            ("start", self.notifyOnStart),
+            ("success", self.notifyOnSuccess),
+            ("warning", self.notifyOnWarning),
+            ("failure", self.notifyOnFailure),
+        )
+        return [event for event, on in flags if on]
+
 
 class Mirror(_Open):
     id: int | None = None
