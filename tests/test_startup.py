@@ -57,7 +57,7 @@ def test_a_read_only_server_is_built_without_httpx_the_write_tools_or_a_config_p
     loaded = set(json.loads(out.stdout))
     for read_tools in ("snapshots.listing", "snapshots.files", "snapshots.find", "snapshots.compare"):
         assert f"mcp_server.tools.{read_tools}" in loaded, read_tools
-    write_tools = ("acting", "run", "task_control", "tagging", "restore", "destroy")
+    write_tools = ("acting", "run", "task_control", "tagging", "restore", "destroy", "configure")
     heavy = ("httpx", "tomllib", "mcp_server.confirm", "mcp_server.simulator")
     for name in (*heavy, *(f"mcp_server.tools.{module}" for module in write_tools)):
         assert name not in loaded, name

@@ -22,6 +22,7 @@ __all__ = [
     "BackupJobList",
     "BackupJobSummary",
     "get_backup_job",
+    "job_identity",
     "job_summary",
     "list_backup_jobs",
     "schedule_words",
@@ -66,14 +67,21 @@ def _job_next_step(j: BackupJob) -> str | None:
     return next_step_for(j.lastBackupError) if outcome in ("error", "warning") else None
 
 
+def job_identity(j: BackupJob) -> dict[str, Any]:
+    """What every view of a job starts with: id, name, enabled, volume and repository as "name (id)", cron."""
+    return {
+        "id": j.shortId,
+        "name": j.name,
+        "enabled": j.enabled,
+        "volume": f"{j.volume.name} ({j.volume.shortId})" if j.volume else None,
+        "repository": f"{j.repository.name} ({j.repository.shortId})" if j.repository else None,
+        "cron": j.cronExpression or None,
+    }
+
+
 def job_summary(j: BackupJob) -> BackupJobSummary:
     return BackupJobSummary(
-        id=j.shortId,
-        name=j.name,
-        enabled=j.enabled,
-        volume=f"{j.volume.name} ({j.volume.shortId})" if j.volume else None,
-        repository=f"{j.repository.name} ({j.repository.shortId})" if j.repository else None,
-        cron=j.cronExpression or None,
+        **job_identity(j),
         schedule=schedule_words(j.cronExpression),
         last_run=iso_from_ms(j.lastBackupAt),
         last_status=j.last_outcome,
