@@ -17,6 +17,7 @@ from .restic import ResticText
 
 __all__ = [
     "ACTIVE_TASK_STATUSES",
+    "NOTIFY_EVENTS",
     "TERMINAL_TASK_STATUSES",
     "BackupJob",
     "DestinationAssignment",
@@ -56,6 +57,13 @@ __all__ = [
 
 TERMINAL_TASK_STATUSES = frozenset({"succeeded", "failed", "cancelled", "stale"})
 ACTIVE_TASK_STATUSES = frozenset({"queued", "running", "cancelling"})
+# The events Zerobyte notifies a destination of, in its order, each with its flag on a DestinationAssignment.
+NOTIFY_EVENTS = (
+    ("start", "notifyOnStart"),
+    ("success", "notifyOnSuccess"),
+    ("warning", "notifyOnWarning"),
+    ("failure", "notifyOnFailure"),
+)
 
 
 class _Open(BaseModel):
@@ -331,13 +339,7 @@ class DestinationAssignment(_Open):
     @property
     def events(self) -> list[str]:
         """The run events this link notifies, in Zerobyte's order."""
-        flags = (
-            ("start", self.notifyOnStart),
-            ("success", self.notifyOnSuccess),
-            ("warning", self.notifyOnWarning),
-            ("failure", self.notifyOnFailure),
-        )
-        return [event for event, on in flags if on]
+        return [event for event, flag in NOTIFY_EVENTS if getattr(self, flag)]
 
 
 class Mirror(_Open):

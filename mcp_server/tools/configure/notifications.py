@@ -21,7 +21,7 @@ from ...redact import redact
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import BadRequest, ServerError
 from ...zerobyte.ids import check_destination_id, check_job_id
-from ...zerobyte.models import DestinationAssignment, NotificationDestination
+from ...zerobyte.models import NOTIFY_EVENTS, DestinationAssignment, NotificationDestination
 from ..base import Ctx, ToolFailure, client_of, tool
 from .common import SECRET, Change, DestinationId, Name, Options, OptName, check_name, clean, edits, given, reply
 
@@ -289,16 +289,10 @@ async def update_notification_destination(
 # --- notification routing ----------------------------------------------------------------------------
 
 Event = Literal["start", "success", "warning", "failure"]
-_EVENTS: tuple[tuple[Event, str], ...] = (
-    ("start", "notifyOnStart"),
-    ("success", "notifyOnSuccess"),
-    ("warning", "notifyOnWarning"),
-    ("failure", "notifyOnFailure"),
-)
 
 
 def _assignment_body(a: DestinationAssignment) -> dict[str, Any]:
-    return {"destinationId": a.destinationId, **{key: bool(getattr(a, key)) for _, key in _EVENTS}}
+    return {"destinationId": a.destinationId, **{flag: bool(getattr(a, flag)) for _, flag in NOTIFY_EVENTS}}
 
 
 def _routes(assignments: list[DestinationAssignment]) -> list[str]:
@@ -306,7 +300,7 @@ def _routes(assignments: list[DestinationAssignment]) -> list[str]:
     for a in assignments:
         d = a.destination
         label = f"{d.name} ({a.destinationId}, {d.type})" if d else str(a.destinationId)
-        events = ", ".join(event for event, key in _EVENTS if getattr(a, key))
+        events = ", ".join(a.events)
         routes.append(f"{label}: {events}" + (" [destination disabled]" if d and d.enabled is False else ""))
     return routes
 
@@ -360,7 +354,7 @@ async def _route(client: ZerobyteClient, jid: str, did: int, events: list[Event]
     current = await client.get_job_notifications(jid)
     bodies = [_assignment_body(a) for a in current if a.destinationId != did]
     existing = next((_assignment_body(a) for a in current if a.destinationId == did), None)
-    wanted = {"destinationId": did, **{key: event in events for event, key in _EVENTS}}
+    wanted = {"destinationId": did, **{flag: event in events for event, flag in NOTIFY_EVENTS}}
     remark = None
     if events:
         destination = await client.get_destination(did)
