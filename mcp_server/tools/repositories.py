@@ -20,6 +20,7 @@ __all__ = [
     "get_repository",
     "list_repositories",
     "repository_summary",
+    "stats_view",
 ]
 
 
@@ -184,12 +185,17 @@ def _stats(stats: ResticStats, repo: Repository) -> RepositoryStats | None:
     # GET stats answers all zeros when restic stats never ran; that is "unknown", not "empty".
     if not stats.snapshots_count and not stats.total_size and repo.statsUpdatedAt is None:
         return None
+    return stats_view(stats, repo.statsUpdatedAt)
+
+
+def stats_view(stats: ResticStats, updated_ms: float | None = None) -> RepositoryStats:
+    """restic's repository stats as agents see them: whole bytes stored and uncompressed, ratio to 2 decimals."""
     return RepositoryStats(
         stored_bytes=int(stats.total_size) if stats.total_size is not None else None,
         uncompressed_bytes=int(stats.total_uncompressed_size) if stats.total_uncompressed_size is not None else None,
         compression_ratio=round(stats.compression_ratio, 2) if stats.compression_ratio else None,
         snapshots_count=stats.snapshots_count,
-        updated=iso_from_ms(repo.statsUpdatedAt),
+        updated=iso_from_ms(updated_ms),
     )
 
 

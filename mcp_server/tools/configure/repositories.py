@@ -15,10 +15,9 @@ from ...audit import note
 from ...notation import OptionKind, parse_location, parse_options
 from ...zerobyte.errors import ServerError
 from ...zerobyte.ids import check_short_id
-from ...zerobyte.models import ResticStats
 from ..base import Ctx, ToolFailure, client_of, tool
-from ..repositories import repository_summary
-from .common import SECRET, Change, Name, Options, OptName, RepositoryId, check_name, clean, edits, given, reply
+from ..repositories import repository_summary, stats_view
+from .common import SECRET, Change, Name, Options, OptName, RepositoryId, check_name, clean, edits, reply
 
 __all__ = ["create_repository", "unlock_repository", "update_repository"]
 
@@ -137,7 +136,7 @@ async def update_repository(
     item: dict[str, Any] = repository_summary(current).model_dump(exclude_none=True)
     remark = None
     if refresh == "stats":
-        item.update(_stats(await client.refresh_repository_stats(rid)))
+        item.update(stats_view(await client.refresh_repository_stats(rid)).model_dump(exclude_none=True))
     elif refresh == "snapshots":
         result = await client.refresh_snapshots(rid)
         count = (result.model_extra or {}).get("count")
@@ -147,15 +146,6 @@ async def update_repository(
         remark = "Nothing to change."
     outcome = "updated" if body else ("ok" if refresh else "unchanged")
     return reply(outcome, repository=item, changes=changed, note=remark)
-
-
-def _stats(stats: ResticStats) -> dict[str, Any]:
-    return given(
-        stored_bytes=int(stats.total_size) if stats.total_size is not None else None,
-        uncompressed_bytes=int(stats.total_uncompressed_size) if stats.total_uncompressed_size is not None else None,
-        compression_ratio=round(stats.compression_ratio, 2) if stats.compression_ratio else None,
-        snapshots_count=stats.snapshots_count,
-    )
 
 
 @tool(title="Unlock repository", idempotent=True)
