@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcp_server import cron
 from mcp_server.cron import CronError, describe_cron, parse_cron
+from mcp_server.cron import schedule as cron_schedule
 
 NOW = datetime(2026, 8, 20, 12, 0, 0, tzinfo=UTC)  # a Thursday
 
@@ -361,7 +361,7 @@ def test_a_schedule_that_almost_never_runs_is_found_decades_ahead_and_the_search
     assert schedule.next_after(at("2026-01-01T00:00:00")) == at("2044-02-29T00:00:00")  # as cron-parser finds it
     assert schedule.next_after(at("2072-03-01T00:00:00")) == at("2112-02-29T00:00:00")  # 2100 is no leap year
     assert schedule.previous_before(at("2044-01-01T00:00:00")) == at("2016-02-29T00:00:00")
-    monkeypatch.setattr(cron, "_SEARCH_DAYS", 366 * 8)
+    monkeypatch.setattr(cron_schedule, "_SEARCH_DAYS", 366 * 8)
     with pytest.raises(CronError, match="does not run within"):
         schedule.next_after(at("2026-01-01T00:00:00"))
 

@@ -1,10 +1,8 @@
-"""Zerobyte's schedule language (cron-parser syntax) parsed, evaluated and put into plain words.
+"""Cron expressions parsed and evaluated: next and previous runs, the longest gap between runs.
 
-Agents read a job's schedule to answer "when does it run?" and "is it overdue?"; both need the cron
-expression understood here rather than guessed: the next and previous runs, the longest gap between
-runs (a job is stale only when it missed more than that), and a short description in words. Pure
-stdlib and UTC (Zerobyte's default server time zone); times of day are computed per day, never by
-stepping through seconds, so even ``* * * * * *`` evaluates instantly.
+Pure stdlib and UTC (Zerobyte's default server time zone); times of day are computed per day, never by
+stepping through seconds, so even ``* * * * * *`` evaluates instantly. Semantics are cron-parser's as
+Zerobyte v0.42 ships it (held to it by tests/contract/test_cron_vs_zerobyte.py).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
-__all__ = ["CronError", "CronSchedule", "describe_cron", "parse_cron", "version_difference"]
+__all__ = ["MONTH_WORDS", "CronError", "CronSchedule", "join_words", "parse_cron", "version_difference"]
 
 # cron-parser's macros, spelled as it spells them (lowercase; it has no @midnight).
 _MACROS = {
@@ -31,7 +29,7 @@ _MACROS = {
 }
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_MONTH_WORDS = (
+MONTH_WORDS = (
     "January",
     "February",
     "March",
@@ -45,8 +43,6 @@ _MONTH_WORDS = (
     "November",
     "December",
 )
-_DAY_WORDS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-_ORDINALS = ("", "1st", "2nd", "3rd", "4th", "5th")
 _MAX_EXPRESSION = 256
 # How far to look for a run: a 5th Monday in February comes once in 28 years, and 2100 is no leap year.
 _SEARCH_YEARS = 50
@@ -382,223 +378,9 @@ def _check_possible(shown: str, s: CronSchedule) -> None:
         return
     longest = max(29 if m == 2 else 30 if m in (4, 6, 9, 11) else 31 for m in s.months)
     if min(s.days) > longest:
-        months = _join([_MONTH_WORDS[m - 1] for m in sorted(s.months)])
+        months = join_words([MONTH_WORDS[m - 1] for m in sorted(s.months)])
         verb = "has" if len(s.months) == 1 else "have"
         raise CronError(f"cron expression {shown} never runs: {months} {verb} no day {min(s.days)}")
-
-
-# --- words -------------------------------------------------------------------------------------------
-
-
-def describe_cron(expr: str, tz: str = "UTC") -> str:
-    """A schedule in plain words, e.g. "daily at 02:00 UTC" or "Mondays and Thursdays at 03:30 UTC".
-
-    Raises :class:`CronError` for an expression that does not parse.
-    """
-    s = parse_cron(expr)
-    days = _day_words(s)
-    months = _month_phrase(s)
-    clock = _clock_times(s)
-    if clock is None:
-        phrase = _recurring(s, tz)
-        if days is not None:
-            phrase += " " + days.on
-        return phrase + (f" in {months}" if months else "")
-    at = f"at {_join(clock)} {tz}"
-    if days is None:
-        return f"daily {at}" if months is None else f"every day in {months} {at}"
-    if months is None:
-        return f"{days.lead} {at}"
-    if days.of_month is not None:
-        if len(s.months) == 1 and len(s.days) == 1 and not s.last_day:
-            return f"yearly on {min(s.days)} {months} {at}"
-        return f"on {days.of_month} of {months} {at}"
-    return f"{days.lead} in {months} {at}"
-
-
-@dataclass(frozen=True)
-class _Days:
-    lead: str  # opens a sentence: "weekly on Monday", "monthly on day 1", "weekdays"
-    on: str  # follows a time phrase: "on Mondays", "on day 1 of the month"
-    of_month: str | None = None  # day-of-month only: "day 1", "the last day"
-
-
-def _day_words(s: CronSchedule) -> _Days | None:
-    dom = _dom_words(s) if s.dom_restricted else None
-    dow = _dow_words(s) if s.dow_restricted else None
-    if s.dom_restricted and s.dow_restricted and (dom is None or dow is None):
-        return None  # one side already covers every day, and cron runs on a day matching either
-    if dom is not None and dow is not None:
-        # Cron runs on a day matching either field, not only on days matching both.
-        both = f"{dom.on} or {dow.on}"
-        return _Days(both, both)
-    return dom or dow
-
-
-def _dom_words(s: CronSchedule) -> _Days | None:
-    if len(s.days) == 31:
-        return None
-    parts: list[str] = []
-    ordered = sorted(s.days)
-    step = _arithmetic_step(ordered)
-    if step is not None and not s.last_day:
-        what = f"every {_ordinal(step)} day from day {ordered[0]}"
-        on = f"on every {_ordinal(step)} day of the month from day {ordered[0]}"
-        return _Days(on, on, what)
-    if s.days:
-        parts.append(("day " if len(s.days) == 1 else "days ") + _ranges(ordered))
-    if s.last_day:
-        parts.append("the last day")
-    what = _join(parts)
-    on = f"on {what} of the month"
-    lead = f"monthly on {what}" if len(s.days) + s.last_day == 1 else on
-    return _Days(lead, on, what)
-
-
-def _dow_words(s: CronSchedule) -> _Days | None:
-    plain = _week_order(sorted(s.weekdays))
-    special = [
-        f"the {_ORDINALS[n]} {_DAY_WORDS[weekday]} of the month"
-        for weekday, n in sorted(s.nth_weekdays, key=lambda p: (p[1], (p[0] + 6) % 7))
-    ] + [f"the last {_DAY_WORDS[weekday]} of the month" for weekday in _week_order(sorted(s.last_weekdays))]
-    if len(plain) == 7:
-        return None
-    if len(plain) == 1 and not special:
-        return _Days(f"weekly on {_DAY_WORDS[plain[0]]}", f"on {_DAY_WORDS[plain[0]]}s")
-    span = _weekday_span(plain)
-    if plain == [1, 2, 3, 4, 5]:
-        names = "weekdays"
-    elif plain == [6, 0]:
-        names = "weekends"
-    elif span is not None:
-        names = span
-    else:
-        names = _join([_DAY_WORDS[d] + "s" for d in plain])
-    if not special:
-        return _Days(names, f"from {names}" if span is not None and names == span else f"on {names}")
-    on = "on " + _join(([names] if plain else []) + special)
-    return _Days(on, on)
-
-
-def _month_phrase(s: CronSchedule) -> str | None:
-    if len(s.months) == 12:
-        return None
-    return _join([_MONTH_WORDS[m - 1] for m in sorted(s.months)])
-
-
-def _clock_times(s: CronSchedule) -> list[str] | None:
-    """Up to 6 explicit times of day ("02:00", "14:30:15"); None when the schedule repeats through the day."""
-    if len(s.hours) * len(s.minutes) * len(s.seconds) > 6:
-        return None
-    if len(s.minutes) == 1 and len(s.hours) >= 3 and _every(s.hours, 24):
-        return None  # "every 8 hours" says more than "at 00:00, 08:00 and 16:00"
-    with_seconds = s.seconds != (0,)
-    return [
-        f"{h:02d}:{m:02d}:{sec:02d}" if with_seconds else f"{h:02d}:{m:02d}"
-        for h in s.hours
-        for m in s.minutes
-        for sec in s.seconds
-    ]
-
-
-def _recurring(s: CronSchedule, tz: str) -> str:
-    if s.seconds == (0,):
-        return _recurring_minutes(s, tz)
-    every = _every(s.seconds, 60)
-    if len(s.minutes) == 60 and len(s.hours) == 24:
-        if every:
-            return "every second" if every == 1 else f"every {every} seconds"
-        return f"at second {_ranges(s.seconds)} of every minute"
-    return f"at second {_ranges(s.seconds)} of {_recurring_minutes(s, tz)}"
-
-
-def _recurring_minutes(s: CronSchedule, tz: str) -> str:
-    full_hours = len(s.hours) == 24
-    every_min = _every(s.minutes, 60)
-    every_hour = _every(s.hours, 24)
-    minutes = None if every_min is None else "every minute" if every_min == 1 else f"every {every_min} minutes"
-    if minutes is not None and full_hours:
-        return minutes
-    if len(s.minutes) == 1:
-        minute = s.minutes[0]
-        if full_hours:
-            return f"every hour at :{minute:02d}"
-        if every_hour:
-            return f"every {every_hour} hours" + (f" at :{minute:02d}" if minute else "")
-        return f"at minute {minute} past hours {_ranges(s.hours)} {tz}"
-    if minutes is not None:
-        return f"{minutes} during hours {_ranges(s.hours)} {tz}"
-    if full_hours:
-        return f"every hour at minutes {_ranges(s.minutes)}"
-    return f"at minutes {_ranges(s.minutes)} past hours {_ranges(s.hours)} {tz}"
-
-
-def _week_order(days: list[int]) -> list[int]:
-    return sorted(days, key=lambda d: (d + 6) % 7)  # Monday first, Sunday last
-
-
-def _every(values: tuple[int, ...], size: int) -> int | None:
-    """n when ``values`` is exactly 0, n, 2n... covering the whole cycle evenly; None otherwise."""
-    if not values or values[0] != 0:
-        return None
-    step = values[1] if len(values) > 1 else size
-    if size % step or step == size:
-        return None
-    return step if values == tuple(range(0, size, step)) else None
-
-
-def _weekday_span(days: list[int]) -> str | None:
-    """ "Sunday to Thursday" for 3-6 consecutive days of the week (wrapping over the weekend)."""
-    if not 3 <= len(days) <= 6:
-        return None
-    chosen = set(days)
-    for first in chosen:
-        if (first - 1) % 7 not in chosen:
-            run = [(first + i) % 7 for i in range(len(days))]
-            if set(run) == chosen:
-                return f"{_DAY_WORDS[run[0]]} to {_DAY_WORDS[run[-1]]}"
-            return None
-    return None
-
-
-def _arithmetic_step(ordered: list[int]) -> int | None:
-    """The step of 4+ values evenly spaced by 2 or more (1, 3, 5, 7...); None otherwise."""
-    if len(ordered) < 4:
-        return None
-    step = ordered[1] - ordered[0]
-    if step < 2 or any(b - a != step for a, b in pairwise(ordered)):
-        return None
-    return step
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _ranges(values: tuple[int, ...] | list[int]) -> str:
-    ordered = sorted(values)
-    step = _arithmetic_step(ordered)
-    if step is not None:
-        return f"{ordered[0]}-{ordered[-1]} every {step}"
-    runs: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        if j - i >= 2:
-            runs.append(f"{ordered[i]}-{ordered[j]}")
-        else:
-            runs.extend(str(v) for v in ordered[i : j + 1])
-        i = j + 1
-    return _join(runs)
-
-
-def _join(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -623,3 +405,9 @@ def _seconds_of_day(hour: int, minute: int, second: int) -> int:
 def _show(expr: str) -> str:
     text = expr.strip()
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def join_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
