@@ -277,6 +277,26 @@ async def test_create_backup_job_refuses_a_bad_cron_before_any_request(sim: Simu
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("schedule", "said"),
+    [
+        ("0 3 * * 4/2", "also runs it on Sundays, v0.42 does not; write the days as a list (4,6)"),
+        ("0 3 1 * MON#1", "v0.41 runs it only in that week of the month"),
+    ],
+)
+async def test_a_schedule_zerobyte_v041_and_v042_run_on_different_days_is_refused_before_any_request(
+    sim: Simulator, op: Client, schedule: str, said: str
+) -> None:
+    vol = sim.add_volume("photos")["shortId"]
+    repo = sim.add_repository("local-repo")["shortId"]
+
+    text = await refused(op, "create_backup_job", name="j", volume_id=vol, repository_id=repo, schedule=schedule)
+
+    assert said in text and "Nothing was sent" in text
+    assert sim.requests == []
+
+
+@pytest.mark.anyio
 async def test_create_backup_job_answers_the_schedule_in_words(sim: Simulator, op: Client) -> None:
     vol = sim.add_volume("photos")["shortId"]
     repo = sim.add_repository("local-repo")["shortId"]

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from ...audit import note
 from ...confirm import ActionResult, Gate, Preview, decide
-from ...cron import CronError, describe_cron, parse_cron
+from ...cron import CronError, describe_cron, parse_cron, version_difference
 from ...notation import OptionKind, format_retention, parse_options, parse_retention
 from ...output import iso_from_ms
 from ...retention import Policy, newly_forgotten
@@ -70,6 +70,8 @@ def _check_cron(schedule: str, *, enabled: bool) -> str:
         parse_cron(expr)
     except CronError as exc:
         raise ToolFailure(f"Invalid schedule: {exc}. Nothing was sent.") from None
+    if (why := version_difference(expr)) is not None:
+        raise ToolFailure(f"Schedule {expr!r} is refused: {why}. Nothing was sent.")
     return expr
 
 
