@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..concurrency import gather
-from ..cron import CronError, describe_cron
+from ..cron import CronError, describe_cron, parse_cron
 from ..mirror_sync import LISTED, missing_line
 from ..notation import format_retention
 from ..output import iso_from_ms
@@ -49,14 +50,27 @@ class BackupJobList(BaseModel, defer_build=True):
     total: int
 
 
-def schedule_words(cron: str | None) -> str | None:
-    """The cron expression in words ("daily at 02:00 UTC"); "manual only" without one."""
+def schedule_words(cron: str | None, next_ms: float | None = None) -> str | None:
+    """The cron expression in words ("daily at 02:00 UTC"); "manual only" without one.
+
+    Zerobyte runs cron in its own time zone (UTC unless its TZ is set): when the job's next run (``next_ms``)
+    is not the one UTC gives, the times are said to be in "server time".
+    """
     if not cron or not cron.strip():
         return "manual only"
     try:
-        return describe_cron(cron)
+        schedule = parse_cron(cron)
     except CronError:
         return None  # the raw cron stays visible beside it
+    tz = "UTC"
+    if next_ms is not None:
+        try:
+            ours = schedule.next_after(datetime.fromtimestamp(next_ms / 1000 - 1, tz=UTC))
+        except CronError:
+            ours = None
+        if ours is not None and abs(ours.timestamp() * 1000 - next_ms) > 60_000:
+            tz = "server time"
+    return describe_cron(cron, tz)
 
 
 def _job_next_step(j: BackupJob) -> str | None:
@@ -82,7 +96,7 @@ def job_identity(j: BackupJob) -> dict[str, Any]:
 def job_summary(j: BackupJob) -> BackupJobSummary:
     return BackupJobSummary(
         **job_identity(j),
-        schedule=schedule_words(j.cronExpression),
+        schedule=schedule_words(j.cronExpression, j.nextBackupAt),
         last_run=iso_from_ms(j.lastBackupAt),
         last_status=j.last_outcome,
         last_error=redact_text(j.lastBackupError) if j.lastBackupError else None,
@@ -198,11 +212,8 @@ def _hook(value: Any) -> Hook | None:
 
 
 def _mirror(m: Mirror) -> MirrorInfo:
-    sync = m.lastSyncTask or {}
+    sync = m.last_sync
     name = m.repository.name if m.repository else "?"
-    if not sync and m.lastCopyStatus is not None:
-        # v0.41 and older: no sync task, the mirror row keeps the last copy's status.
-        sync = {"status": m.lastCopyStatus, "finishedAt": m.lastCopyAt, "error": m.lastCopyError}
     error = sync.get("error")
     return MirrorInfo(
         repository=f"{name} ({m.repositoryId})",

@@ -75,6 +75,15 @@ class DestinationDetail(DestinationSummary):
     note: str | None = None
 
 
+def shown_config(dest: NotificationDestination) -> dict[str, Any]:
+    """A destination's config as agents may see it: secrets redacted (a generic webhook's URL included)."""
+    config = dict(dest.config)
+    # The redactor hides a generic webhook's URL only when it can see the type inside the config.
+    config.setdefault("type", dest.type)
+    shown: dict[str, Any] = redact(config)  # type: ignore[assignment]
+    return shown
+
+
 @tool(title="Get notification destination")
 async def get_notification_destination(
     ctx: Ctx,
@@ -83,10 +92,7 @@ async def get_notification_destination(
     """A notification destination's settings (secrets redacted), status, and the backup jobs notifying it."""
     client = client_of(ctx)
     dest, jobs = await gather([client.get_destination(destination_id), client.list_backup_jobs()])
-    config = dict(dest.config)
-    # The redactor hides a generic webhook's URL only when it can see the type inside the config.
-    config.setdefault("type", dest.type)
-    shown: dict[str, Any] = redact(config)  # type: ignore[assignment]
+    shown = shown_config(dest)
     routes: list[JobRoute] = []
     note = None
     if len(jobs) > MAX_ROUTING_LOOKUPS:

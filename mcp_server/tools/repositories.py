@@ -159,7 +159,7 @@ async def get_repository(
     for job, mirrors in zip(candidates, mirror_lists, strict=True):
         for m in mirrors:
             if m.repositoryId == repo.shortId or (m.repository and m.repository.shortId == repo.shortId):
-                sync = m.lastSyncTask or {}
+                sync = m.last_sync
                 uses.append(
                     JobUse(
                         id=job.shortId,

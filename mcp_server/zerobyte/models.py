@@ -355,6 +355,18 @@ class Mirror(_Open):
     createdAt: float | None = None
     repository: Repository | None = None
 
+    @property
+    def last_sync(self) -> dict[str, Any]:
+        """The last copy as ``{status, finishedAt, error}`` on every version ({} before the first one).
+
+        v0.42 points to the mirrorSync task; v0.41 and older keep the copy state on the row itself.
+        """
+        if self.lastSyncTask:
+            return self.lastSyncTask
+        if self.lastCopyStatus is not None:
+            return {"status": self.lastCopyStatus, "finishedAt": self.lastCopyAt, "error": self.lastCopyError}
+        return {}
+
 
 class MirrorCompatibility(_Open):
     repositoryId: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -498,6 +499,31 @@ async def test_mirrors_are_added_paused_and_removed_one_at_a_time(sim: Simulator
 
 
 @pytest.mark.anyio
+async def test_on_v041_the_last_mirror_copy_is_shown_by_set_mirror_and_get_repository(
+    sim: Simulator, op: Client
+) -> None:
+    # v0.41 has no mirror sync tasks: the last copy's outcome lives on the mirror row (lastCopy*).
+    sim.legacy = True
+    _, _, job = seed_job(sim)
+    usb = sim.add_repository("usb")["shortId"]
+    sim.add_mirror(job, usb)
+    schedule = sim.find_schedule(job)
+    assert schedule is not None
+    copied_at = sim.now_ms() - 3_600_000
+    for row in sim.mirrors_of(schedule):
+        row.update(lastCopyAt=copied_at, lastCopyStatus="error", lastCopyError="repository is locked")
+
+    repository = await call(op, "get_repository", repository_id=usb)
+    paused = await call(op, "set_mirror", job_id=job, repository_id=usb, mode="off")
+
+    [use] = [u for u in repository["backup_jobs"] if u["role"] == "mirror"]
+    assert (use["id"], use["last_status"]) == (job, "error")
+    assert use["last_time"].startswith(datetime.fromtimestamp(copied_at / 1000, UTC).strftime("%Y-%m-%dT%H"))
+    [line] = paused["mirrors"]
+    assert "last sync error" in line and "repository is locked" in line
+
+
+@pytest.mark.anyio
 async def test_mirror_status_lists_the_snapshots_not_yet_copied(sim: Simulator, op: Client) -> None:
     _, repo, job = seed_job(sim)
     usb = sim.add_repository("usb")["shortId"]
@@ -578,6 +604,26 @@ async def test_update_destination_disables_it_without_sending_its_config(sim: Si
     assert data["destination"]["enabled"] is False
     (patch,) = writes(sim, "PATCH")
     assert patch.body == {"enabled": False}
+
+
+@pytest.mark.anyio
+async def test_a_generic_webhook_url_stays_hidden_in_the_answer_even_when_its_config_names_no_type(
+    sim: Simulator, op: Client
+) -> None:
+    secret_path = "ops/alerts/backups"  # a capability for whoever knows it, though it looks like words
+    dest = sim.add_notification_destination(
+        "ops hook", type="generic", config={"url": f"https://hooks.example.net/{secret_path}", "method": "POST"}
+    )["id"]
+    row = next(d for d in sim.destinations.values() if d["id"] == dest)
+    # The type only on the destination, not inside its config, and the URL not sealed: redaction must still know
+    # it is a generic webhook's URL (a capability) from the destination's own type.
+    row["config"].pop("type", None)
+    row["config"]["url"] = f"https://hooks.example.net/{secret_path}"
+
+    data = await call(op, "update_notification_destination", destination_id=dest, enabled=False)
+
+    assert secret_path not in json.dumps(data)
+    assert data["destination"]["type"] == "generic"
 
 
 # --- secrets and ids ----------------------------------------------------------------------------------

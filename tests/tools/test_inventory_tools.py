@@ -8,12 +8,14 @@ capability), calls the real MCP server, and checks both the content and that no 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from mcp import Client
 
 from mcp_server.config import Settings
+from mcp_server.cron import parse_cron
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
 
@@ -93,7 +95,10 @@ def seed(sim: Simulator) -> dict[str, Any]:
         include_paths=["/2024"],
         last_status="success",
         last_backup_at=now - 10 * 3_600_000,
-        next_backup_at=now + 14 * 3_600_000,
+        # as Zerobyte computes it (cron in UTC): a next run cron would not give means another time zone
+        next_backup_at=int(
+            parse_cron("0 2 * * *").next_after(datetime.fromtimestamp(now / 1000, UTC)).timestamp() * 1000
+        ),
         max_retries=3,
         retry_delay=30,
         backup_webhooks={
@@ -464,6 +469,29 @@ async def test_get_system_info_reports_version_update_backends_and_features(sim:
     assert {"tasks", "task_history", "sys_admin"} <= set(info["features"])
     assert "smb" in info["volume_backends"]
     assert "rest" in info["repository_backends"]
+
+
+async def test_a_schedule_zerobyte_runs_in_another_time_zone_is_said_in_server_time(
+    sim: Simulator, mcp: Client
+) -> None:
+    now = sim.now_ms()
+    utc_next = parse_cron("0 2 * * *").next_after(datetime.fromtimestamp(now / 1000, UTC))
+    volume = sim.add_volume("v")["shortId"]
+    repo = sim.add_repository("r")["shortId"]
+    # Zerobyte with TZ=America/Santo_Domingo (UTC-4): its next 02:00 is 06:00 UTC.
+    job = sim.add_backup_job(
+        "j",
+        volume=volume,
+        repository=repo,
+        cron="0 2 * * *",
+        next_backup_at=int(utc_next.timestamp() * 1000) + 4 * 3_600_000,
+    )["shortId"]
+
+    listed = await call(mcp, "list_backup_jobs")
+    detail = await call(mcp, "get_backup_job", job_id=job)
+
+    assert [j["schedule"] for j in listed["jobs"] if j["id"] == job] == ["daily at 02:00 server time"]
+    assert detail["schedule"] == "daily at 02:00 server time"
 
 
 async def test_get_system_info_on_a_v041_server_says_task_history_is_missing(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ...audit import note
 from ...confirm import ActionResult, Gate, Preview, decide
-from ...cron import CronError, describe_cron, parse_cron, version_difference
+from ...cron import CronError, parse_cron, version_difference
 from ...notation import OptionKind, format_retention, parse_options, parse_retention
 from ...output import iso_from_ms
 from ...retention import Policy, newly_forgotten
@@ -28,7 +27,7 @@ from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import NotFound
 from ...zerobyte.ids import check_job_id, check_short_id
 from ...zerobyte.models import BackupJob
-from ..backups import job_identity
+from ..backups import job_identity, schedule_words
 from ..base import Ctx, ToolFailure, client_of, tool
 from ..forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .common import Change, JobId, Name, OptName, RepositoryId, VolumeId, change, check_name, clean, given, reply
@@ -144,32 +143,10 @@ class JobView(BaseModel):
     retry_delay_minutes: int | None = None
 
 
-def _words(expr: str | None, next_ms: float | None) -> str | None:
-    if not expr:
-        return "manual only (no schedule)"
-    try:
-        schedule = parse_cron(expr)
-    except CronError:
-        return None
-    tz = "UTC"
-    if next_ms is not None:
-        # Zerobyte evaluates cron in its TZ (UTC unless set); a next run that disagrees with ours means another TZ.
-        try:
-            ours = schedule.next_after(datetime.fromtimestamp(next_ms / 1000 - 1, tz=UTC))
-            if abs(ours.timestamp() * 1000 - next_ms) > 60_000:
-                tz = "server time"
-        except CronError:
-            pass
-    try:
-        return describe_cron(expr, tz)
-    except CronError:
-        return None
-
-
 def job_view(j: BackupJob) -> JobView:
     return JobView(
         **job_identity(j),
-        schedule=_words(j.cronExpression, j.nextBackupAt),
+        schedule=schedule_words(j.cronExpression, j.nextBackupAt),
         next_run=iso_from_ms(j.nextBackupAt) if j.enabled else None,
         retention=format_retention(j.retentionPolicy.model_dump(exclude_none=True) if j.retentionPolicy else None),
         include_paths=list(j.includePaths or []) or None,

@@ -33,7 +33,7 @@ def _mirrors(mirrors: list[Mirror]) -> list[str]:
     for m in mirrors:
         repo = m.repository
         text = f"{repo.name if repo else '?'} ({m.repositoryId}){'' if m.enabled else ' [disabled]'}"
-        sync = m.lastSyncTask or {}
+        sync = m.last_sync
         if sync:
             text += f", last sync {sync.get('status') or '?'} {iso(sync.get('finishedAt')) or ''}".rstrip()
             if sync.get("error"):

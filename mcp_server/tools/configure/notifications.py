@@ -17,12 +17,12 @@ from pydantic import Field
 from ...audit import note
 from ...concurrency import gather
 from ...notation import OptionKind, parse_options
-from ...redact import redact
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import BadRequest, ServerError
 from ...zerobyte.ids import check_destination_id, check_job_id
 from ...zerobyte.models import NOTIFY_EVENTS, DestinationAssignment, NotificationDestination
 from ..base import Ctx, ToolFailure, client_of, tool
+from ..notifications import shown_config
 from .common import SECRET, Change, DestinationId, Name, Options, OptName, check_name, clean, edits, given, reply
 
 __all__ = [
@@ -195,7 +195,7 @@ def delivery_failure(reason: str) -> str:
 
 
 def _destination_view(d: NotificationDestination) -> dict[str, Any]:
-    config: dict[str, Any] = redact(d.config)  # type: ignore[assignment]
+    config = shown_config(d)
     kind = d.type or str(config.get("type") or "")
     targets = {
         "generic": f"{config.get('method') or 'POST'} {config.get('url')}",
