@@ -23,7 +23,7 @@ from ..follow import TaskOutcome
 from ..output import human_bytes, iso_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
-from ..zerobyte.models import Repository, Snapshot
+from ..zerobyte.models import Repository, Snapshot, SnapshotNode
 from .acting import RepoArg, TaskActionResult, TokenArg, WaitArg, WaitSecondsArg, run_task, start, unfinished
 from .base import Ctx, ToolFailure, app_of, client_of, tool
 
@@ -218,16 +218,9 @@ async def _path_kind(
     """Every path must exist in the snapshot and be of one kind (Zerobyte restores one kind per call)."""
     kinds: dict[str, str] = {}
     for path in paths:
-        try:
-            page = await client.list_snapshot_files(repo.shortId, snap.short_id, path, limit=1)
-        except ZerobyteError:
-            page = None
-        node = next((n for n in page.files if n.path.rstrip("/") == path.rstrip("/")), None) if page else None
+        node = await _node(client, repo, snap, path)
         if node is None:
-            raise ToolFailure(
-                f"{path!r} is not in snapshot {snap.short_id}: list_snapshot_files or find_file shows what it holds. "
-                "Nothing was restored."
-            )
+            raise await _not_in_snapshot(client, repo, snap, path)
         kinds[path] = "dir" if node.type == "dir" else "file"
     found = set(kinds.values())
     if len(found) > 1:
@@ -238,6 +231,36 @@ async def _path_kind(
             "Restore one folder per call: a folder's contents land directly in target_path, so two folders would mix."
         )
     return kind
+
+
+async def _node(client: ZerobyteClient, repo: Repository, snap: Snapshot, path: str) -> SnapshotNode | None:
+    """The snapshot's entry at exactly ``path``; None when it holds nothing there."""
+    try:
+        page = await client.list_snapshot_files(repo.shortId, snap.short_id, path, limit=1)
+    except ZerobyteError:
+        return None
+    return next((n for n in page.files if n.path.rstrip("/") == path.rstrip("/")), None)
+
+
+async def _not_in_snapshot(client: ZerobyteClient, repo: Repository, snap: Snapshot, path: str) -> ToolFailure:
+    """The refusal for a path the snapshot lacks; it names the full path when ``path`` was one inside the volume.
+
+    Snapshots hold the volume's full path on the Zerobyte server (/data/photos/2026/tax.pdf), while people
+    think of a file's place inside the volume (/2026/tax.pdf).
+    """
+    roots = [p for p in snap.paths if p.rstrip("/")]
+    for root in roots[:3]:
+        full = f"{root.rstrip('/')}/{path.lstrip('/')}"
+        if full != path and await _node(client, repo, snap, full) is not None:
+            return ToolFailure(
+                f"{path!r} is not in snapshot {snap.short_id}, but {full!r} is (snapshots hold the volume's full path "
+                "on the server): call again with that path. Nothing was restored."
+            )
+    held = ", ".join(repr(p) for p in roots) or "'/'"
+    return ToolFailure(
+        f"{path!r} is not in snapshot {snap.short_id} (it holds {held}): list_snapshot_files or find_file shows "
+        "what it holds. Nothing was restored."
+    )
 
 
 def _landing(paths: list[str], kind: str, target: str | None) -> list[str]:

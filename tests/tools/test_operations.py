@@ -283,6 +283,19 @@ async def test_restore_without_configured_roots_explains_how_to_enable_it(
     assert sim.requests == []
 
 
+async def test_a_path_given_inside_the_volume_is_refused_naming_the_full_path_the_snapshot_holds(
+    sim: Simulator, sim_server: SimulatorServer, era: str
+) -> None:
+    world = seed_world(sim)  # the photos volume is /srv/photos: snapshots hold /srv/photos/n.txt
+    async with connect(sim_server, era, access="operate", restore_allowed_roots=("/srv/restore",)) as client:
+        arguments = {"repository_id": world.repo, "snapshot_id": world.snapshots[-1], "target_path": "/srv/restore/a"}
+        inside = await client.call_tool("restore", {**arguments, "paths": ["/n.txt"]})
+        nowhere = await client.call_tool("restore", {**arguments, "paths": ["/no/such.txt"]})
+    assert inside.is_error and "but '/srv/photos/n.txt' is (snapshots hold the volume's full path" in text(inside)
+    assert nowhere.is_error and "(it holds '/srv/photos')" in text(nowhere) and "but" not in text(nowhere)
+    assert not [r for r in sim.requests if r.path.endswith("/restore")]
+
+
 async def test_restore_of_a_file_and_of_a_folder_says_where_they_landed(
     sim: Simulator, sim_server: SimulatorServer, era: str
 ) -> None:
