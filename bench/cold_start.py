@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
-from bench._common import compile_package, median, server_env, server_params, table
+from bench._common import compile_package, median, server_env, server_params, simulator, table
 
 BUDGET_PCT = 10.0
 BARE = """
@@ -57,23 +57,27 @@ async def _time(params: StdioServerParameters, mode: str) -> tuple[float, float,
     return wall, _children_cpu() - cpu, len(tools.tools)
 
 
-def _tree_params(tree: Path) -> StdioServerParameters:
+def _tree_params(tree: Path, url: str) -> StdioServerParameters:
     """Another checkout of the project (e.g. ``git archive <commit> | tar -x -C DIR``), run from source."""
     compileall.compile_dir(str(tree / "mcp_server"), quiet=1)
-    env = server_env(PYTHONPATH=str(tree))
+    env = server_env(url, PYTHONPATH=str(tree))
     return StdioServerParameters(
         command=sys.executable, args=["-m", "mcp_server", "--access", "read-only"], env=env, cwd=str(tree)
     )
 
 
 def measure(runs: int, mode: str = "legacy", baseline_tree: Path | None = None) -> dict[str, Any]:
-    """Median wall and server CPU of ours and of a bare server with as many tools (and of an older tree)."""
+    """Median wall and server CPU of ours and of a bare server with as many tools (and of an older tree).
+
+    Ours talks to a reachable Zerobyte (a simulator in its own process), as when deployed: the first tools/list
+    asks it what it supports. Against an unreachable URL that question would wait out the client's retries.
+    """
     compile_package()
-    servers = {"ours": server_params()}
-    _, _, n_tools = anyio.run(_time, servers["ours"], mode)
-    if baseline_tree is not None:
-        servers["baseline"] = _tree_params(baseline_tree)
-    with tempfile.TemporaryDirectory() as tmp:
+    with simulator() as (url, _), tempfile.TemporaryDirectory() as tmp:
+        servers = {"ours": server_params(url)}
+        _, _, n_tools = anyio.run(_time, servers["ours"], mode)
+        if baseline_tree is not None:
+            servers["baseline"] = _tree_params(baseline_tree, url)
         bare_file = Path(tmp) / "bare.py"
         bare_file.write_text(BARE.format(n=n_tools))
         servers["bare"] = StdioServerParameters(command=sys.executable, args=[str(bare_file)], env=server_env())

@@ -64,7 +64,11 @@ async def _check(settings: Settings, out: TextIO) -> int:
         except ZerobyteError as exc:
             say(f"FAIL  capabilities: {exc}")
             return 1
-        say(f"ok    Zerobyte version: {caps.version or 'unknown'} (runtime {info.runtime or 'unknown'})")
+        try:
+            version: str | None = (await client.system_updates()).currentVersion
+        except ZerobyteError:
+            version = None
+        say(f"ok    Zerobyte version: {version or 'unknown'} (runtime {info.runtime or 'unknown'})")
         yes_no = {True: "yes", False: "no"}
         say(f"      tasks API: {yes_no[caps.tasks_api]}; task history: {yes_no[caps.task_history]}")
         for note in caps.notes:

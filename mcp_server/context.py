@@ -34,6 +34,8 @@ class AppContext:
     audit: AuditLog | None = None
     capabilities: Capabilities | None = None
     exposed: frozenset[str] = frozenset()  # the tools this server registered (access level, allow/deny)
+    # The registered tools tools/list leaves out (this Zerobyte cannot serve them): decided on the first listing.
+    unlisted: frozenset[str] | None = None
     confirmations: ConfirmationStore = field(init=False)
     background: TaskGroup | None = None  # lives as long as the server: catalog indexing runs here
     catalog: Catalog | None = None

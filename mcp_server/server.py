@@ -287,14 +287,17 @@ async def hide_unavailable_tools(ctx: ServerRequestContext[AppContext, Any], cal
     if ctx.method != "tools/list" or result is None:
         return result
     app = ctx.lifespan_context
-    caps = app.capabilities
-    if caps is None:
-        with anyio.move_on_after(CAPABILITY_WAIT_SECONDS):
-            try:
-                caps = await app.get_capabilities()
-            except Exception:  # unreachable, refused key...: list everything, the tools say so when called
-                log.info("capabilities not detected for tools/list", exc_info=True)
-    if caps is None or not (hidden := unavailable_tools(caps)):
+    if app.unlisted is None:
+        caps = app.capabilities
+        if caps is None:
+            with anyio.move_on_after(CAPABILITY_WAIT_SECONDS):
+                try:
+                    caps = await app.get_capabilities()
+                except Exception:  # unreachable, refused key...: list everything, the tools say so when called
+                    log.info("capabilities not detected for tools/list", exc_info=True)
+        # Decided once for the process: later listings neither wait on Zerobyte again nor differ from the first.
+        app.unlisted = unavailable_tools(caps) if caps is not None else frozenset()
+    if not (hidden := app.unlisted):
         return result
     listed = result if isinstance(result, ListToolsResult) else ListToolsResult.model_validate(result)
     return listed.model_copy(update={"tools": [t for t in listed.tools if t.name not in hidden]})

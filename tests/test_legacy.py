@@ -252,3 +252,32 @@ async def test_cancel_task_stops_a_v041_backup_through_its_job_and_reports_it_ca
     with legacy_sim.lock:
         task = legacy_sim.tasks[started["id"]]
         assert task.status == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_tools_list_is_decided_on_the_first_listing_and_later_listings_ask_zerobyte_nothing(
+    legacy_server: SimulatorServer, legacy_sim: Simulator
+) -> None:
+    async with Client(create_server(make_settings(legacy_server.url)), mode="legacy") as client:
+        first = [t.name for t in (await client.list_tools()).tools]
+        asked = len(legacy_sim.requests)
+        second = [t.name for t in (await client.list_tools()).tools]
+        assert len(legacy_sim.requests) == asked  # nothing more asked of Zerobyte
+    assert asked > 0 and "task_history" not in first and "list_active_tasks" in first
+    assert second == first
+    # Not /system/updates: Zerobyte asks GitHub before answering it (up to 5 s; never, without internet).
+    assert not [r for r in legacy_sim.requests if r.path.endswith("/system/updates")]
+
+
+@pytest.mark.anyio
+async def test_when_zerobyte_cannot_say_what_it_supports_every_tool_is_listed_and_the_list_stays(
+    legacy_server: SimulatorServer, legacy_sim: Simulator
+) -> None:
+    rule = legacy_sim.faults.add(path=r"^/api/v1/(system|tasks)", status=503)  # every probe fails
+    async with Client(create_server(make_settings(legacy_server.url)), mode="legacy") as client:
+        first = [t.name for t in (await client.list_tools()).tools]
+        legacy_sim.faults.remove(rule)
+        asked = len(legacy_sim.requests)
+        second = [t.name for t in (await client.list_tools()).tools]
+        assert len(legacy_sim.requests) == asked
+    assert "task_history" in first and second == first  # listed, and it explains itself when called

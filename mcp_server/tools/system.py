@@ -37,7 +37,7 @@ async def get_system_info(ctx: Ctx) -> SystemInfo:
     features = info.capabilities
     return SystemInfo(
         runtime=info.runtime,
-        version=(updates.currentVersion if updates else None) or caps.version,
+        version=updates.currentVersion if updates else None,
         latest_version=updates.latestVersion if updates else None,
         update_available=updates.hasUpdate if updates else None,
         missed_releases=[str(r.get("version") or r.get("name") or "?") for r in updates.missedReleases]

@@ -23,7 +23,6 @@ class Capabilities:
     tasks_api: bool = True
     task_history: bool = True
     legacy_backup_control: bool = False  # v0.40/v0.41: run answers {success:true}; /stop and /progress exist
-    version: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -55,12 +54,12 @@ class SystemRoutes(Routes):
         return bool(isinstance(data, dict) and data.get(key))
 
     async def detect_capabilities(self) -> Capabilities:
-        """Probe routes that differ between v0.40/v0.41 and v0.42+ (tasks API, task history)."""
+        """Probe routes that differ between v0.40/v0.41 and v0.42+ (tasks API, task history).
+
+        One quick database read (two before v0.42); not /system/updates, which asks GitHub first (up to 5 s, or
+        never on a server without internet access) and would hold up the first tools/list.
+        """
         caps = Capabilities()
-        try:
-            caps.version = (await self.system_updates()).currentVersion
-        except NotFound:
-            caps.version = None
         try:
             await self.http.request("GET", "/tasks/history", params={"page": 1})
         except NotFound:
@@ -68,6 +67,9 @@ class SystemRoutes(Routes):
             caps.task_history = False
             caps.legacy_backup_control = True
             caps.notes.append("no task history (Zerobyte ≤ v0.41): history tools are not available")
+        else:
+            self.capabilities = caps  # the history came with v0.42, whose tasks API it is part of
+            return caps
         try:
             await self.http.request("GET", "/tasks")
         except NotFound as exc:

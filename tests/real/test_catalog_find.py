@@ -177,7 +177,7 @@ async def test_a_restarted_server_answers_from_its_catalog_without_listing_or_du
     # were asked for: no folder listing, no tar.
     assert sum(1 for r in indexing if "/dump" in r) == 3
     assert proxy.count("/files") == 0 and proxy.count("/dump") == 0
-    # What else reached Zerobyte: the one-time capability probes (system/updates, tasks) and the event stream
+    # What else reached Zerobyte: the one-time capability probe (task history) and the event stream
     # that tells the catalog when a backup finished.
     others = ("GET /api/v1/repositories", "GET /api/v1/system/", "GET /api/v1/tasks", "GET /api/v1/events")
     assert all(r.startswith(others) for r in proxy.requests), proxy.requests
