@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo = stack.enter_context(_demo_zerobyte(err)) if getattr(args, "demo", False) else None
         try:
             settings = _load(args, demo)
+            _check_tool_names(settings)
         except ConfigError as exc:
             print(f"zerobyte-mcp: configuration error: {exc}", file=err)
             return 2
@@ -131,6 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "index":
             return _index(settings, list(getattr(args, "repository", []) or []), err)
         return _serve(settings, args, demo=demo is not None)
+
+
+def _check_tool_names(settings: Settings) -> None:
+    from .tools.catalogue import unknown_names
+
+    wrong = unknown_names(
+        tools=(*settings.tools_allow, *settings.tools_deny),
+        toolsets=(*settings.toolsets_allow, *settings.toolsets_deny),
+    )
+    if wrong is not None:
+        raise ConfigError(f"[tools]: {wrong}")
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:

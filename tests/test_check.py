@@ -125,3 +125,22 @@ def test_serve_warns_at_start_when_others_can_read_the_key_file(sim_server: Simu
     )
     assert f"api_key_file {key_file} can be read by group and others (mode 644): run chmod 600" in done.stderr
     assert done.stdout == ""  # the warning went to the log, never to the protocol stream
+
+
+def test_a_misspelt_tool_or_toolset_in_the_allow_deny_lists_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[tools]\ntoolsets_allow = ["snapshot"]\ndeny = ["delete_volumes"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEROBYTE", "XDG_CONFIG"))}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), ZEROBYTE_URL="http://127.0.0.1:9", ZEROBYTE_API_KEY=TEST_KEY)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcp_server", "--config", str(config), "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown toolset(s) 'snapshot'" in proc.stderr and "snapshots" in proc.stderr
+    assert "unknown tool(s) 'delete_volumes'" in proc.stderr

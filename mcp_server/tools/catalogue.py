@@ -12,10 +12,11 @@ without importing a tool module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["CATALOGUE", "LEVELS", "TOOLSETS", "Entry", "Level", "entry", "level_needed"]
+__all__ = ["CATALOGUE", "LEVELS", "TOOLSETS", "Entry", "Level", "entry", "level_needed", "unknown_names"]
 
 Level = Literal["read", "operate", "full"]
 # Which tool levels each access level (the ``access`` setting) offers.
@@ -121,6 +122,19 @@ _BY_NAME: Final[dict[str, Entry]] = {e.name: e for e in CATALOGUE}
 def entry(name: str) -> Entry | None:
     """The catalogue entry of tool ``name``; None when it is not one of ours."""
     return _BY_NAME.get(name)
+
+
+def unknown_names(*, tools: Iterable[str] = (), toolsets: Iterable[str] = ()) -> str | None:
+    """What is wrong with tool and toolset names in the allow/deny settings; None when all are ours.
+
+    A misspelt name would otherwise silently offer nothing (allow) or leave a tool in (deny).
+    """
+    problems = []
+    if bad := sorted(set(toolsets) - set(TOOLSETS)):
+        problems.append(f"unknown toolset(s) {', '.join(map(repr, bad))} (the toolsets: {', '.join(TOOLSETS)})")
+    if bad := sorted(set(tools) - _BY_NAME.keys()):
+        problems.append(f"unknown tool(s) {', '.join(map(repr, bad))} (README's tool catalogue lists them)")
+    return "; ".join(problems) or None
 
 
 def level_needed(level: Level) -> str:
