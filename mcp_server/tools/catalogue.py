@@ -2,9 +2,10 @@
 
 Modelled on github-mcp-server's toolset groups. Tool modules only *declare* tools (``@tool``: title,
 hints, arguments, answer); this table places each tool in a toolset and an access level, and its order
-(toolset by toolset, read before operate before full) is the order of tools/list. A server builds its
-:class:`~mcp_server.tools.registry.Registry` from it for its own settings, importing only the modules that
-hold a tool it offers: a read-only server never imports the write tools and their machinery.
+(backup_health first, then toolset by toolset, read before operate before full) is the order of
+tools/list. A server builds its :class:`~mcp_server.tools.registry.Registry` from it for its own settings,
+importing only the modules that hold a tool it offers: a read-only server never imports the write tools
+and their machinery.
 
 This module imports nothing of ours, so anything may ask "is this one of our tools, at which level?"
 without importing a tool module.
@@ -48,6 +49,8 @@ def _toolset(
 
 
 CATALOGUE: Final[tuple[Entry, ...]] = (
+    # First, as the server's instructions say: one verdict for everything, the usual first question.
+    *_toolset("health", read={"backup_health": "health"}),
     *_toolset(
         "volumes",
         read={"list_volumes": "volumes", "get_volume": "volumes", "browse_volume_files": "volumes"},
@@ -113,7 +116,6 @@ CATALOGUE: Final[tuple[Entry, ...]] = (
         operate={"wait_for_task": "task_control", "cancel_task": "task_control"},
     ),
     *_toolset("system", read={"get_system_info": "system"}),
-    *_toolset("health", read={"backup_health": "health"}),
 )
 TOOLSETS: Final[tuple[str, ...]] = tuple(dict.fromkeys(e.toolset for e in CATALOGUE))
 _BY_NAME: Final[dict[str, Entry]] = {e.name: e for e in CATALOGUE}
