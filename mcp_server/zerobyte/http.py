@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 _NO_BODY: Any = object()
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+LOCK_RETRIES = 6  # reads retried while restic reports the repository locked: 0.5 + 1 + 2 + 3 x 3 s
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ class HttpCore:
         idempotent = method == "GET"
         attempt = 0
         key_retried = False
+        lock_tries = 0
         while True:
             attempt += 1
             kwargs: dict[str, Any] = {"params": clean, "headers": self._headers(), "timeout": timeout}
@@ -289,6 +291,14 @@ class HttpCore:
             if not key_retried and await self._should_retry_with_new_key(response):
                 key_retried = True
                 attempt -= 1
+                continue
+            if idempotent and lock_tries < LOCK_RETRIES and _repository_locked(response):
+                # restic holds the repository for a moment (the forget Zerobyte runs after each backup, a mirror
+                # copy): a read waits it out (~12 s at most). A stale lock outlasts that and is reported, with
+                # the advice to unlock.
+                lock_tries += 1
+                log.info("retrying %s %s: the repository is locked by another restic run", method, path)
+                await anyio.sleep(min(self._backoff * 2**lock_tries, 3.0))
                 continue
             if idempotent and attempt < self._max_attempts and response.status_code in _RETRY_STATUSES:
                 delay = self._delay(attempt)
@@ -363,6 +373,11 @@ def _clean_params(params: Mapping[str, str | int | None] | None) -> dict[str, st
     if not params:
         return None
     return {k: str(v) for k, v in params.items() if v is not None}
+
+
+def _repository_locked(response: httpx.Response) -> bool:
+    """Zerobyte's 500 for a restic command that found the repository locked by another one."""
+    return response.status_code == 500 and b"is already locked" in response.content
 
 
 def _retryable_exception(exc: httpx.HTTPError) -> bool:

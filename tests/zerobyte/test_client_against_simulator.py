@@ -32,7 +32,7 @@ from mcp_server.zerobyte import (
     ZerobyteClient,
     ZerobyteUnreachable,
 )
-from mcp_server.zerobyte.http import SSEEvent
+from mcp_server.zerobyte.http import LOCK_RETRIES, SSEEvent
 from mcp_server.zerobyte.models import Task
 from tests.helpers import TEST_KEY
 
@@ -1042,6 +1042,37 @@ async def test_a_get_is_retried_once_after_a_transient_failure_and_succeeds(
     volumes = await fast_retry_client.list_volumes()
     assert [v.shortId for v in volumes] == [world.volume, world.spare_volume]
     assert [(r.method, r.path) for r in sim.requests] == [("GET", API + "/volumes")] * 2
+
+
+LOCKED = (
+    'Restic snapshots retrieval failed: {"message_type":"exit_error","code":11,"message":"unable to create lock in '
+    "backend: repository is already locked exclusively by PID 31310 on vm by root (UID 0, GID 0)\\nlock was created "
+    'at 2026-12-02 03:46:47 (44.751554ms ago)"}'
+)
+
+
+async def test_a_read_waits_while_another_restic_run_holds_the_repository_lock(
+    sim: Simulator, world: World, fast_retry_client: ZerobyteClient
+) -> None:
+    # As Zerobyte answers a listing while the forget it runs after each backup holds the lock (seen on v0.41).
+    sim.faults.add(method="GET", path=r"/snapshots$", times=3, status=500, body={"message": LOCKED})
+    snapshots = await fast_retry_client.list_snapshots(world.repository)
+    assert snapshots
+    assert len([r for r in sim.requests if r.path.endswith("/snapshots")]) == 4
+
+
+async def test_a_lock_that_outlasts_the_wait_is_reported_and_a_locked_write_is_not_retried(
+    sim: Simulator, world: World, fast_retry_client: ZerobyteClient
+) -> None:
+    sim.faults.add(method="GET", path=r"/snapshots$", status=500, body={"message": LOCKED})
+    with pytest.raises(ServerError, match="already locked"):
+        await fast_retry_client.list_snapshots(world.repository)
+    assert len(sim.requests) == 1 + LOCK_RETRIES
+    sim.requests.clear()
+    sim.faults.add(method="POST", path=r"/doctor$", status=500, body={"message": LOCKED})
+    with pytest.raises(ServerError):
+        await fast_retry_client.start_doctor(world.repository)
+    assert len(sim.requests) == 1
 
 
 async def test_a_get_gives_up_after_three_attempts(sim: Simulator, fast_retry_client: ZerobyteClient) -> None:
