@@ -28,6 +28,8 @@ async def _check(settings: Settings, out: TextIO) -> int:
     from .server import make_client
     from .tools.registry import Registry
 
+    offered = Registry.offered(settings)
+
     def say(line: str = "") -> None:
         print(line, file=out, flush=True)
 
@@ -73,14 +75,13 @@ async def _check(settings: Settings, out: TextIO) -> int:
         say(f"      tasks API: {yes_no[caps.tasks_api]}; task history: {yes_no[caps.task_history]}")
         for note in caps.notes:
             say(f"      note: {note}")
-        exposed = Registry.offered(settings).names
-        for line in differences(caps, exposed):
+        for line in differences(caps, offered.names):
             say(f"      {line}")
         backends = info.capabilities
         if backends:
             say(f"      volume backends: {', '.join(map(str, backends.get('volumeBackends') or [])) or '-'}")
             say(f"      repository backends: {', '.join(map(str, backends.get('repositoryBackends') or [])) or '-'}")
-    tools = list(Registry.offered(settings))
+    tools = list(offered)
     say()
     say(f"Access level: {settings.access}; {len(tools)} tools exposed:")
     for spec in sorted(tools, key=lambda s: (s.toolset, s.name)):

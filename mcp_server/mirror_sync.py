@@ -17,15 +17,14 @@ import anyio
 from pydantic import BaseModel, Field
 
 from .follow import TaskOutcome
-from .output import human_bytes, iso
+from .output import MISSING_LISTED, missing_line
 from .tools.base import ToolFailure
 from .zerobyte import ZerobyteClient
 from .zerobyte.ids import check_snapshot_id
-from .zerobyte.models import BackupJob, Mirror, MirrorStatus, MissingSnapshot
+from .zerobyte.models import BackupJob, Mirror, MirrorStatus
 
-__all__ = ["LISTED", "CopyPlan", "MirrorSyncResult", "missing_line", "plan_copy", "sync_report", "wait_for_legacy_copy"]
+__all__ = ["CopyPlan", "MirrorSyncResult", "plan_copy", "sync_report", "wait_for_legacy_copy"]
 
-LISTED = 20  # missing snapshots named in an answer; the rest are counted
 POLL_SECONDS = 1.0
 
 
@@ -108,8 +107,8 @@ def sync_report(
     left = {s.short_id for s in after.missingSnapshots}
     copied = [sid for sid in plan.to_copy if sid not in left]
     failed = [sid for sid in plan.to_copy if sid in left]
-    still = [missing_line(s) for s in after.missingSnapshots[:LISTED]]
-    rest = f" ({LISTED} listed)" if len(after.missingSnapshots) > LISTED else ""
+    still = [missing_line(s) for s in after.missingSnapshots[:MISSING_LISTED]]
+    rest = f" ({MISSING_LISTED} listed)" if len(after.missingSnapshots) > MISSING_LISTED else ""
     total = f"; the mirror now holds {after.mirrorCount} of {after.sourceCount} snapshots" if after.sourceCount else ""
     parts = [f"Copied {len(copied)} snapshot(s) of {job_label} to mirror {mirror_label}{total}."]
     if plan.already:
@@ -130,8 +129,3 @@ def sync_report(
         parts.append("The mirror is in sync.")
     outcome = "success" if not failed else ("partial" if copied or pruned else "error")
     return MirrorSyncResult(outcome=outcome, message=" ".join(parts), copied=copied, still_missing=still, task=task)
-
-
-def missing_line(s: MissingSnapshot) -> str:
-    """One missing snapshot as get_mirror_status and sync_mirror show it: id, time, size."""
-    return f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}"

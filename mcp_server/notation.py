@@ -31,6 +31,7 @@ __all__ = [
     "format_options",
     "format_retention",
     "format_source",
+    "given",
     "parse_location",
     "parse_options",
     "parse_retention",
@@ -48,7 +49,7 @@ def clip(text: str) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def _given(**values: Any) -> dict[str, Any]:
+def given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -181,7 +182,7 @@ def _ssh_fields(text: str, user_field: str, bad: NotationError) -> dict[str, Any
     if login is None:
         raise bad
     user, host, port, path = login
-    return _given(host=host, **{user_field: user}, path=path, port=port)
+    return given(host=host, **{user_field: user}, path=path, port=port)
 
 
 def _host_folder(what: str, text: str, bad: NotationError) -> dict[str, Any]:
@@ -234,7 +235,7 @@ def parse_source(backend: str, source: str) -> dict[str, Any]:
         if not text.replace("\\", "/").startswith("//") or len(parts) < 2:
             raise _bad_source(backend, source)
         user, _, host = parts[0].rpartition("@")
-        return _given(server=host, share="/".join(parts[1:]), username=unquote(user) or None)
+        return given(server=host, share="/".join(parts[1:]), username=unquote(user) or None)
     if backend == "webdav":
         url = urlsplit(text)
         try:
@@ -245,7 +246,7 @@ def parse_source(backend: str, source: str) -> dict[str, Any]:
             raise _bad_source(backend, source)
         port = port or (443 if url.scheme == "https" else 80)
         fields = {"server": url.hostname, "path": url.path or "/", "port": port, "ssl": url.scheme == "https"}
-        auth = _given(username=unquote(url.username or "") or None, password=unquote(url.password or "") or None)
+        auth = given(username=unquote(url.username or "") or None, password=unquote(url.password or "") or None)
         return fields | auth
     if backend == "sftp":
         return _ssh_fields(text, "username", _bad_source(backend, source))

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .zerobyte.models import MissingSnapshot
+
 __all__ = [
+    "MISSING_LISTED",
     "SIZE_KEYS",
     "compact_schema",
     "drop_empty",
@@ -27,6 +30,7 @@ __all__ = [
     "iso",
     "iso_from_ms",
     "iso_from_seconds",
+    "missing_line",
     "mtime_seconds",
     "outline_model",
     "outline_schema",
@@ -262,3 +266,11 @@ def outline_model(model: type[BaseModel]) -> dict[str, Any]:
     if required:
         out["required"] = required
     return out
+
+
+MISSING_LISTED = 20  # snapshots a mirror lacks, named in an answer; the rest are counted
+
+
+def missing_line(s: MissingSnapshot) -> str:
+    """One snapshot a mirror lacks, as get_mirror_status and sync_mirror show it: id, time, size."""
+    return f"{s.short_id} {iso(s.time) or '?'} {human_bytes(s.size) or '?'}"

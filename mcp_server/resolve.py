@@ -148,15 +148,17 @@ class _Lookups:
         repositories: list[Repository] = await self._once("repository", self.client.list_repositories)
         return repositories
 
-    async def latest(self, repository_id: str | None, job_ref: str | None) -> tuple[str, str]:
-        """The newest snapshot's short id of the job (if given) in its repository, and how it was chosen."""
+    async def latest(self, repository_id: str | None, job_ref: str | None, *, by_job: bool) -> tuple[str, str]:
+        """The newest snapshot's short id of the job (if given) in its repository, and how it was chosen.
+
+        ``by_job``: the tool takes a backup job argument, so the refusal may suggest it.
+        """
         job = await self.job(job_ref) if job_ref else None
         if repository_id is None and job is not None:
             repository_id = await self.client.job_repository(job, self.repositories)
         if repository_id is None:
-            raise ToolError(
-                "snapshot 'latest' needs repository_id or backup_job_id (whose newest snapshot?); nothing was sent."
-            )
+            needed = "repository_id or backup_job_id" if by_job else "repository_id"
+            raise ToolError(f"snapshot 'latest' needs {needed} (whose newest snapshot?); nothing was sent.")
         snaps = await self.client.list_snapshots(repository_id, backup_job_id=job.shortId if job else None)
         whose = f"backup job {job.name!r} ({job.shortId})" if job else f"repository {repository_id}"
         if not snaps:
@@ -207,7 +209,9 @@ async def resolve_arguments(
         job_ref = out.get("backup_job_id") or out.get("job_id")
         repository = out.get("repository_id")
         sid, note = await lookups.latest(
-            repository if isinstance(repository, str) else None, job_ref if isinstance(job_ref, str) else None
+            repository if isinstance(repository, str) else None,
+            job_ref if isinstance(job_ref, str) else None,
+            by_job=bool({"backup_job_id", "job_id"} & set(accepted)),
         )
         for argument in sorted(wanted):
             value = out[argument]
@@ -236,7 +240,10 @@ async def name_hint(
             matches = [i for i in items if i[1] == value] or [i for i in items if fold(i[1]) == fold(value)]
             if len(matches) == 1:
                 word = _WORDS[kind][0]
-                hints.append(f"A {word} is named {value!r}: its id is {matches[0][0]}; call again with {argument}.")
+                hints.append(
+                    f"A {word} is named {value!r}: its id is {matches[0][0]}; call again with "
+                    f"{argument}={matches[0][0]!r}."
+                )
     except ZerobyteError:
         return None
     return " ".join(hints) or None

@@ -281,3 +281,15 @@ async def test_when_zerobyte_cannot_say_what_it_supports_every_tool_is_listed_an
         second = [t.name for t in (await client.list_tools()).tools]
         assert len(legacy_sim.requests) == asked
     assert "task_history" in first and second == first  # listed, and it explains itself when called
+
+
+@pytest.mark.anyio
+async def test_a_missing_task_on_v041_points_only_to_tools_this_server_lists(
+    legacy_server: SimulatorServer, legacy_sim: Simulator
+) -> None:
+    async with Client(create_server(make_settings(legacy_server.url, access="operate")), mode="legacy") as client:
+        listed = {t.name for t in (await client.list_tools()).tools}
+        result = await client.call_tool("cancel_task", {"task_id": "0195e0f2-0000-7000-8000-000000000000"})
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error and "list_active_tasks" in text, text
+    assert "task_history" not in text and "task_history" not in listed

@@ -58,6 +58,13 @@ def test_a_read_only_server_is_built_without_httpx_the_write_tools_or_a_config_p
     for read_tools in ("snapshots.listing", "snapshots.files", "snapshots.find", "snapshots.compare"):
         assert f"mcp_server.tools.{read_tools}" in loaded, read_tools
     write_tools = ("acting", "run", "task_control", "tagging", "restore", "destroy", "configure")
-    heavy = ("httpx", "tomllib", "mcp_server.confirm", "mcp_server.simulator")
+    heavy = (
+        "httpx",
+        "tomllib",
+        "mcp_server.confirm",
+        "mcp_server.follow",
+        "mcp_server.mirror_sync",
+        "mcp_server.simulator",
+    )
     for name in (*heavy, *(f"mcp_server.tools.{module}" for module in write_tools)):
         assert name not in loaded, name

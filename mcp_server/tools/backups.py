@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..concurrency import gather
 from ..cron import CronError, describe_cron, parse_cron
-from ..mirror_sync import LISTED, missing_line
 from ..notation import format_retention
-from ..output import iso_from_ms
+from ..output import MISSING_LISTED, iso_from_ms, missing_line
 from ..redact import REDACTED, redact, redact_text
 from ..task_views import next_step_for
 from ..zerobyte.ids import check_job_id, check_short_id
@@ -260,5 +259,5 @@ async def get_mirror_status(
         source_snapshots=status.sourceCount,
         mirror_snapshots=status.mirrorCount,
         missing_total=len(missing),
-        missing=[missing_line(s) for s in missing[:LISTED]],
+        missing=[missing_line(s) for s in missing[:MISSING_LISTED]],
     )

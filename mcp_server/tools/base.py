@@ -34,10 +34,9 @@ from ..output import compact_schema, outline_model, render_text, shape
 from ..redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
 from ..zerobyte.errors import Resource
-from .catalogue import LEVELS, Level, entry
+from .catalogue import Level, entry
 
 __all__ = [
-    "LEVELS",
     "Ctx",
     "Level",
     "ToolFailure",
@@ -232,10 +231,12 @@ async def _run(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: 
 
 
 async def _answer(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwargs: dict[str, Any]) -> CallToolResult:
+    ctx = kwargs.get("ctx")
     try:
         result = await fn(**kwargs)
     except ZerobyteError as exc:
-        return error_result(with_next_step(exc))
+        caps = app_of(ctx).capabilities if isinstance(ctx, Context) else None
+        return error_result(with_next_step(exc, task_history=caps is None or caps.task_history))
     except ToolError as exc:
         return error_result(str(exc))
     except Exception:
@@ -244,7 +245,6 @@ async def _answer(fn: Callable[..., Awaitable[BaseModel]], tool_name: str, kwarg
             f"zerobyte-mcp hit an internal error in {tool_name}; the details are in its log (stderr). "
             "Retry, or report it with the log lines."
         )
-    ctx = kwargs.get("ctx")
     if not isinstance(ctx, Context):
         return success_result(result)
     app = app_of(ctx)
@@ -285,11 +285,16 @@ _LISTED_BY: dict[Resource, str] = {
 }
 
 
-def with_next_step(exc: ZerobyteError) -> str:
-    """The client's message, plus which tool shows valid ids when an object was not found."""
+def with_next_step(exc: ZerobyteError, *, task_history: bool = True) -> str:
+    """The client's message, plus which tool shows valid ids when an object was not found.
+
+    ``task_history``: whether this Zerobyte has it (not before v0.42), so a missing task does not send the
+    agent to a tool the server does not list.
+    """
     message = str(exc)
     if isinstance(exc, NotFound) and not exc.route_missing and exc.resource in _LISTED_BY:
-        return f"{message} {_LISTED_BY[exc.resource]} shows the existing ones."
+        lister = "list_active_tasks" if exc.resource == "task" and not task_history else _LISTED_BY[exc.resource]
+        return f"{message} {lister} shows the existing ones."
     return message
 
 

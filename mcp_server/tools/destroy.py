@@ -286,12 +286,7 @@ async def delete_volume(
 async def _volume_preview(ctx: Ctx, volume_id: str, confirm_token: str | None) -> Preview:
     client = client_of(ctx)
     volume = (await client.get_volume(volume_id)).volume
-    jobs = [
-        j
-        for j in await client.list_backup_jobs()
-        if (j.volume is not None and j.volume.shortId == volume.shortId)
-        or (j.volumeId is not None and str(j.volumeId) in (str(volume.id), volume.shortId))
-    ]
+    jobs = [j for j in await client.list_backup_jobs() if j.reads(volume)]
     mirrors = await _mirrors_of(client, jobs)
     effects = [_cascade(jobs, mirrors)]
     effects.append(

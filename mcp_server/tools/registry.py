@@ -57,17 +57,8 @@ class Registry:
     def get(self, name: str) -> ToolSpec | None:
         return self._specs.get(name)
 
-    def __getitem__(self, name: str) -> ToolSpec:
-        return self._specs[name]
-
     def __iter__(self) -> Iterator[ToolSpec]:
         return iter(self._specs.values())
-
-    def __len__(self) -> int:
-        return len(self._specs)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._specs
 
     @property
     def names(self) -> frozenset[str]:

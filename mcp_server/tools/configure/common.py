@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...notation import given
 from ...redact import redact_text
 from ..base import ToolFailure
 
@@ -68,10 +69,6 @@ def reply(outcome: str, *, changes: list[str] | None = None, note: str | None = 
 
 
 # --- shared helpers -----------------------------------------------------------------------------------
-
-
-def given(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def clean(text: str | None, limit: int = 400) -> str | None:

@@ -316,10 +316,14 @@ async def route_notifications(
     """Choose which events of a job (or several, or all) go to one destination; keeps other routes."""
     did = check_destination_id("destination_id", destination_id)
     if (job_id is None) == (job_ids is None):
-        raise ToolFailure("Give job_id (one job) or job_ids (several; ['*'] = every job), not both; nothing was sent.")
+        raise ToolFailure(
+            "Give exactly one of job_id (one job) or job_ids (several; ['*'] = every job); nothing was sent."
+        )
     client = client_of(ctx)
+    # Read once, not per job: it must exist, and a disabled one is worth a remark.
+    destination = await client.get_destination(did) if events else None
     if job_id is not None:
-        outcome, routes, remark = await _route(client, check_job_id("job_id", job_id), did, events)
+        outcome, routes, remark = await _route(client, check_job_id("job_id", job_id), did, events, destination)
         return reply(outcome, routes=routes, note=remark)
     refs = [check_job_id("job_ids", r) for r in job_ids or [] if r != "*"]
     if not job_ids:
@@ -336,7 +340,7 @@ async def route_notifications(
                 "nothing was changed."
             )
         chosen = list({by_ref[r].shortId: by_ref[r] for r in refs}.values())
-    done = await gather((_route(client, j.shortId, did, events) for j in chosen), limit=4)
+    done = await gather((_route(client, j.shortId, did, events, destination) for j in chosen), limit=4)
     updated = [j for j, (outcome, _, _) in zip(chosen, done, strict=True) if outcome == "updated"]
     notes = {remark for _, _, remark in done if remark and "was not routed" not in remark}
     summary = f"{len(updated)} of {len(chosen)} job(s) changed" + (
@@ -349,7 +353,9 @@ async def route_notifications(
     )
 
 
-async def _route(client: ZerobyteClient, jid: str, did: int, events: list[Event]) -> tuple[str, list[str], str | None]:
+async def _route(
+    client: ZerobyteClient, jid: str, did: int, events: list[Event], destination: NotificationDestination | None
+) -> tuple[str, list[str], str | None]:
     """One job's routes with ``events`` to destination ``did`` (other destinations kept): outcome, routes, note."""
     current = await client.get_job_notifications(jid)
     bodies = [_assignment_body(a) for a in current if a.destinationId != did]
@@ -357,9 +363,8 @@ async def _route(client: ZerobyteClient, jid: str, did: int, events: list[Event]
     wanted = {"destinationId": did, **{flag: event in events for event, flag in NOTIFY_EVENTS}}
     remark = None
     if events:
-        destination = await client.get_destination(did)
         bodies.append(wanted)
-        if destination.enabled is False:
+        if destination is not None and destination.enabled is False:
             remark = f"Destination {destination.name!r} is disabled: enable it with update_notification_destination."
     if existing is None and not events:
         return "unchanged", _routes(current), f"Destination {did} was not routed from this job."

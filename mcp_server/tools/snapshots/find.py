@@ -272,7 +272,7 @@ def _not_searched(
     if skipped:
         notes.append(
             f"{len(skipped)} older snapshot(s) in range not searched ({iso_from_ms(skipped[-1].time)} to "
-            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (max 999) or narrow since/until."
+            f"{iso_from_ms(skipped[0].time)}): raise max_snapshots (up to 1000) or narrow since/until."
         )
     partial = [r for r in results if r.mode == "partial"]
     for r in partial[:5]:
