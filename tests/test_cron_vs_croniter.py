@@ -113,12 +113,18 @@ def test_next_runs_agree_with_croniter(pair: tuple[str, str], start: datetime) -
 def test_the_simulator_uses_the_same_schedules_as_the_tools() -> None:
     start = datetime(2026, 8, 1, tzinfo=UTC)
     after_ms = int(start.timestamp() * 1000)
-    # once refused by the simulator's own parser while the tools accepted them
-    for expression in ("0 0 L * *", "0 0 * * 5L", "0 9 * * 1#2", "@weekdays", "@minutely"):
+    # once refused by the simulator's own parser while the tools accepted them (1 August 2026 is a Saturday)
+    expected = {
+        "0 0 L * *": datetime(2026, 8, 31, tzinfo=UTC),
+        "0 0 * * 5L": datetime(2026, 8, 28, tzinfo=UTC),
+        "0 9 * * 1#2": datetime(2026, 8, 10, 9, tzinfo=UTC),
+        "@weekdays": datetime(2026, 8, 3, tzinfo=UTC),
+        "@minutely": datetime(2026, 8, 1, 0, 1, tzinfo=UTC),
+    }
+    for expression, first in expected.items():
         assert simulator_cron.is_valid(expression), expression
-        expected = parse_cron(expression).next_after(start)
-        assert simulator_cron.next_run(expression, after_ms) == int(expected.timestamp() * 1000)
-    assert simulator_cron.next_run("0 0 L * *", after_ms) == int((datetime(2026, 8, 31, tzinfo=UTC)).timestamp() * 1000)
+        assert parse_cron(expression).next_after(start) == first, expression
+        assert simulator_cron.next_run(expression, after_ms) == int(first.timestamp() * 1000), expression
     assert not simulator_cron.is_valid("61 * * * *")
     assert simulator_cron.next_run("0 0 30 2 *", after_ms) is None  # never runs
     assert simulator_cron.next_run("0 0 * * *", after_ms) == after_ms + int(timedelta(days=1).total_seconds() * 1000)
