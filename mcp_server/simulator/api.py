@@ -295,19 +295,15 @@ def _hidden(sim: Simulator, route: RouteDef) -> bool:
     return route.only == ("modern" if sim.legacy else "legacy")
 
 
-def _match(sim: Simulator, method: str, sub: str) -> tuple[RouteDef | None, dict[str, str], bool]:
-    """(route, params, path_exists): path_exists tells a method mismatch from an unknown path."""
-    path_exists = False
+def _match(sim: Simulator, method: str, sub: str) -> tuple[RouteDef | None, dict[str, str]]:
+    """The route serving ``method`` on ``sub`` and its path parameters; (None, {}) when none does."""
     for route in ROUTES:
         if _hidden(sim, route):
             continue
         m = route.regex.match(sub)
-        if m is None:
-            continue
-        path_exists = True
-        if route.method == method or (method == "HEAD" and route.method == "GET"):
-            return route, {k: urllib.parse.unquote(val) for k, val in m.groupdict().items()}, True
-    return None, {}, path_exists
+        if m is not None and (route.method == method or (method == "HEAD" and route.method == "GET")):
+            return route, {k: urllib.parse.unquote(val) for k, val in m.groupdict().items()}
+    return None, {}
 
 
 async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response:
@@ -340,7 +336,7 @@ async def _dispatch(sim: Simulator, request: Request, owner: object) -> Response
             return Response(WEB_UI.encode(), media_type="text/html; charset=utf-8")  # the web UI's pages
         return not_found_text()
     sub = path[len(API) :] or "/"
-    route, params, _ = _match(sim, method, sub)
+    route, params = _match(sim, method, sub)
     if route is None:
         if any(sub == p or sub.startswith(p + "/") for p in AUTH_MOUNTS):
             denied = _auth_error(sim, request)
@@ -571,7 +567,6 @@ def create_app(sim: Simulator) -> Starlette:
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app = Starlette(routes=[StarletteRoute("/{path:path}", endpoint, methods=methods)])
     app.state.zb_owner = owner
-    app.state.zb_sim = sim
     app.add_middleware(_OuterMiddleware, sim=sim)
     return app
 

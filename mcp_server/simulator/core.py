@@ -137,16 +137,8 @@ class SimulatorCore:
         self._counters[counter] += 1
         return self._counters[counter]
 
-    def seal(self, value: str) -> str:
-        return self._box.seal(value)
-
     def unseal(self, value: str) -> str:
         return self._box.unseal(value)
-
-    def rate_limited(self, client: str) -> float | None:
-        """Count one request; return seconds until retry when over the limit, else None."""
-        state = self.rate_count(client)
-        return None if state is None or state.remaining >= 0 else float(max(1, state.reset))
 
     def rate_count(self, client: str) -> RateState | None:
         """Count one ``/api`` request of ``client`` in hono-rate-limiter's fixed window (None when off).

@@ -8,51 +8,26 @@ restic's semantics). The HTTP layer is ``api.py`` with one route module per reso
 
 from __future__ import annotations
 
-from .core import SimulatorCore
 from .model import (
-    ACTIVE_STATUSES,
-    BLOCKED_RESTORE_PREFIXES,
-    CANCEL_MESSAGES,
-    CANCELLABLE_KINDS,
     DEFAULT_LOCK_ERROR,
     DEFAULT_WARNING_DETAILS,
-    ORG_OWNER_USER_ID,
-    RESTART_BACKUP_ERROR,
-    RESTART_TASK_ERROR,
-    TERMINAL_STATUSES,
     ApiError,
-    RateState,
     RecordedRequest,
     Snapshot,
     Task,
-    fail,
-    sse_frame,
 )
-from .runners import TaskRunners, diff_trees, graft, restore_summary
+from .runners import TaskRunners, diff_trees
 
+# What the rest of the package (and tests) import from here; each name lives in the module above.
 __all__ = [
-    "ACTIVE_STATUSES",
-    "BLOCKED_RESTORE_PREFIXES",
-    "CANCELLABLE_KINDS",
-    "CANCEL_MESSAGES",
     "DEFAULT_LOCK_ERROR",
     "DEFAULT_WARNING_DETAILS",
-    "ORG_OWNER_USER_ID",
-    "RESTART_BACKUP_ERROR",
-    "RESTART_TASK_ERROR",
-    "TERMINAL_STATUSES",
     "ApiError",
-    "RateState",
     "RecordedRequest",
     "Simulator",
-    "SimulatorCore",
     "Snapshot",
     "Task",
     "diff_trees",
-    "fail",
-    "graft",
-    "restore_summary",
-    "sse_frame",
 ]
 
 

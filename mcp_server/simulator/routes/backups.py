@@ -10,10 +10,8 @@ from .._util import (
     Json,
     iso_from_ms,
 )
-from ..state import (
-    Simulator,
-    fail,
-)
+from ..model import fail
+from ..state import Simulator
 from .common import (
     Ctx,
     json_response,

@@ -16,12 +16,8 @@ from .. import validation as v
 from .._util import (
     Json,
 )
-from ..state import (
-    ApiError,
-    Simulator,
-    Task,
-    fail,
-)
+from ..model import ApiError, Task, fail
+from ..state import Simulator
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=UTF-8"

@@ -13,9 +13,7 @@ from .._util import (
     seal_config,
     unseal_config,
 )
-from ..state import (
-    fail,
-)
+from ..model import fail
 from .common import (
     Ctx,
     body_name,

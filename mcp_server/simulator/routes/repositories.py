@@ -18,10 +18,7 @@ from .._util import (
 )
 from ..cache import snapshots_key
 from ..files import dump_entries, ls_path, ls_walk, tar_stream
-from ..state import (
-    ApiError,
-    fail,
-)
+from ..model import ApiError, fail
 from .backups import drop_schedule
 from .common import (
     Ctx,

@@ -10,10 +10,7 @@ from .._util import (
     Json,
     iso_from_ms,
 )
-from ..state import (
-    ORG_OWNER_USER_ID,
-    fail,
-)
+from ..model import ORG_OWNER_USER_ID, fail
 from .common import (
     Ctx,
     json_response,

@@ -12,11 +12,7 @@ from .. import validation as v
 from .._util import (
     Json,
 )
-from ..state import (
-    Task,
-    fail,
-    sse_frame,
-)
+from ..model import Task, fail, sse_frame
 from .common import (
     STATE_DROP_SSE,
     Ctx,

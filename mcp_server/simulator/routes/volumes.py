@@ -13,10 +13,7 @@ from .._util import (
     seal_config,
 )
 from ..files import volume_listing
-from ..state import (
-    ApiError,
-    fail,
-)
+from ..model import ApiError, fail
 from .backups import drop_schedule
 from .common import (
     Ctx,
