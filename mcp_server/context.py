@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 
-from .audit import AuditLog
 from .config import Settings
-from .tokens import ConfirmationStore
+from .safety.audit import AuditLog
+from .safety.tokens import ConfirmationStore
 from .zerobyte import Capabilities, ZerobyteClient
 
 if TYPE_CHECKING:

@@ -19,10 +19,10 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
+from .answers.output import drop_empty, render_text
+from .answers.task_views import gather_active_tasks
 from .context import Ctx, app_of, client_of
-from .output import drop_empty, render_text
-from .redact import redact_text, scrub_exact
-from .task_views import gather_active_tasks
+from .safety.redact import redact_text, scrub_exact
 from .tools.catalogue import entry
 from .tools.registry import spec
 from .zerobyte import InvalidArgument, NotFound, ZerobyteError

@@ -23,17 +23,17 @@ from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, List
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
-from .audit import AuditLog, answered
+from .answers.output import render_text
+from .answers.resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .config import ConfigError, Settings
 from .context import AppContext, app_of
-from .legacy import unavailable_tools
-from .output import render_text
-from .redact import scrub_exact
-from .resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
+from .safety.audit import AuditLog, answered
+from .safety.redact import scrub_exact
 from .tools import base as tool_base
 from .tools.catalogue import LEVELS, entry, level_needed
 from .tools.registry import Registry, spec
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
+from .zerobyte.legacy import unavailable_tools
 
 __all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "make_client"]
 

@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from mcp_server.audit import AuditLog
+from mcp_server.safety.audit import AuditLog
 
 
 def test_the_audit_file_is_created_owner_only_and_appended(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mcp_server.check import run_check
+from mcp_server.cli.check import run_check
 from mcp_server.config import Secret
 from mcp_server.simulator import Simulator, SimulatorServer
 from tests.helpers import TEST_KEY, make_settings, stdio_params

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from mcp_server.concurrency import first_error, gather
+from mcp_server.answers.concurrency import first_error, gather
 from mcp_server.zerobyte import NotFound, ZerobyteUnreachable
 
 pytestmark = pytest.mark.anyio

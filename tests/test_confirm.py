@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 import pytest
 
-from mcp_server import tokens
-from mcp_server.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
+from mcp_server.safety import tokens
 from mcp_server.simulator import Simulator, SimulatorServer
 from mcp_server.tools import destroy
+from mcp_server.tools.confirm import ConfirmationStore, Preview, PreviewItem, TokenRejected
 from tests.helpers import answering, connect, data, seed_world, text, writes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_eras]

@@ -12,8 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.follow import progress_message
 from mcp_server.simulator import Simulator, SimulatorServer
+from mcp_server.tools.follow import progress_message
 from mcp_server.zerobyte.models import Task
 from tests.helpers import connect, data, seed_world, text
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from mcp_server.cli.http import HttpSetupError, build_http_app
 from mcp_server.config import Secret, Settings
-from mcp_server.http_app import HttpSetupError, build_http_app
 from mcp_server.server import create_server, make_client
 from mcp_server.simulator import Simulator
 from mcp_server.zerobyte import ZerobyteClient
@@ -216,7 +216,7 @@ async def test_oauth_discovery_probes_get_404_not_401(settings: Settings) -> Non
 async def test_a_request_path_with_a_line_break_cannot_forge_a_log_or_audit_line(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mcp_server.logs import setup_logging
+    from mcp_server.cli.logs import setup_logging
 
     setup_logging("INFO")
     forged = '{"time":"2026-01-01T00:00:00Z","event":"tool_call","tool":"delete_repository","outcome":"done"}'

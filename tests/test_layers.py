@@ -28,18 +28,61 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.startswith(("mcp_server", "tests"))}
 
 
-def test_the_request_context_is_a_leaf_below_tools_confirmation_and_the_server() -> None:
-    imported = _imports(PACKAGE / "context.py") | _imports(PACKAGE / "tokens.py")
-    assert imported, "the scan found no imports at all"
-    for above in ("mcp_server.server", "mcp_server.tools", "mcp_server.confirm", "mcp_server.follow"):
-        assert not [name for name in imported if name.startswith(above)], above
+# The packages in layers, lowest first: a module imports only from its own package or from a lower layer.
+# The simulator stands beside the stack and may use only the cron parser (it and the tools must agree on runs).
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"__init__", "safety", "cron"}),  # the version; redaction, audit, tokens, retention rules; cron
+    frozenset({"config"}),
+    frozenset({"zerobyte"}),  # the client and version adaptation: knows nothing of MCP
+    frozenset({"answers"}),  # names, notation, output shaping, task views, the agent-facing failure
+    frozenset({"catalog"}),
+    frozenset({"context"}),
+    frozenset({"tools"}),
+    frozenset({"resources", "prompts"}),
+    frozenset({"server"}),
+    frozenset({"cli", "__main__"}),
+)
+BESIDE = {"simulator": {"cron"}}
 
 
-def test_tool_machinery_and_confirmation_never_import_the_server_not_even_for_types() -> None:
-    for name in ("tools/base.py", "confirm.py", "follow.py", "task_views.py"):
-        imported = _imports(PACKAGE / name)
-        assert "mcp_server.context" in imported or name == "task_views.py", name
-        assert not [n for n in imported if n.startswith("mcp_server.server")], name
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1]) if parts[-1] == "__init__" else ".".join(parts)] = path
+    return found
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _rank(unit: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if unit in layer)
+
+
+def test_every_package_has_a_layer_and_imports_point_down_only() -> None:
+    modules = _modules()
+    units = {_unit(name) for name in modules}
+    placed = set().union(*LAYERS) | set(BESIDE)
+    assert units <= placed, f"packages without a layer: {sorted(units - placed)}"
+    upward = []
+    for name, path in modules.items():
+        here = _unit(name)
+        for imported in {n if n in modules else n.rsplit(".", 1)[0] for n in _imports(path)} & set(modules):
+            there = _unit(imported)
+            if there == here:
+                continue
+            ok = there in BESIDE[here] if here in BESIDE else there not in BESIDE and _rank(there) <= _rank(here)
+            if not ok:
+                upward.append(f"{name} imports {imported}")
+    assert upward == []
+
+
+def test_top_level_stays_small() -> None:
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 8, top
 
 
 def test_the_zerobyte_client_knows_nothing_of_mcp_or_the_layers_above_it() -> None:
@@ -47,14 +90,22 @@ def test_the_zerobyte_client_knows_nothing_of_mcp_or_the_layers_above_it() -> No
         source = path.read_text(encoding="utf-8")
         assert "import mcp" not in source and "from mcp" not in source, path.name
         outside = {n for n in _imports(path) if not n.startswith("mcp_server.zerobyte")}
-        assert outside <= {"mcp_server.redact", "mcp_server.redact.redact_text"}, (path.name, outside)
+        assert {n for n in outside if not n.startswith("mcp_server.safety.redact")} == set(), (path.name, outside)
 
 
 def test_following_tasks_and_resources_use_no_tool_module() -> None:
-    for name in ("follow.py", "resources.py", "task_views.py"):
+    for name in ("tools/follow.py", "resources.py", "answers/task_views.py"):
         tool_modules = {n for n in _imports(PACKAGE / name) if n.startswith("mcp_server.tools.")}
         # The registry (catalogue, registry) is how they reach a tool's answer: by name, never a module.
-        assert {n.split(".")[2] for n in tool_modules} <= {"base", "catalogue", "registry"}, (name, tool_modules)
+        allowed = {"base", "catalogue", "registry", "follow"}
+        assert {n.split(".")[2] for n in tool_modules} <= allowed, (name, tool_modules)
+
+
+def test_tool_machinery_and_confirmation_never_import_the_server_not_even_for_types() -> None:
+    for name in ("tools/base.py", "tools/confirm.py", "tools/follow.py", "context.py"):
+        imported = _imports(PACKAGE / name)
+        assert imported, name
+        assert not [n for n in imported if n.startswith(("mcp_server.server", "mcp_server.cli"))], name
 
 
 def test_test_modules_share_helpers_and_never_import_one_another() -> None:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from mcp_server.check import run_check
+from mcp_server.cli.check import run_check
 from mcp_server.config import Settings
-from mcp_server.legacy import LegacyProgress, follow_legacy_backup, run_legacy_backup
 from mcp_server.server import create_server, make_client
 from mcp_server.simulator import Simulator, SimulatorServer, seed_demo
+from mcp_server.zerobyte.legacy import LegacyProgress, follow_legacy_backup, run_legacy_backup
 from tests.helpers import TEST_KEY, make_settings
 
 # Read tools that cannot work without a route v0.41 lacks; each must say so instead of failing obscurely.

@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from mcp_server.check import run_check
+from mcp_server.cli.check import run_check
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer
 from tests.helpers import TEST_KEY, make_settings

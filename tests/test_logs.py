@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mcp_server.logs import setup_logging
+from mcp_server.cli.logs import setup_logging
 
 KEY = "zb_test_key_0123456789"
 TOKEN = "http-token-0123456789abcdef"
@@ -64,12 +64,12 @@ def test_unknown_level_is_refused() -> None:
 
 def test_json_lines_carry_time_level_logger_message_and_extras(capsys: pytest.CaptureFixture[str]) -> None:
     setup_logging("INFO", json=True)
-    logging.getLogger("mcp_server.audit").info(
+    logging.getLogger("mcp_server.safety.audit").info(
         "tool %s called", "list_volumes", extra={"tool": "list_volumes", "ms": 12}
     )
     entry = json.loads(capsys.readouterr().err)
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "mcp_server.audit"
+    assert entry["logger"] == "mcp_server.safety.audit"
     assert entry["message"] == "tool list_volumes called"
     assert entry["tool"] == "list_volumes"
     assert entry["ms"] == 12

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_server.names import edit_distance, fold, near_names
+from mcp_server.answers.names import edit_distance, fold, near_names
 
 FILES = ["résumé 2026.txt", "Resume-old.pdf", "notes.md", "taxes 2025.pdf", "photo.jpg"]
 

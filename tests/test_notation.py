@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_server.notation import (
+from mcp_server.answers.notation import (
     KEEP_KEYS,
     NotationError,
     OptionKind,

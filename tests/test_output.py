@@ -9,8 +9,8 @@ import pytest
 from mcp import Client
 from pydantic import BaseModel
 
+from mcp_server.answers.output import human_bytes, iso, iso_from_ms, parse_time, render_text
 from mcp_server.config import Settings
-from mcp_server.output import human_bytes, iso, iso_from_ms, parse_time, render_text
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
 from mcp_server.tools.base import success_result

@@ -8,7 +8,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_server.redact import REDACTED, redact, redact_text
+from mcp_server.safety.redact import REDACTED, redact, redact_text
 
 KEY = "zb_test_key_0123456789"
 

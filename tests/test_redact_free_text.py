@@ -10,7 +10,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_server.redact import REDACTED, quotes_secret, redact, redact_text, scrub_exact
+from mcp_server.safety.redact import REDACTED, quotes_secret, redact, redact_text, scrub_exact
 
 ALNUM = string.ascii_letters + string.digits
 secret = st.text(ALNUM, min_size=16, max_size=48).filter(

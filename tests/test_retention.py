@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_server.retention import (
+from mcp_server.safety.retention import (
     Duration,
     Policy,
     Snap,

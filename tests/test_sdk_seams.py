@@ -21,8 +21,8 @@ from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, TypeAdapter
 
+from mcp_server.answers.output import outline_schema
 from mcp_server.context import Ctx
-from mcp_server.output import outline_schema
 from mcp_server.server import create_server
 from mcp_server.tools.base import ToolSpec
 from mcp_server.tools.registry import spec as tool_spec

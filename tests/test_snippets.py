@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mcp_server.snippets import CLIENTS, render_snippet, server_command
+from mcp_server.cli.snippets import CLIENTS, render_snippet, server_command
 
 KEY = "zb_literal_key_that_must_not_leak_0001"
 

@@ -18,7 +18,7 @@ from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
 from pydantic import TypeAdapter
 
 from mcp_server import tools
-from mcp_server.output import outline_model, outline_schema
+from mcp_server.answers.output import outline_model, outline_schema
 from mcp_server.tools.base import declared
 from mcp_server.tools.catalogue import CATALOGUE, TOOLSETS
 from mcp_server.tools.registry import Registry
@@ -61,9 +61,9 @@ def test_a_read_only_server_is_built_without_httpx_the_write_tools_or_a_config_p
     heavy = (
         "httpx",
         "tomllib",
-        "mcp_server.confirm",
-        "mcp_server.follow",
-        "mcp_server.mirror_sync",
+        "mcp_server.tools.confirm",
+        "mcp_server.tools.follow",
+        "mcp_server.tools.mirror_sync",
         "mcp_server.simulator",
     )
     for name in (*heavy, *(f"mcp_server.tools.{module}" for module in write_tools)):

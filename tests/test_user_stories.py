@@ -64,7 +64,7 @@ from mcp.client.context import ClientRequestContext
 from mcp.client.session import ElicitationFnT
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 
-from mcp_server.output import iso_from_ms
+from mcp_server.answers.output import iso_from_ms
 from mcp_server.server import create_server
 from mcp_server.simulator import Node, Simulator, SimulatorServer, seed_demo
 from mcp_server.simulator.files import TreeSpec

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from ..output import mtime_seconds
+from ..answers.output import mtime_seconds
 from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import Snapshot, SnapshotNode
 from .db import CatalogUnavailable

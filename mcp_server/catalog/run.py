@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from ..answers.output import human_bytes
 from ..config import Settings
-from ..output import human_bytes
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.models import Snapshot
 from . import Catalog

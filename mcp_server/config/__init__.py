@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 
-from mcp_server.redact import REDACTED
+from mcp_server.safety.redact import REDACTED
 
 from .secret_files import (
     API_KEY,

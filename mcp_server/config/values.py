@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final, Literal, TypeAlias, get_args
 from urllib.parse import urlsplit
 
-from mcp_server.redact import REDACTED, redact_text
+from mcp_server.safety.redact import REDACTED, redact_text
 
 AccessLevel = Literal["read-only", "operate", "full"]
 ACCESS_LEVELS: Final[tuple[str, ...]] = get_args(AccessLevel)

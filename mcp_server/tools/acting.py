@@ -14,15 +14,15 @@ from typing import Annotated, TypeVar
 
 from pydantic import Field
 
-from ..audit import note
-from ..confirm import ActionResult
-from ..follow import TaskOutcome, follow, outcome_of, wait_budget
-from ..output import iso_from_ms
-from ..task_views import task_progress
+from ..answers.output import iso_from_ms
+from ..answers.task_views import task_progress
+from ..safety.audit import note
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.errors import Conflict
 from ..zerobyte.models import BackupJob, Repository, Snapshot, Task, TaskStarted
 from .base import Ctx, ToolFailure, client_of
+from .confirm import ActionResult
+from .follow import TaskOutcome, follow, outcome_of, wait_budget
 
 __all__ = [
     "NO_TASKS_API",

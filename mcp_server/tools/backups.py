@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..concurrency import gather
+from ..answers.concurrency import gather
+from ..answers.notation import format_retention
+from ..answers.output import MISSING_LISTED, iso_from_ms, missing_line
+from ..answers.task_views import next_step_for
 from ..cron import CronError, describe_cron, parse_cron
-from ..notation import format_retention
-from ..output import MISSING_LISTED, iso_from_ms, missing_line
-from ..redact import REDACTED, redact, redact_text
-from ..task_views import next_step_for
+from ..safety.redact import REDACTED, redact, redact_text
 from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
 from .base import Ctx, client_of, tool

@@ -29,9 +29,10 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
+from ..answers.failure import ToolFailure
+from ..answers.output import compact_schema, outline_model, render_text, shape
 from ..context import Ctx, app_of, client_of
-from ..output import compact_schema, outline_model, render_text, shape
-from ..redact import redact_text, scrub_exact
+from ..safety.redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
 from ..zerobyte.errors import Resource
 from .catalogue import Level, entry
@@ -52,10 +53,6 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=BaseModel)
 _MARK = "__zerobyte_tool__"  # the attribute @tool leaves on a function: its Declaration
-
-
-class ToolFailure(ToolError):
-    """A tool-level refusal or failure whose message the agent reads as is."""
 
 
 @dataclass(frozen=True)

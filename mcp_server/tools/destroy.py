@@ -16,10 +16,9 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from pydantic import Field
 
-from ..concurrency import gather
-from ..confirm import ActionResult, Gate, Preview, PreviewItem, confirmed, decide
-from ..output import iso_from_ms
-from ..retention import forget_plan
+from ..answers.concurrency import gather
+from ..answers.output import iso_from_ms
+from ..safety.retention import forget_plan
 from ..zerobyte import ZerobyteClient
 from ..zerobyte.ids import check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot
@@ -39,6 +38,7 @@ from .acting import (
     unfinished,
 )
 from .base import Ctx, ToolFailure, client_of, tool
+from .confirm import ActionResult, Gate, Preview, PreviewItem, confirmed, decide
 from .forgetting import now_ms, policy_of, snaps, snapshot_items
 from .repositories import repository_summary
 

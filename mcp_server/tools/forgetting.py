@@ -2,7 +2,7 @@
 
 Retention is destructive even when no tool says "delete": Zerobyte forgets by the job's policy after
 every backup, so tightening a policy or tagging snapshots into a job's group destroys snapshots at the
-next run. The keep rules are in :mod:`mcp_server.retention`; this module feeds them Zerobyte's objects
+next run. The keep rules are in :mod:`mcp_server.safety.retention`; this module feeds them Zerobyte's objects
 and turns the answer into confirmation previews and refusals.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 
 from mcp.server.mcpserver import Elicit
 
-from ..confirm import Approval, Ask, Gate, Preview, PreviewFn, PreviewItem, build_preview, confirmed, gate, harmless
-from ..output import iso_from_ms
-from ..retention import Policy, Snap
+from ..answers.output import iso_from_ms
+from ..safety.retention import Policy, Snap
 from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of
+from .confirm import Approval, Ask, Gate, Preview, PreviewFn, PreviewItem, build_preview, confirmed, gate, harmless
 
 __all__ = [
     "confirmed_if_forgetting",
@@ -70,7 +70,7 @@ def forget_effects(going: Sequence[Snap], whose: Sequence[str]) -> list[str]:
 
 
 def confirmed_if_forgetting(tool: str, what: str) -> Callable[[Callable[..., Awaitable[Preview | None]]], Ask]:
-    """:func:`~mcp_server.confirm.confirmed` for a tool that is destructive only when retention would forget.
+    """:func:`~mcp_server.tools.confirm.confirmed` for a tool that is destructive only when retention would forget.
 
     The preview function returns what would be forgotten, or None when nothing would be: then the call goes
     ahead as the harmless operate-level change it is. Otherwise it needs access level full (``what`` names

@@ -16,10 +16,10 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from ..concurrency import gather
+from ..answers.concurrency import gather
+from ..answers.output import iso, iso_from_ms, render_text, shape
+from ..answers.task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 from ..cron import CronError, describe_cron, parse_cron
-from ..output import iso, iso_from_ms, render_text, shape
-from ..task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
 from .base import Ctx, client_of, tool

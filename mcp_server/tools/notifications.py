@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ..concurrency import gather
-from ..output import iso_from_ms
-from ..redact import redact, redact_text
+from ..answers.concurrency import gather
+from ..answers.output import iso_from_ms
+from ..safety.redact import redact, redact_text
 from ..zerobyte.models import NotificationDestination
 from .base import Ctx, client_of, tool
 

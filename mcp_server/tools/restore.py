@@ -18,14 +18,14 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from pydantic import Field
 
-from ..confirm import Gate, Preview, PreviewItem, confirmed, decide
-from ..follow import TaskOutcome
-from ..output import human_bytes, iso_from_ms
+from ..answers.output import human_bytes, iso_from_ms
 from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.ids import MAX_PATH_LENGTH, check_absolute_path, check_snapshot_id
 from ..zerobyte.models import Repository, Snapshot, SnapshotNode
 from .acting import RepoArg, TaskActionResult, TokenArg, WaitArg, WaitSecondsArg, run_task, start, unfinished
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .confirm import Gate, Preview, PreviewItem, confirmed, decide
+from .follow import TaskOutcome
 
 __all__ = ["RestoreResult", "check_restore_target", "restore", "restore_in_place"]
 

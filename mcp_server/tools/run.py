@@ -13,8 +13,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..follow import TaskOutcome, follow, wait_budget
-from ..legacy import (
+from ..answers.notation import format_retention
+from ..answers.output import iso_from_ms
+from ..safety.retention import Snap, forget_plan
+from ..zerobyte.errors import BadRequest, Conflict
+from ..zerobyte.legacy import (
     AlreadyRunning,
     LegacyBackupOutcome,
     LegacyProgress,
@@ -22,11 +25,6 @@ from ..legacy import (
     run_legacy_backup,
     start_backup_task,
 )
-from ..mirror_sync import MirrorSyncResult, plan_copy, sync_report, wait_for_legacy_copy
-from ..notation import format_retention
-from ..output import iso_from_ms
-from ..retention import Snap, forget_plan
-from ..zerobyte.errors import BadRequest, Conflict
 from ..zerobyte.models import BackupJob, TaskStarted
 from .acting import (
     JobArg,
@@ -40,7 +38,9 @@ from .acting import (
     start,
 )
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .follow import TaskOutcome, follow, wait_budget
 from .forgetting import now_ms, policy_of, snaps
+from .mirror_sync import MirrorSyncResult, plan_copy, sync_report, wait_for_legacy_copy
 
 __all__ = ["BackupRun", "run_backup", "run_doctor", "sync_mirror"]
 

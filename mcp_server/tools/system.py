@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..concurrency import gather
-from ..legacy import differences
+from ..answers.concurrency import gather
 from ..zerobyte.errors import NotFound
+from ..zerobyte.legacy import differences
 from ..zerobyte.models import SystemUpdates
 from .base import Ctx, app_of, client_of, tool
 

@@ -14,15 +14,15 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..confirm import ActionResult, Gate, Preview, decide
-from ..follow import TaskOutcome
-from ..output import iso_from_ms
-from ..retention import Snap, newly_forgotten
+from ..answers.output import iso_from_ms
+from ..safety.retention import Snap, newly_forgotten
 from ..zerobyte import ZerobyteClient
 from ..zerobyte.ids import check_snapshot_id
 from ..zerobyte.models import Snapshot
 from .acting import RepoArg, SnapshotIdsArg, WaitSecondsArg, jobs_by_tag, pick_snapshots, run_task
 from .base import Ctx, ToolFailure, client_of, tool
+from .confirm import ActionResult, Gate, Preview, decide
+from .follow import TaskOutcome
 from .forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 
 __all__ = ["Retagged", "TagResult", "tag_snapshots"]

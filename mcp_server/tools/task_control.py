@@ -12,12 +12,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..audit import note
-from ..follow import TaskOutcome, follow, outcome_of, wait_budget
-from ..task_views import resource_names
+from ..answers.task_views import resource_names
+from ..safety.audit import note
 from ..zerobyte.errors import Conflict
 from .acting import WaitSecondsArg
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .follow import TaskOutcome, follow, outcome_of, wait_budget
 
 __all__ = ["cancel_task", "wait_for_task"]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..task_views import (
+from ..answers.task_views import (
     ActiveTaskList,
     TaskHistory,
     TaskView,

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ..concurrency import gather
-from ..notation import format_source
-from ..output import iso_from_ms
-from ..redact import redact, redact_text
+from ..answers.concurrency import gather
+from ..answers.notation import format_source
+from ..answers.output import iso_from_ms
+from ..safety.redact import redact, redact_text
 from ..zerobyte.models import Volume
 from .base import Ctx, client_of, tool
 

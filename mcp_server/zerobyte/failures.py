@@ -17,7 +17,7 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from ..redact import redact_text
+from ..safety.redact import redact_text
 from .errors import (
     AuthenticationFailed,
     BadRequest,

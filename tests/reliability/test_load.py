@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 
 from bench.load import discover, http_round, stdio_burst
+from mcp_server.cli.http import build_http_app
 from mcp_server.config import Secret, Settings
-from mcp_server.http_app import build_http_app
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer, seed_demo
 from tests.helpers import TOKEN, make_settings, mcp_client, serving, stdio_params

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from mcp_server.answers.task_views import next_step_for
 from mcp_server.simulator import Simulator, SimulatorServer, seed_scale
-from mcp_server.task_views import next_step_for
 from tests.helpers import TEST_KEY, make_settings
 
 HOUR = 3_600_000

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...notation import given
-from ...redact import redact_text
+from ...answers.notation import given
+from ...safety.redact import redact_text
 from ..base import ToolFailure
 
 __all__ = [

@@ -17,18 +17,18 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from pydantic import BaseModel, Field
 
-from ...audit import note
-from ...confirm import ActionResult, Gate, Preview, decide
+from ...answers.notation import OptionKind, format_retention, parse_options, parse_retention
+from ...answers.output import iso_from_ms
 from ...cron import CronError, parse_cron, version_difference
-from ...notation import OptionKind, format_retention, parse_options, parse_retention
-from ...output import iso_from_ms
-from ...retention import Policy, newly_forgotten
+from ...safety.audit import note
+from ...safety.retention import Policy, newly_forgotten
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import NotFound
 from ...zerobyte.ids import check_job_id, check_short_id
 from ...zerobyte.models import BackupJob
 from ..backups import job_identity, schedule_words
 from ..base import Ctx, ToolFailure, client_of, tool
+from ..confirm import ActionResult, Gate, Preview, decide
 from ..forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .common import Change, JobId, Name, OptName, RepositoryId, VolumeId, change, check_name, clean, given, reply
 

@@ -14,14 +14,14 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from pydantic import Field
 
-from ...confirm import ActionResult, Gate, Preview, decide
-from ...output import iso
-from ...retention import newly_forgotten
+from ...answers.output import iso
+from ...safety.retention import newly_forgotten
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import NotFound
 from ...zerobyte.ids import check_job_id, check_short_id
 from ...zerobyte.models import Mirror
 from ..base import Ctx, ToolFailure, client_of, tool
+from ..confirm import ActionResult, Gate, Preview, decide
 from ..forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .common import Change, JobId, clean, reply
 

@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
-from ...audit import note
-from ...concurrency import gather
-from ...notation import OptionKind, parse_options
+from ...answers.concurrency import gather
+from ...answers.notation import OptionKind, parse_options
+from ...safety.audit import note
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.errors import BadRequest, ServerError
 from ...zerobyte.ids import check_destination_id, check_job_id

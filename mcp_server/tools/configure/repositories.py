@@ -1,7 +1,7 @@
 """Repository configuration tools: create (restic init) or connect a repository, change it, unlock it.
 
 A repository's ``location`` is one compact notation per backend (``/dir``, ``endpoint/bucket``,
-``remote:path``...; parsed by :mod:`mcp_server.notation`) and ``secret`` is the one credential its backend
+``remote:path``...; parsed by :mod:`mcp_server.answers.notation`) and ``secret`` is the one credential its backend
 needs. Updates never send ``config``: Zerobyte would count an echoed sealed config as a change.
 """
 
@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ...audit import note
-from ...notation import OptionKind, parse_location, parse_options
+from ...answers.notation import OptionKind, parse_location, parse_options
+from ...safety.audit import note
 from ...zerobyte.errors import ServerError
 from ...zerobyte.ids import check_short_id
 from ..base import Ctx, ToolFailure, client_of, tool

@@ -1,7 +1,7 @@
 """Volume configuration tools: create a volume (a backup source), change it, and mount/unmount/check it.
 
 A volume's ``source`` is one compact notation per backend (``//nas/photos``, ``host:/export``...; parsed
-by :mod:`mcp_server.notation`) plus ``key=value`` options; a directory source must sit under the
+by :mod:`mcp_server.answers.notation`) plus ``key=value`` options; a directory source must sit under the
 administrator's volume roots (:mod:`mcp_server.tools.confine`). Edits merge into the RAW stored config, so
 sealed values echoed back stay as they are; a config change makes Zerobyte remount the volume.
 """
@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ...audit import note
-from ...notation import SOURCE_FORMS, SOURCE_HELP, OptionKind, parse_options, parse_source
-from ...redact import redact
+from ...answers.notation import SOURCE_FORMS, SOURCE_HELP, OptionKind, parse_options, parse_source
+from ...safety.audit import note
+from ...safety.redact import redact
 from ...zerobyte.errors import ServerError
 from ...zerobyte.ids import check_short_id
 from ..base import Ctx, ToolFailure, app_of, client_of, tool

@@ -16,8 +16,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ...output import iso, iso_from_ms, iso_from_seconds, mtime_seconds
-from ...retention import Policy, Snap, retention_categories
+from ...answers.output import iso, iso_from_ms, iso_from_seconds, mtime_seconds
+from ...safety.retention import Policy, Snap, retention_categories
 from ...zerobyte import BadRequest, NotFound, ServerError, ZerobyteClient, ZerobyteError, ZerobyteProtocolError
 from ...zerobyte.ids import check_job_id, check_short_id
 from ...zerobyte.models import BackupJob, Snapshot

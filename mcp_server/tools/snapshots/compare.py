@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from ...output import iso_from_ms, iso_from_seconds
+from ...answers.output import iso_from_ms, iso_from_seconds
 from ...zerobyte.ids import check_absolute_path, check_short_id, check_snapshot_id
 from ...zerobyte.models import Snapshot
 from ..base import Ctx, ToolFailure, app_of, client_of, tool

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import anyio
 from pydantic import BaseModel, Field
 
-from ...output import human_bytes, iso, iso_from_ms, iso_from_seconds, render_text
-from ...redact import quotes_secret
+from ...answers.output import human_bytes, iso, iso_from_ms, iso_from_seconds, render_text
+from ...safety.redact import quotes_secret
 from ...zerobyte import NotFound, ZerobyteClient
 from ...zerobyte.ids import check_absolute_path, check_short_id, check_snapshot_id
 from ...zerobyte.models import SnapshotFilesPage, SnapshotNode, SnapshotRef

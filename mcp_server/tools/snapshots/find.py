@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 from pydantic import BaseModel, Field
 
-from ...concurrency import gather
-from ...names import near_names
-from ...output import iso_from_ms, iso_from_seconds
+from ...answers.concurrency import gather
+from ...answers.names import near_names
+from ...answers.output import iso_from_ms, iso_from_seconds
 from ...zerobyte import ZerobyteClient
 from ...zerobyte.ids import check_job_id, check_short_id
 from ...zerobyte.models import Snapshot

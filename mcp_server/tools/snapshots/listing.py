@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ...concurrency import gather
-from ...output import iso, iso_from_ms, seconds_from_ms
+from ...answers.concurrency import gather
+from ...answers.output import iso, iso_from_ms, seconds_from_ms
 from ...zerobyte import ZerobyteClient, ZerobyteError
 from ...zerobyte.ids import check_short_id, check_snapshot_id
 from ...zerobyte.models import BackupJob, Snapshot

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ...names import fold
+from ...answers.names import fold
 from ..base import ToolFailure
 
 __all__ = ["Pattern", "Seg", "SegKind", "parse_pattern"]

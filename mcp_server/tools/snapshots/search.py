@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ...concurrency import gather
+from ...answers.concurrency import gather
 from ...zerobyte import NotFound, ZerobyteClient
 from ...zerobyte.models import Snapshot, SnapshotNode
 from .common import CONCURRENCY, LOCAL_ERRORS, PAGE_CAP, file_mtime

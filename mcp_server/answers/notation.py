@@ -18,8 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from .redact import redact_text
-from .zerobyte.ids import check_absolute_path
+from ..safety.redact import redact_text
+from ..zerobyte.ids import check_absolute_path
 
 __all__ = [
     "LOCATION_FORMS",

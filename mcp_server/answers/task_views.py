@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from ..zerobyte import ZerobyteClient, ZerobyteError
+from ..zerobyte.models import ACTIVE_TASK_STATUSES, Task, TaskHistoryItem
 from .concurrency import gather
+from .failure import ToolFailure
 from .output import iso_from_ms, seconds_from_ms
-from .tools.base import ToolFailure
-from .zerobyte import ZerobyteClient, ZerobyteError
-from .zerobyte.models import ACTIVE_TASK_STATUSES, Task, TaskHistoryItem
 
 __all__ = [
     "ARRAY",

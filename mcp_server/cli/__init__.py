@@ -1,4 +1,5 @@
-"""Command line: ``zerobyte-mcp [serve]``, ``zerobyte-mcp check``, ``zerobyte-mcp index`` and ``--demo``.
+"""Command line and transports: ``zerobyte-mcp [serve]``, ``check``, ``index`` and ``--demo``; ``http`` serves
+streamable HTTP, ``logs`` sends logging to stderr, ``snippets`` prints client set-up.
 
 In stdio mode stdout carries the MCP protocol, so everything human goes to stderr. Heavy modules (the
 simulator, uvicorn) are imported only by the commands that use them, to keep the cold start short.
@@ -14,8 +15,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from . import __version__
-from .config import ConfigError, Settings, load_settings, secret_file_warnings
+from .. import __version__
+from ..config import ConfigError, Settings, load_settings, secret_file_warnings
 from .logs import setup_logging
 
 __all__ = ["main"]
@@ -76,7 +77,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 @contextlib.contextmanager
 def _demo_zerobyte(err: TextIO) -> Iterator[tuple[str, str]]:
     """Start the simulator with sample data on a loopback port; yield (url, key)."""
-    from .simulator import Simulator, SimulatorServer, seed_demo
+    from ..simulator import Simulator, SimulatorServer, seed_demo
 
     sim = Simulator(api_keys=[DEMO_KEY], task_seconds=6.0, progress_interval=0.5)
     seed_demo(sim)
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_tool_names(settings: Settings) -> None:
-    from .tools.catalogue import unknown_names
+    from ..tools.catalogue import unknown_names
 
     wrong = unknown_names(
         tools=(*settings.tools_allow, *settings.tools_deny),
@@ -146,7 +147,7 @@ def _check_tool_names(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
-    from .server import create_server
+    from ..server import create_server
 
     for warning in secret_file_warnings(settings):
         log.warning("%s", warning)
@@ -154,7 +155,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
     transport = getattr(args, "transport", "stdio") or "stdio"
     log.info("zerobyte-mcp %s serving %s over %s (access: %s)", __version__, settings.url, transport, settings.access)
     if transport == "http":
-        from .http_app import run_http
+        from .http import run_http
 
         return run_http(server, settings)
     server.run("stdio")
@@ -164,8 +165,8 @@ def _serve(settings: Settings, args: argparse.Namespace, *, demo: bool) -> int:
 def _index(settings: Settings, repositories: list[str], err: TextIO) -> int:
     import anyio
 
-    from .catalog.run import index_catalog
-    from .server import make_client
+    from ..catalog.run import index_catalog
+    from ..server import make_client
 
     async def run() -> int:
         async with make_client(settings) as client:

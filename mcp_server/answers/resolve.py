@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from ..zerobyte import ZerobyteClient, ZerobyteError
+from ..zerobyte.models import BackupJob, Repository
 from .names import fold, near_names
 from .output import iso_from_ms
-from .zerobyte import ZerobyteClient, ZerobyteError
-from .zerobyte.models import BackupJob, Repository
 
 __all__ = ["LIST_REFERENCES", "REFERENCES", "Resolution", "is_snapshot_argument", "name_hint", "resolve_arguments"]
 

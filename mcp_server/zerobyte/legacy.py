@@ -18,8 +18,8 @@ from typing import Any, Final, Literal
 
 import anyio
 
-from .zerobyte import Capabilities, ZerobyteClient, ZerobyteError
-from .zerobyte.models import BackupJob, Task
+from . import Capabilities, ZerobyteClient, ZerobyteError
+from .models import BackupJob, Task
 
 __all__ = [
     "LEGACY_IMPACT",

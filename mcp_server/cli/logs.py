@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Final
 
-from mcp_server.redact import redact, redact_text
+from mcp_server.safety.redact import redact, redact_text
 
 __all__ = ["JsonFormatter", "RedactingFilter", "escape_controls", "setup_logging"]
 

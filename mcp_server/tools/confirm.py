@@ -41,11 +41,11 @@ from mcp.server.mcpserver import Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from .audit import note
-from .context import Ctx, app_of
-from .output import human_bytes
-from .tokens import ConfirmationStore, TokenRejected, canonical, utc_text
-from .zerobyte import ZerobyteError
+from ..answers.output import human_bytes
+from ..context import Ctx, app_of
+from ..safety.audit import note
+from ..safety.tokens import ConfirmationStore, TokenRejected, canonical, utc_text
+from ..zerobyte import ZerobyteError
 
 __all__ = [
     "ActionResult",

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 import anyio
 
-from .audit import note
-from .context import Ctx, app_of, client_of
-from .output import human_bytes
-from .task_views import TaskProgress, TaskView, task_progress, task_view, where_tasks_are
-from .tools.base import ToolFailure
-from .zerobyte import ZerobyteError
-from .zerobyte.errors import NotFound
-from .zerobyte.ids import check_task_id
-from .zerobyte.models import Task
+from ..answers.output import human_bytes
+from ..answers.task_views import TaskProgress, TaskView, task_progress, task_view, where_tasks_are
+from ..context import Ctx, app_of, client_of
+from ..safety.audit import note
+from ..zerobyte import ZerobyteError
+from ..zerobyte.errors import NotFound
+from ..zerobyte.ids import check_task_id
+from ..zerobyte.models import Task
+from .base import ToolFailure
 
 __all__ = ["MAX_WAIT_SECONDS", "TaskOutcome", "follow", "outcome_of", "progress_message", "wait_budget"]
 

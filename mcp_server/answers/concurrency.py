@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
-from .zerobyte import ZerobyteError
+from ..zerobyte import ZerobyteError
 
 __all__ = ["first_error", "gather"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .config import ConfigError, Settings, load_settings
+from ..config import ConfigError, Settings, load_settings
 
 __all__ = ["CLIENTS", "Snippet", "render_snippet", "server_command"]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from .zerobyte.models import MissingSnapshot
+    from ..zerobyte.models import MissingSnapshot
 
 __all__ = [
     "MISSING_LISTED",

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import anyio
 from pydantic import BaseModel, Field
 
+from ..answers.output import MISSING_LISTED, missing_line
+from ..zerobyte import ZerobyteClient
+from ..zerobyte.ids import check_snapshot_id
+from ..zerobyte.models import BackupJob, Mirror, MirrorStatus
+from .base import ToolFailure
 from .follow import TaskOutcome
-from .output import MISSING_LISTED, missing_line
-from .tools.base import ToolFailure
-from .zerobyte import ZerobyteClient
-from .zerobyte.ids import check_snapshot_id
-from .zerobyte.models import BackupJob, Mirror, MirrorStatus
 
 __all__ = ["CopyPlan", "MirrorSyncResult", "plan_copy", "sync_report", "wait_for_legacy_copy"]
 

@@ -12,9 +12,9 @@ from typing import TextIO
 
 import anyio
 
-from .config import Settings, secret_file_warnings
-from .legacy import differences
-from .zerobyte import ZerobyteError, ZerobyteUnreachable
+from ..config import Settings, secret_file_warnings
+from ..zerobyte import ZerobyteError, ZerobyteUnreachable
+from ..zerobyte.legacy import differences
 
 __all__ = ["run_check"]
 
@@ -25,8 +25,8 @@ def run_check(settings: Settings, *, out: TextIO) -> int:
 
 
 async def _check(settings: Settings, out: TextIO) -> int:
-    from .server import make_client
-    from .tools.registry import Registry
+    from ..server import make_client
+    from ..tools.registry import Registry
 
     offered = Registry.offered(settings)
 

@@ -23,8 +23,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .config import ConfigError, Settings
-from .redact import redact_text
+from ..config import ConfigError, Settings
+from ..safety.redact import redact_text
 
 __all__ = ["HEALTH_PATH", "HttpSetupError", "build_http_app", "is_loopback", "run_http"]
 
@@ -254,8 +254,8 @@ class _Health:
             return status, body
 
     async def _probe(self) -> tuple[int, dict[str, Any]]:
-        from .server import make_client
-        from .zerobyte import AuthenticationFailed, ZerobyteError, ZerobyteUnreachable
+        from ..server import make_client
+        from ..zerobyte import AuthenticationFailed, ZerobyteError, ZerobyteUnreachable
 
         try:
             client = make_client(self._settings)
