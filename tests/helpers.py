@@ -33,7 +33,7 @@ TEST_KEY = "zb_test_key_0123456789"
 SHARED = zbserver.SERVER_HOME.parent / "zerobyte"  # ../shared/zerobyte beside the clone (or a worktree's ancestor)
 TOKEN = "test-token-0123456789abcdef"  # the HTTP transport's bearer token in tests
 DAY_MS = 86_400_000
-# tokens (JSON characters / 4) of the whole tools/list answer, per access level (README "Tool catalogue")
+# tokens (JSON characters / 4) of the whole tools/list answer, per access level (docs/tools.md "Tool catalogue")
 BUDGETS = {"read-only": 3750, "operate": 8250, "full": 10000}
 
 

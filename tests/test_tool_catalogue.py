@@ -1,6 +1,6 @@
 """tools/list is product: every tool is described, annotated, flat, and the catalogue fits its budget.
 
-The budgets are the ones README.md records ("Tool catalogue"); counted as JSON characters / 4.
+The budgets are the ones docs/tools.md records ("Tool catalogue"); counted as JSON characters / 4.
 """
 
 from __future__ import annotations

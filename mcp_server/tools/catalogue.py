@@ -135,7 +135,7 @@ def unknown_names(*, tools: Iterable[str] = (), toolsets: Iterable[str] = ()) ->
     if bad := sorted(set(toolsets) - set(TOOLSETS)):
         problems.append(f"unknown toolset(s) {', '.join(map(repr, bad))} (the toolsets: {', '.join(TOOLSETS)})")
     if bad := sorted(set(tools) - _BY_NAME.keys()):
-        problems.append(f"unknown tool(s) {', '.join(map(repr, bad))} (README's tool catalogue lists them)")
+        problems.append(f"unknown tool(s) {', '.join(map(repr, bad))} (docs/tools.md lists them)")
     return "; ".join(problems) or None
 
 
