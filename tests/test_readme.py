@@ -206,3 +206,34 @@ def test_the_configuration_page_names_every_environment_variable() -> None:
         re.findall(r"ZEROBYTE_[A-Z_]+", DOCS["configuration.md"].replace("(_FILE)", " ZEROBYTE_MCP_HTTP_TOKEN_FILE"))
     )
     assert read and named == read
+
+
+def _layers_of_test_layers() -> list[set[str]]:
+    """tests/test_layers.py's LAYERS, read from its source (test modules do not import one another)."""
+    source = (ROOT / "tests" / "test_layers.py").read_text(encoding="utf-8")
+    block = source[source.index("LAYERS:") : source.index("BESIDE")]
+    return [set(re.findall(r'"(\w+)"', group)) for group in re.findall(r"frozenset\(\{([^}]*)\}\)", block)]
+
+
+def test_the_architecture_page_draws_the_layers_the_layer_test_enforces() -> None:
+    page = DOCS["architecture.md"]
+    rows = re.findall(r"^\| (\d+) \| ([^|]+) \|", page, re.M)
+    drawn = [{re.sub(r"(/|\.py)$", "", name) for name in re.findall(r"`([\w/.]+)`", cell)} for _, cell in rows]
+    assert [int(n) for n, _ in rows] == list(range(1, len(rows) + 1))
+    assert drawn == _layers_of_test_layers()
+
+
+def test_the_architecture_page_names_only_code_that_exists() -> None:
+    package = ROOT / "mcp_server"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    files = {p.name for p in package.rglob("*")} | {package.name}
+    missing = []
+    for name in set(re.findall(r"`([A-Za-z_][\w.]*(?:/|\.py)?)`", re.sub(FENCE, "", DOCS["architecture.md"]))):
+        if name.endswith((".py", "/")):
+            if name.rstrip("/").split("/")[-1] not in files:
+                missing.append(name)
+        elif ("_" in name.strip("_") or re.search(r"[a-z][A-Z]", name)) and not re.search(
+            rf"\b{re.escape(name.split('.')[-1])}\b", source
+        ):
+            missing.append(name)
+    assert missing == []
