@@ -69,7 +69,10 @@ def test_the_docs_state_the_enforced_budgets() -> None:
 
 def test_the_readme_counts_the_tools_of_each_level() -> None:
     counts = Counter(e.level for e in CATALOGUE)
-    said = re.search(r"(\d+) tools read, (\d+) more run and configure at `--access operate`, (\d+)\s+destroy", README)
+    said = re.search(
+        r"(\d+) tools that read, (\d+) more that run and configure at\s+`--access operate`, and (\d+) that destroy",
+        README,
+    )
     assert said is not None
     assert tuple(map(int, said.groups())) == (counts["read"], counts["operate"], counts["full"])
 
