@@ -49,7 +49,7 @@ from .retention import PolicyItem, apply_policy
 
 
 class SimulatorCore:
-    """The state of a fake Zerobyte server; ``Simulator`` (``state.py``) adds the task engine and runners.
+    """The state of a fake Zerobyte server; ``Simulator`` (``state.py``) composes it with a task engine and runners.
 
     Thread-safe: every mutation holds ``self.lock``.
     """
@@ -126,6 +126,10 @@ class SimulatorCore:
         self._counters = {"volume": 0, "schedule": 0, "destination": 0, "mirror": 0, "task": 0}
         # Zerobyte's cache of restic answers (snapshot lists, file pages, retention categories)
         self.cache = ServerCache(self.now_ms)
+        self._attach_parts()
+
+    def _attach_parts(self) -> None:
+        """Called once the state is built; ``Simulator`` gives its engine and task runners this state here."""
 
     # ------------------------------------------------------------------------------------------
     # basics
