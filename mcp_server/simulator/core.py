@@ -2,7 +2,7 @@
 
 Exists to hold volumes, repositories, snapshots, schedules, mirrors, notification destinations and tasks with
 the same row shapes and quirks as the real server, plus the knobs tests turn (fault rules, outcomes of the next
-backup, revoked keys...). The task engine (``engine.py``) and the task runners (``runners.py``) build on it.
+backup, revoked keys...). The task engine (``engine.py``) and the task runners (``runners.py``) are given it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .model import (
     _VOLUME_DEFAULTS,
     BLOCKED_RESTORE_PREFIXES,
     DEFAULT_LOCK_ERROR,
+    SCHEDULE_OPTION_KEYS,
     TERMINAL_STATUSES,
     RateState,
     RecordedRequest,
@@ -371,14 +372,7 @@ class SimulatorCore:
         "enabled",
         "cronExpression",
         "retentionPolicy",
-        "excludePatterns",
-        "excludeIfPresent",
-        "includePaths",
-        "includePatterns",
-        "oneFileSystem",
-        "customResticParams",
-        "compressionMode",
-        "backupWebhooks",
+        *SCHEDULE_OPTION_KEYS,
         "maxRetries",
         "retryDelay",
         "lastBackupAt",
