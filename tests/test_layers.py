@@ -117,3 +117,88 @@ def test_test_modules_share_helpers_and_never_import_one_another() -> None:
         if name.rsplit(".", 1)[-1].startswith("test_") or ".test_" in name or name.startswith("tests.conftest")
     ]
     assert offenders == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Which package modules each module imports, type-only and function-local imports included.
+
+    ``from pkg import name`` counts as importing ``pkg.name`` when that is a module, otherwise ``pkg``.
+    """
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                origin = (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
+                found.update(f"{origin}.{a.name}" if f"{origin}.{a.name}" in modules else origin for a in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        graph[name] = (found & set(modules)) - {name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _a_circle_through(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """One import path from the component's first module back to it, inside the component (breadth first)."""
+    start, members = component[0], set(component)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for target in sorted(graph[node] & members):
+            if target == start:
+                return [*paths[node], start]
+            if target not in paths:
+                paths[target] = [*paths[node], target]
+                queue.append(target)
+    return component  # unreachable for a strongly connected component
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+    assert _a_circle_through({"a": {"b", "c"}, "b": {"a"}, "c": {"b"}}, ["a", "b", "c"]) == ["a", "b", "a"]
+
+
+def test_no_modules_import_one_another_in_a_circle_not_even_for_types() -> None:
+    graph = _module_graph()
+    assert "mcp_server.simulator.engine" in graph["mcp_server.simulator.runners"]  # the graph sees imports at all
+    circles = [" -> ".join(_a_circle_through(graph, component)) for component in _cycles(graph)]
+    assert circles == [], "modules importing each other in a circle:\n" + "\n".join(circles)

@@ -2,7 +2,7 @@
 
 Exists to hold volumes, repositories, snapshots, schedules, mirrors, notification destinations and tasks with
 the same row shapes and quirks as the real server, plus the knobs tests turn (fault rules, outcomes of the next
-backup, revoked keys...). The task engine (``engine.py``) and the task runners (``runners.py``) build on it.
+backup, revoked keys...). The task engine (``engine.py``) and the task runners (``runners.py``) are given it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .model import (
     _VOLUME_DEFAULTS,
     BLOCKED_RESTORE_PREFIXES,
     DEFAULT_LOCK_ERROR,
+    SCHEDULE_OPTION_KEYS,
     TERMINAL_STATUSES,
     RateState,
     RecordedRequest,
@@ -49,7 +50,7 @@ from .retention import PolicyItem, apply_policy
 
 
 class SimulatorCore:
-    """The state of a fake Zerobyte server; ``Simulator`` (``state.py``) adds the task engine and runners.
+    """The state of a fake Zerobyte server; ``Simulator`` (``state.py``) composes it with a task engine and runners.
 
     Thread-safe: every mutation holds ``self.lock``.
     """
@@ -126,6 +127,10 @@ class SimulatorCore:
         self._counters = {"volume": 0, "schedule": 0, "destination": 0, "mirror": 0, "task": 0}
         # Zerobyte's cache of restic answers (snapshot lists, file pages, retention categories)
         self.cache = ServerCache(self.now_ms)
+        self._attach_parts()
+
+    def _attach_parts(self) -> None:
+        """Called once the state is built; ``Simulator`` gives its engine and task runners this state here."""
 
     # ------------------------------------------------------------------------------------------
     # basics
@@ -367,14 +372,7 @@ class SimulatorCore:
         "enabled",
         "cronExpression",
         "retentionPolicy",
-        "excludePatterns",
-        "excludeIfPresent",
-        "includePaths",
-        "includePatterns",
-        "oneFileSystem",
-        "customResticParams",
-        "compressionMode",
-        "backupWebhooks",
+        *SCHEDULE_OPTION_KEYS,
         "maxRetries",
         "retryDelay",
         "lastBackupAt",

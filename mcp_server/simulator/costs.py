@@ -17,12 +17,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .cache import ls_key, snapshots_key
+from ._util import Json
+from .cache import ServerCache, ls_key, snapshots_key
 
-if TYPE_CHECKING:
-    from .state import Simulator
+
+class Priced(Protocol):
+    """What pricing a request reads of the simulator (its core satisfies it; this module stays below it)."""
+
+    @property
+    def cache(self) -> ServerCache: ...
+
+    def find_repository(self, ident: str) -> Json | None: ...
+
+    def wants_retention_dry_run(self, repo: Json, backup_id: str) -> bool: ...
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Charge:
     warms: list[str] = field(default_factory=list)
 
 
-def charge(sim: Simulator, model: CostModel, handler: str, params: dict[str, str], query: dict[str, str]) -> Charge:
+def charge(sim: Priced, model: CostModel, handler: str, params: dict[str, str], query: dict[str, str]) -> Charge:
     """The cost of calling ``handler`` (an ``api.py`` route function's name) with these path/query values."""
     if handler == "mirror_status":
         return Charge(model.base + model.mirror_status)

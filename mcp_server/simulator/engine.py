@@ -23,13 +23,16 @@ from .model import (
 )
 
 
-class TaskEngine(SimulatorCore):
-    """Task creation and lifecycle on top of the simulator's state."""
+class TaskEngine:
+    """Task creation and lifecycle on top of the simulator's state, which it is given and never owns."""
+
+    def __init__(self, core: SimulatorCore) -> None:
+        self.core = core
 
     # ------------------------------------------------------------------------------------------
     # tasks: creation and lifecycle
     # ------------------------------------------------------------------------------------------
-    def _new_task(
+    def new_task(
         self,
         kind: str,
         *,
@@ -40,19 +43,19 @@ class TaskEngine(SimulatorCore):
         created_at: int | None = None,
         input_extra: Json | None = None,
     ) -> Task:
-        created = created_at if created_at is not None else self.now_ms()
-        seq = self._next("task")
-        schedule = self._resolve_schedule(job) if job else None
-        repo = self._resolve_repository(repository) if repository else None
+        created = created_at if created_at is not None else self.core.now_ms()
+        seq = self.core._next("task")
+        schedule = self.core._resolve_schedule(job) if job else None
+        repo = self.core._resolve_repository(repository) if repository else None
         if schedule is not None and repo is None:
-            repo = self.repositories.get(schedule["repositoryId"])
+            repo = self.core.repositories.get(schedule["repositoryId"])
         if kind in ("backup", "forget", "mirrorSync"):
             if schedule is None:
                 raise KeyError(f"a {kind} task needs a backup job")
             resource_type = "backup_schedule"
-            resource_id = str(schedule["id"]) if self.legacy else schedule["shortId"]
+            resource_id = str(schedule["id"]) if self.core.legacy else schedule["shortId"]
             display = schedule["name"]
-            vol = self.volumes.get(schedule["volumeId"])
+            vol = self.core.volumes.get(schedule["volumeId"])
             agent: str | None = vol["agentId"] if vol and kind == "backup" else None
             op_key: str | None = None
             if kind == "backup":
@@ -76,7 +79,7 @@ class TaskEngine(SimulatorCore):
             else:
                 assert repo is not None
                 op_key = repo["shortId"]
-                source = self.repositories.get(schedule["repositoryId"])
+                source = self.core.repositories.get(schedule["repositoryId"])
                 inp = {
                     "kind": "mirrorSync",
                     "scheduleId": schedule["id"],
@@ -100,7 +103,7 @@ class TaskEngine(SimulatorCore):
         if input_extra:
             inp.update(input_extra)
         task = Task(
-            id=self._ids.uuid7(created),
+            id=self.core._ids.uuid7(created),
             kind=kind,
             resource_type=resource_type,
             resource_id=resource_id,
@@ -112,11 +115,11 @@ class TaskEngine(SimulatorCore):
             updated_at=created,
             seq=seq,
         )
-        self.tasks[task.id] = task
+        self.core.tasks[task.id] = task
         return task
 
     def active_task(self, kind: str, resource_id: str, operation_key: str | None = None) -> Task | None:
-        for task in self.tasks.values():
+        for task in self.core.tasks.values():
             if (
                 task.active
                 and task.kind == kind
@@ -126,11 +129,11 @@ class TaskEngine(SimulatorCore):
                 return task
         return None
 
-    def _launch(self, task: Task, runner: Callable[[Task], None]) -> None:
-        self._publish_task(task, previous_outcome=None)
+    def launch(self, task: Task, runner: Callable[[Task], None]) -> None:
+        self.core._publish_task(task, previous_outcome=None)
         thread = threading.Thread(target=self._task_main, args=(task, runner), name=f"zb-sim-{task.kind}", daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
+        self.core._threads = [t for t in self.core._threads if t.is_alive()]
+        self.core._threads.append(thread)
         thread.start()
 
     def _task_main(self, task: Task, runner: Callable[[Task], None]) -> None:
@@ -138,23 +141,23 @@ class TaskEngine(SimulatorCore):
             self._wait_for_slot(task)
             runner(task)
         except _TaskStop:
-            with self.lock:
+            with self.core.lock:
                 if task.abandoned or not task.active:
                     return
                 message = task.cancel_message or CANCEL_MESSAGES.get(task.kind, "Task was cancelled by the user")
-                self._finish(task, "cancelled", error=message)
+                self.finish(task, "cancelled", error=message)
         except _TaskFailed as exc:
-            with self.lock:
+            with self.core.lock:
                 if task.abandoned or not task.active:
                     return
-                self._finish(task, "failed", error=str(exc))
+                self.finish(task, "failed", error=str(exc))
         except Exception as exc:  # a bug in a runner must not kill the thread silently
-            with self.lock:
+            with self.core.lock:
                 if task.active and not task.abandoned:
-                    self._finish(task, "failed", error=f"Simulator error: {exc!r}")
+                    self.finish(task, "failed", error=f"Simulator error: {exc!r}")
 
     def _conflicts(self, task: Task) -> bool:
-        for other in self.tasks.values():
+        for other in self.core.tasks.values():
             if other is task or other.status not in ("running", "cancelling"):
                 continue
             for repo_id, exclusive in task.locks:
@@ -165,24 +168,24 @@ class TaskEngine(SimulatorCore):
 
     def _wait_for_slot(self, task: Task) -> None:
         """Stay queued while a conflicting task holds the repository, then become running."""
-        time.sleep(min(0.02, self.task_seconds / 20))
+        time.sleep(min(0.02, self.core.task_seconds / 20))
         while True:
-            with self.lock:
+            with self.core.lock:
                 if task.stop.is_set() and not task.fast_forward:
                     raise _TaskStop()
                 if not self._conflicts(task):
-                    now = self.now_ms()
+                    now = self.core.now_ms()
                     task.status = "running"
                     task.started_at = now
                     task.updated_at = now
                     self._on_task_running(task)
-                    self._publish_task(task, previous_outcome="running")
+                    self.core._publish_task(task, previous_outcome="running")
                     return
             task.stop.wait(0.01)
 
     def _on_task_running(self, task: Task) -> None:
         if task.kind == "doctor":
-            repo = self.find_repository(task.resource_id)
+            repo = self.core.find_repository(task.resource_id)
             if repo is not None:
                 repo["status"] = "doctor"
 
@@ -190,16 +193,16 @@ class TaskEngine(SimulatorCore):
     def _skipping(task: Task) -> bool:
         return task.fast_forward and not task.abandoned
 
-    def _sleep(self, task: Task, seconds: float) -> None:
+    def sleep(self, task: Task, seconds: float) -> None:
         """Let task time pass; raise ``_TaskStop`` when cancelled or abandoned meanwhile."""
         if self._skipping(task):
             return
         if task.stop.wait(max(0.0, seconds)) and not self._skipping(task):
             raise _TaskStop()
 
-    def _finish(self, task: Task, status: str, *, error: str | None = None, result: Json | None = None) -> None:
+    def finish(self, task: Task, status: str, *, error: str | None = None, result: Json | None = None) -> None:
         """Move a task to a terminal status (caller holds the lock) and publish it."""
-        now = self.now_ms()
+        now = self.core.now_ms()
         task.status = status
         task.error = error
         if result is not None:
@@ -215,10 +218,10 @@ class TaskEngine(SimulatorCore):
             self._after_cancel(task, error or "")
         if status == "failed":
             self._end_backup_run(task, "error", error or "")
-        self._publish_task(task, previous_outcome="running")
+        self.core._publish_task(task, previous_outcome="running")
 
-    def _doctor_result(self, *, healthy: bool, cancelled: bool = False, unlocked: bool = False) -> Json:
-        now = self.now_ms()
+    def doctor_result(self, *, healthy: bool, cancelled: bool = False, unlocked: bool = False) -> Json:
+        now = self.core.now_ms()
         error = None if healthy else "Fatal: repository contains errors"
         steps = [
             {
@@ -250,22 +253,22 @@ class TaskEngine(SimulatorCore):
     def _end_backup_run(self, task: Task, status: str, message: str) -> None:
         """A backup task that did not succeed leaves ``status`` (a stopped one: warning) and why on its job."""
         if task.kind == "backup":
-            schedule = self.find_schedule(task.input.get("scheduleId", -1))
+            schedule = self.core.find_schedule(task.input.get("scheduleId", -1))
             if schedule is not None:
-                now = self.now_ms()
+                now = self.core.now_ms()
                 schedule.update(lastBackupAt=now, lastBackupStatus=status, lastBackupError=message, updatedAt=now)
 
     def _after_cancel(self, task: Task, message: str) -> None:
         self._end_backup_run(task, "warning", message)
         if task.kind == "doctor":
-            repo = self.find_repository(task.resource_id)
+            repo = self.core.find_repository(task.resource_id)
             if repo is not None:
                 repo["status"] = "cancelled"
-            task.result = self._doctor_result(healthy=False, cancelled=True)
+            task.result = self.doctor_result(healthy=False, cancelled=True)
 
     def request_cancel(self, task: Task, *, message: str | None = None) -> None:
         """Ask a live task to stop (caller holds the lock and checked cancellability)."""
-        now = self.now_ms()
+        now = self.core.now_ms()
         task.cancellation_requested = True
         if message:
             task.cancel_message = message
@@ -274,20 +277,20 @@ class TaskEngine(SimulatorCore):
             return
         task.status = "cancelling"
         task.updated_at = now
-        self._publish_task(task, previous_outcome="running")
+        self.core._publish_task(task, previous_outcome="running")
         task.stop.set()
 
     def restart(self, *, finish_tasks: bool = False) -> None:
         """Simulate a Zerobyte restart: active tasks become ``stale`` (or, with ``finish_tasks``,
         run to completion at once), interrupted schedules get a warning, open event streams drop."""
-        with self.lock:
-            active = [t for t in self.tasks.values() if t.active]
+        with self.core.lock:
+            active = [t for t in self.core.tasks.values() if t.active]
             if finish_tasks:
                 for task in active:
                     task.fast_forward = True
                     task.stop.set()
             else:
-                now = self.now_ms()
+                now = self.core.now_ms()
                 for task in active:
                     task.abandoned = True
                     task.stop.set()
@@ -296,18 +299,18 @@ class TaskEngine(SimulatorCore):
                     task.outcome = "stale"
                     task.finished_at = now
                     task.updated_at = now
-                for schedule in self.schedules.values():
+                for schedule in self.core.schedules.values():
                     if schedule["lastBackupStatus"] == "in_progress":
                         schedule.update(lastBackupStatus="warning", lastBackupError=RESTART_BACKUP_ERROR, updatedAt=now)
-                for repo in self.repositories.values():
+                for repo in self.core.repositories.values():
                     if repo["status"] == "doctor":
                         repo["status"] = "unknown"
-            self.cache.clear()  # startup clears Zerobyte's cache
-        self.close_streams()
+            self.core.cache.clear()  # startup clears Zerobyte's cache
+        self.core.close_streams()
         if finish_tasks:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                with self.lock:
+                with self.core.lock:
                     if not any(t.active for t in active):
                         break
                 time.sleep(0.005)

@@ -40,6 +40,17 @@ CANCEL_MESSAGES = {
 CANCELLABLE_KINDS = ("backup", "restore", "doctor", "mirrorSync", "forget")
 BLOCKED_RESTORE_PREFIXES = ("/tmp", "/var/tmp", "/app", "/var/lib/zerobyte", "/proc", "/sys", "/dev")
 ORG_OWNER_USER_ID = "IStydEBdHMTuuCx8jkkOH2qevmu1Aket"
+# A backup job's options that an update replaces when given, in the order its DTO lists them
+SCHEDULE_OPTION_KEYS = (
+    "excludePatterns",
+    "excludeIfPresent",
+    "includePaths",
+    "includePatterns",
+    "oneFileSystem",
+    "customResticParams",
+    "compressionMode",
+    "backupWebhooks",
+)
 
 
 _VOLUME_DEFAULTS: dict[str, Json] = {

@@ -16,6 +16,7 @@ from ._util import (
     Json,
     iso_from_ms,
 )
+from .core import SimulatorCore
 from .engine import TaskEngine
 from .files import Node
 from .model import (
@@ -35,8 +36,15 @@ from .model import (
 from .retention import apply_policy
 
 
-class TaskRunners(TaskEngine):
-    """The task starters the HTTP layer calls (with the lock held) and the work each task does."""
+class TaskRunners:
+    """The task starters the HTTP layer calls (with the lock held) and the work each task does.
+
+    Given the simulator's state and the engine that runs its tasks; it owns neither.
+    """
+
+    def __init__(self, core: SimulatorCore, engine: TaskEngine) -> None:
+        self.core = core
+        self.engine = engine
 
     def add_task(
         self,
@@ -55,9 +63,9 @@ class TaskRunners(TaskEngine):
         manual: bool = False,
     ) -> Json:
         """Record a finished (or stale/failed/cancelled) task, e.g. to seed history. Returns its TaskDTO."""
-        with self.lock:
-            created = created_at if created_at is not None else self.now_ms()
-            task = self._new_task(
+        with self.core.lock:
+            created = created_at if created_at is not None else self.core.now_ms()
+            task = self.engine.new_task(
                 kind, job=job, repository=repository, snapshot_id=snapshot_id, manual=manual, created_at=created
             )
             task.status = status
@@ -96,11 +104,11 @@ class TaskRunners(TaskEngine):
         warning_every: int = 7,
     ) -> list[str]:
         """Seed ``count`` finished backup (+forget) tasks going back in time; some failed or warned."""
-        with self.lock:
-            schedule = self._resolve_schedule(job) if job else next(iter(self.schedules.values()), None)
+        with self.core.lock:
+            schedule = self.core._resolve_schedule(job) if job else next(iter(self.core.schedules.values()), None)
             if schedule is None:
                 raise KeyError("add_history needs a backup job")
-            start = start_ms if start_ms is not None else self.now_ms() - count * every_ms
+            start = start_ms if start_ms is not None else self.core.now_ms() - count * every_ms
             ids: list[str] = []
             for i in range(count):
                 created = start + i * every_ms
@@ -127,20 +135,20 @@ class TaskRunners(TaskEngine):
                 "kind": "backup",
                 "exitCode": exit_code,
                 "result": {
-                    "files_new": self._ids.randint(0, 40),
-                    "files_changed": self._ids.randint(0, 10),
-                    "files_unmodified": self._ids.randint(100, 5000),
+                    "files_new": self.core._ids.randint(0, 40),
+                    "files_changed": self.core._ids.randint(0, 10),
+                    "files_unmodified": self.core._ids.randint(100, 5000),
                     "dirs_new": 0,
                     "dirs_changed": 3,
                     "dirs_unmodified": 40,
                     "data_blobs": 12,
                     "tree_blobs": 4,
-                    "data_added": self._ids.randint(10_000, 90_000_000),
-                    "data_added_packed": self._ids.randint(5_000, 60_000_000),
+                    "data_added": self.core._ids.randint(10_000, 90_000_000),
+                    "data_added_packed": self.core._ids.randint(5_000, 60_000_000),
                     "total_files_processed": 5000,
                     "total_bytes_processed": 8_000_000_000,
-                    "total_duration": round(30 + self._ids.random() * 60, 6),
-                    "snapshot_id": self._ids.snapshot_id(),
+                    "total_duration": round(30 + self.core._ids.random() * 60, 6),
+                    "snapshot_id": self.core._ids.snapshot_id(),
                     "message_type": "summary",
                 },
                 "warningDetails": warning_details,
@@ -162,18 +170,18 @@ class TaskRunners(TaskEngine):
         if task.kind == "tagSnapshots":
             return {"kind": "tagSnapshots", "taggedSnapshotIds": list(task.input.get("snapshotIds", []))}
         if task.kind == "doctor":
-            return self._doctor_result(healthy=True)
+            return self.engine.doctor_result(healthy=True)
         return {"kind": task.kind}
 
     # ------------------------------------------------------------------------------------------
     # task starters (called by the HTTP layer with the lock held)
     # ------------------------------------------------------------------------------------------
     def start_backup(self, schedule: Json, *, manual: bool = True) -> Task:
-        if self.active_task("backup", str(schedule["id"]) if self.legacy else schedule["shortId"]):
+        if self.engine.active_task("backup", str(schedule["id"]) if self.core.legacy else schedule["shortId"]):
             raise fail(409, "Backup is already running for this schedule")
-        task = self._new_task("backup", job=schedule["shortId"], manual=manual)
+        task = self.engine.new_task("backup", job=schedule["shortId"], manual=manual)
         task.locks = [(schedule["repositoryId"], False)]
-        now = self.now_ms()
+        now = self.core.now_ms()
         expr = schedule["cronExpression"]
         schedule.update(
             lastBackupStatus="in_progress",
@@ -181,26 +189,26 @@ class TaskRunners(TaskEngine):
             nextBackupAt=cron.next_run(expr, now) if expr else schedule["nextBackupAt"],
             updatedAt=now,
         )
-        self._launch(task, self._run_backup)
+        self.engine.launch(task, self._run_backup)
         return task
 
     def _consume_outcome(self, schedule: Json) -> str:
-        outcome = self.backup_outcomes.get(schedule["shortId"]) or self.backup_outcomes.get(schedule["name"])
+        outcome = self.core.backup_outcomes.get(schedule["shortId"]) or self.core.backup_outcomes.get(schedule["name"])
         if outcome is None:
-            outcome = self.next_backup_outcome
-            self.next_backup_outcome = "success"
+            outcome = self.core.next_backup_outcome
+            self.core.next_backup_outcome = "success"
         return outcome
 
     def _run_backup(self, task: Task) -> None:
-        with self.lock:
-            schedule = self.find_schedule(task.input["scheduleId"])
+        with self.core.lock:
+            schedule = self.core.find_schedule(task.input["scheduleId"])
             if schedule is None:
                 raise _TaskFailed("Backup schedule not found")
-            vol = self.volumes.get(schedule["volumeId"])
+            vol = self.core.volumes.get(schedule["volumeId"])
             if vol is None:
                 raise _TaskFailed("Volume not found")
-            tree = self._trees[vol["id"]]
-            vol_path = self.volume_path(vol)
+            tree = self.core._trees[vol["id"]]
+            vol_path = self.core.volume_path(vol)
             total_files = tree.file_count()
             total_bytes = tree.total_bytes()
             sample_files = [p for p, _ in zip_first(tree.iter_files(), 8)]
@@ -211,7 +219,7 @@ class TaskRunners(TaskEngine):
                 "kind": "backup",
                 "progress": {
                     "seconds_elapsed": int(elapsed),
-                    "seconds_remaining": max(0, int(self.task_seconds - elapsed)),
+                    "seconds_remaining": max(0, int(self.core.task_seconds - elapsed)),
                     "percent_done": frac,
                     "total_files": total_files,
                     "files_done": int(total_files * frac),
@@ -223,7 +231,7 @@ class TaskRunners(TaskEngine):
             }
 
         started = self._run_in_steps(task, progress)
-        with self.lock:
+        with self.core.lock:
             if self._still_wanted(task):
                 self._complete_backup(task, schedule, vol, time.monotonic() - started)
 
@@ -232,16 +240,16 @@ class TaskRunners(TaskEngine):
         (built with the lock held) between them, as restic's status lines come. Returns the start (monotonic).
         """
         started = time.monotonic()
-        steps = max(1, round(self.task_seconds / max(self.progress_interval, 0.001)))
+        steps = max(1, round(self.core.task_seconds / max(self.core.progress_interval, 0.001)))
         for step in range(1, steps + 1):
-            self._sleep(task, self.task_seconds / steps)
+            self.engine.sleep(task, self.core.task_seconds / steps)
             if step == steps:
                 break
-            with self.lock:
+            with self.core.lock:
                 task.progress = progress(step, step / steps, time.monotonic() - started)
-                task.updated_at = self.now_ms()
+                task.updated_at = self.core.now_ms()
                 if task.status == "running":
-                    self._publish_task(task)
+                    self.core._publish_task(task)
         return started
 
     @staticmethod
@@ -254,26 +262,26 @@ class TaskRunners(TaskEngine):
         return True
 
     def _complete_backup(self, task: Task, schedule: Json, vol: Json, elapsed: float) -> None:
-        repo = self.repositories.get(schedule["repositoryId"])
+        repo = self.core.repositories.get(schedule["repositoryId"])
         if repo is None:
             raise _TaskFailed("Repository not found")
         outcome = self._consume_outcome(schedule)
-        lock_error = self._repo_lock_errors.get(repo["id"])
+        lock_error = self.core._repo_lock_errors.get(repo["id"])
         if lock_error is not None:
             raise _TaskFailed(lock_error)
         if outcome not in ("success", "warning"):
             raise _TaskFailed(DEFAULT_LOCK_ERROR if outcome == "failed" else outcome)
-        tree = self._trees[vol["id"]]
-        start_ms = task.started_at or self.now_ms()
+        tree = self.core._trees[vol["id"]]
+        start_ms = task.started_at or self.core.now_ms()
         duration_ms = max(1, int(elapsed * 1000))
         parent = max(
-            (s for s in self.snapshots_of(repo) if schedule["shortId"] in s.tags),
+            (s for s in self.core.snapshots_of(repo) if schedule["shortId"] in s.tags),
             key=lambda s: s.time_ms,
             default=None,
         )
-        ancestors = len([p for p in self.volume_path(vol).split("/") if p]) - 1
+        ancestors = len([p for p in self.core.volume_path(vol).split("/") if p]) - 1
         counters = diff_trees(parent.tree if parent else None, tree, max(0, ancestors))
-        snap_id = self._ids.snapshot_id()
+        snap_id = self.core._ids.snapshot_id()
         summary = {
             **counters,
             "total_files_processed": tree.file_count(),
@@ -281,13 +289,13 @@ class TaskRunners(TaskEngine):
             "backup_start": iso_from_ms(start_ms),
             "backup_end": iso_from_ms(start_ms + duration_ms),
         }
-        self._add_snapshot_obj(
+        self.core._add_snapshot_obj(
             repo,
             tree=tree,
             time_ms=start_ms + 60,
-            paths=[self.volume_path(vol)],
+            paths=[self.core.volume_path(vol)],
             tags=[schedule["shortId"]],
-            hostname=self.hostname,
+            hostname=self.core.hostname,
             duration_ms=duration_ms,
             summary=summary,
             snapshot_id=snap_id,
@@ -295,7 +303,7 @@ class TaskRunners(TaskEngine):
         warning = DEFAULT_WARNING_DETAILS if outcome == "warning" else None
         result_summary = {k: v for k, v in summary.items() if k not in ("backup_start", "backup_end")}
         result_summary.update(total_duration=round(elapsed, 9), snapshot_id=snap_id, message_type="summary")
-        now = self.now_ms()
+        now = self.core.now_ms()
         expr = schedule["cronExpression"]
         schedule.update(
             lastBackupAt=now,
@@ -304,13 +312,13 @@ class TaskRunners(TaskEngine):
             nextBackupAt=cron.next_run(expr, now) if expr else None,
             updatedAt=now,
         )
-        self.invalidate_repository(repo)
-        self.refresh_stats(repo)
+        self.core.invalidate_repository(repo)
+        self.core.refresh_stats(repo)
         # follow-up tasks are queued before the backup turns terminal, as in the recorded event streams
         if schedule.get("retentionPolicy"):
             self.start_forget(schedule, trigger="postBackup")
-        for mirror in self.mirrors_of(schedule):
-            if mirror["enabled"] and mirror["repositoryId"] in self.repositories:
+        for mirror in self.core.mirrors_of(schedule):
+            if mirror["enabled"] and mirror["repositoryId"] in self.core.repositories:
                 with contextlib.suppress(ApiError):  # already syncing: the real server logs and moves on
                     self.start_mirror_sync(schedule, mirror, snapshot_ids=[snap_id])
         result = {
@@ -319,87 +327,89 @@ class TaskRunners(TaskEngine):
             "result": result_summary,
             "warningDetails": warning,
         }
-        self._finish(task, "succeeded", result=result)
+        self.engine.finish(task, "succeeded", result=result)
 
     def start_forget(self, schedule: Json, *, trigger: str = "manual") -> Task | None:
-        repo = self.repositories[schedule["repositoryId"]]
-        if self.legacy:
-            self._apply_retention(repo, schedule)
+        repo = self.core.repositories[schedule["repositoryId"]]
+        if self.core.legacy:
+            self.apply_retention(repo, schedule)
             return None
-        existing = self.active_task("forget", schedule["shortId"], repo["shortId"])
+        existing = self.engine.active_task("forget", schedule["shortId"], repo["shortId"])
         if existing is not None:
             if trigger == "postBackup" and existing.status == "queued":
                 existing.input["retentionPolicy"] = dict(schedule.get("retentionPolicy") or {})
                 return existing
             if trigger == "manual":
                 raise fail(409, "Retention policy is already being applied")
-        task = self._new_task("forget", job=schedule["shortId"], manual=trigger == "manual")
+        task = self.engine.new_task("forget", job=schedule["shortId"], manual=trigger == "manual")
         task.locks = [(repo["id"], True)]
-        self._launch(task, self._run_forget)
+        self.engine.launch(task, self._run_forget)
         return task
 
     def _run_forget(self, task: Task) -> None:
-        self._sleep(task, self.task_seconds / 2)
-        with self.lock:
-            schedule = self.find_schedule(task.input["scheduleId"])
-            repo = self.find_repository(task.input["repositoryId"])
+        self.engine.sleep(task, self.core.task_seconds / 2)
+        with self.core.lock:
+            schedule = self.core.find_schedule(task.input["scheduleId"])
+            repo = self.core.find_repository(task.input["repositoryId"])
             if schedule is None or repo is None:
                 raise _TaskFailed("Backup schedule not found")
-            self._apply_retention(repo, schedule, policy=task.input.get("retentionPolicy"))
-            self._finish(task, "succeeded", result={"kind": "forget"})
+            self.apply_retention(repo, schedule, policy=task.input.get("retentionPolicy"))
+            self.engine.finish(task, "succeeded", result={"kind": "forget"})
 
-    def _apply_retention(self, repo: Json, schedule: Json, policy: Json | None = None) -> list[str]:
+    def apply_retention(self, repo: Json, schedule: Json, policy: Json | None = None) -> list[str]:
         policy = policy if policy is not None else schedule.get("retentionPolicy")
         tag = schedule["shortId"]
-        snaps = [s for s in self.snapshots_of(repo) if tag in s.tags]
-        keep = apply_policy(self._policy_items(snaps), policy)
+        snaps = [s for s in self.core.snapshots_of(repo) if tag in s.tags]
+        keep = apply_policy(self.core._policy_items(snaps), policy)
         removed = [s.id for s in snaps if s.id not in keep]
         if removed:
-            self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if s.id not in removed]
-        self.invalidate_repository(repo)
-        self.refresh_stats(repo)
+            self.core._snapshots[repo["id"]] = [s for s in self.core.snapshots_of(repo) if s.id not in removed]
+        self.core.invalidate_repository(repo)
+        self.core.refresh_stats(repo)
         return removed
 
     def start_mirror_sync(self, schedule: Json, mirror: Json, *, snapshot_ids: list[str] | None = None) -> Task | None:
-        repo = self.repositories[mirror["repositoryId"]]
-        if self.active_task("mirrorSync", schedule["shortId"], repo["shortId"]):
+        repo = self.core.repositories[mirror["repositoryId"]]
+        if self.engine.active_task("mirrorSync", schedule["shortId"], repo["shortId"]):
             raise fail(409, "Mirror is already syncing")
-        if self.legacy:  # v0.41 copies in the background and keeps the outcome on the mirror row
+        if self.core.legacy:  # v0.41 copies in the background and keeps the outcome on the mirror row
             self._copy_to_mirror(schedule, repo, snapshot_ids)
-            mirror.update(lastCopyAt=self.now_ms(), lastCopyStatus="success", lastCopyError=None)
+            mirror.update(lastCopyAt=self.core.now_ms(), lastCopyStatus="success", lastCopyError=None)
             return None
         extra: Json = {"snapshotIds": list(snapshot_ids)} if snapshot_ids else {}
-        task = self._new_task("mirrorSync", job=schedule["shortId"], repository=repo["shortId"], input_extra=extra)
+        task = self.engine.new_task(
+            "mirrorSync", job=schedule["shortId"], repository=repo["shortId"], input_extra=extra
+        )
         task.locks = [(schedule["repositoryId"], False), (repo["id"], True)]
         mirror["lastSyncTaskId"] = task.id
-        self._launch(task, self._run_mirror_sync)
+        self.engine.launch(task, self._run_mirror_sync)
         return task
 
     def _run_mirror_sync(self, task: Task) -> None:
         for phase, share in (("preparing", 0.2), ("copying", 0.6), ("retention", 0.2)):
-            with self.lock:
+            with self.core.lock:
                 task.progress = {"kind": "mirrorSync", "phase": phase, "message": None}
-                task.updated_at = self.now_ms()
-                self._publish_task(task)
-            self._sleep(task, self.task_seconds * share)
+                task.updated_at = self.core.now_ms()
+                self.core._publish_task(task)
+            self.engine.sleep(task, self.core.task_seconds * share)
             if phase == "copying":
-                with self.lock:
-                    schedule = self.find_schedule(task.input["scheduleId"])
-                    mirror_repo = self.find_repository(task.input["mirrorRepositoryId"])
+                with self.core.lock:
+                    schedule = self.core.find_schedule(task.input["scheduleId"])
+                    mirror_repo = self.core.find_repository(task.input["mirrorRepositoryId"])
                     if schedule is None or mirror_repo is None:
                         raise _TaskFailed("Mirror repository not found")
-                    if mirror_repo["id"] in self._repo_lock_errors:
-                        raise _TaskFailed(self._repo_lock_errors[mirror_repo["id"]])
+                    if mirror_repo["id"] in self.core._repo_lock_errors:
+                        raise _TaskFailed(self.core._repo_lock_errors[mirror_repo["id"]])
                     self._copy_to_mirror(schedule, mirror_repo, task.input.get("snapshotIds"))
-        with self.lock:
-            self._finish(task, "succeeded", result={"kind": "mirrorSync"})
+        with self.core.lock:
+            self.engine.finish(task, "succeeded", result={"kind": "mirrorSync"})
 
     def _copy_to_mirror(self, schedule: Json, mirror_repo: Json, snapshot_ids: list[str] | None) -> int:
-        source = self.repositories.get(schedule["repositoryId"])
+        source = self.core.repositories.get(schedule["repositoryId"])
         if source is None:
             return 0
-        have = {s.time_ms for s in self.snapshots_of(mirror_repo)}
-        ordered = sorted(self.snapshots_of(source), key=lambda s: s.time_ms)
+        have = {s.time_ms for s in self.core.snapshots_of(mirror_repo)}
+        ordered = sorted(self.core.snapshots_of(source), key=lambda s: s.time_ms)
         if snapshot_ids:  # restic copy -- <ids>: explicit ids ignore the --tag filter
             wanted = [s for s in ordered if any(s.matches_prefix(i) for i in snapshot_ids)]
         else:  # restic copy --tag <job> -- latest: only the newest snapshot of the job
@@ -408,25 +418,25 @@ class TaskRunners(TaskEngine):
         for snap in wanted:
             if snap.time_ms in have:
                 continue
-            self._copy_snapshot(mirror_repo, snap)
+            self.core._copy_snapshot(mirror_repo, snap)
             copied += 1
-        self.invalidate_repository(mirror_repo)
+        self.core.invalidate_repository(mirror_repo)
         if schedule.get("retentionPolicy"):
-            self._apply_retention(mirror_repo, schedule)
+            self.apply_retention(mirror_repo, schedule)
         else:
-            self.refresh_stats(mirror_repo)
+            self.core.refresh_stats(mirror_repo)
         return copied
 
     def start_restore(self, repo: Json, snapshot: Snapshot, body: Json, snapshot_ident: str) -> Task | str:
         """The restore task, or on v0.40 the restore id of a restore already done (no task to follow)."""
-        if self.active_task("restore", repo["shortId"], snapshot_ident):
+        if self.engine.active_task("restore", repo["shortId"], snapshot_ident):
             raise fail(409, "A restore is already running for this snapshot")
         target = body.get("targetPath") or "/"
-        if not self.tasks_api:
-            restore_id = self._ids.uuid7(self.now_ms())
+        if not self.core.tasks_api:
+            restore_id = self.core._ids.uuid7(self.core.now_ms())
             plan = self._restore_plan(snapshot, body)
             self._write_restore(plan, body.get("overwrite") or "always")
-            self.restores.append(
+            self.core.restores.append(
                 {
                     "taskId": restore_id,
                     "repository": repo["shortId"],
@@ -436,7 +446,7 @@ class TaskRunners(TaskEngine):
                 }
             )
             return restore_id
-        task = self._new_task(
+        task = self.engine.new_task(
             "restore",
             repository=repo["shortId"],
             snapshot_id=snapshot_ident,
@@ -444,7 +454,7 @@ class TaskRunners(TaskEngine):
         )
         task.locks = [(repo["id"], False)]
         plan = self._restore_plan(snapshot, body)
-        self._launch(task, lambda t: self._run_restore(t, repo, snapshot, body, plan))
+        self.engine.launch(task, lambda t: self._run_restore(t, repo, snapshot, body, plan))
         return task
 
     def _restore_plan(self, snapshot: Snapshot, body: Json) -> list[tuple[str, str, Node]]:
@@ -502,12 +512,12 @@ class TaskRunners(TaskEngine):
             }
 
         self._run_in_steps(task, progress)
-        with self.lock:
+        with self.core.lock:
             if not self._still_wanted(task):
                 return
             restored, skipped = self._write_restore(plan, body.get("overwrite") or "always")
             folders = _restored_folders(plan, body.get("targetPath") or "/")
-            self.restores.append(
+            self.core.restores.append(
                 {
                     "taskId": task.id,
                     "repository": repo["shortId"],
@@ -517,7 +527,7 @@ class TaskRunners(TaskEngine):
                 }
             )
             summary = restore_summary(restored, skipped, folders)
-            self._finish(task, "succeeded", result={"kind": "restore", "result": summary})
+            self.engine.finish(task, "succeeded", result={"kind": "restore", "result": summary})
 
     def _write_restore(self, plan: list[tuple[str, str, Node]], overwrite: str) -> tuple[list[Node], list[Node]]:
         """Write restored files into any volume whose path contains the destination; (restored, skipped).
@@ -528,12 +538,12 @@ class TaskRunners(TaskEngine):
         restored: list[Node] = []
         skipped: list[Node] = []
         for _, dest, node in plan:
-            vol = self._volume_containing(dest)
+            vol = self.volume_containing(dest)
             if vol is None:
                 restored.append(node)
                 continue
-            rel = posixpath.relpath(dest, self.volume_path(vol))
-            tree = self._trees[vol["id"]]
+            rel = posixpath.relpath(dest, self.core.volume_path(vol))
+            tree = self.core._trees[vol["id"]]
             existing = tree.resolve(rel) if rel != "." else tree
             if existing is not None and (
                 _same_file(existing, node)
@@ -542,28 +552,30 @@ class TaskRunners(TaskEngine):
             ):
                 skipped.append(node)
                 continue
-            self._trees[vol["id"]] = graft(tree, [p for p in rel.split("/") if p], node)
+            self.core._trees[vol["id"]] = graft(tree, [p for p in rel.split("/") if p], node)
             restored.append(node)
         return restored, skipped
 
-    def _volume_containing(self, path: str) -> Json | None:
+    def volume_containing(self, path: str) -> Json | None:
         best: Json | None = None
-        for vol in self.volumes.values():
-            base = self.volume_path(vol).rstrip("/") or "/"
+        for vol in self.core.volumes.values():
+            base = self.core.volume_path(vol).rstrip("/") or "/"
             if (path == base or path.startswith(base + "/")) and (
-                best is None or len(base) > len(self.volume_path(best))
+                best is None or len(base) > len(self.core.volume_path(best))
             ):
                 best = vol
         return best
 
     def start_doctor(self, repo: Json) -> Task | None:
         """The doctor task; None on v0.40, where doctor runs before the answer."""
-        if self.active_task("doctor", repo["shortId"]):
+        if self.engine.active_task("doctor", repo["shortId"]):
             raise fail(409, "Doctor operation already in progress")
-        if not self.tasks_api:
+        if not self.core.tasks_api:
             self._apply_doctor(repo)
             return None
-        return self._start_repository_task("doctor", repo, self.task_seconds, lambda row, _: self._apply_doctor(row))
+        return self._start_repository_task(
+            "doctor", repo, self.core.task_seconds, lambda row, _: self._apply_doctor(row)
+        )
 
     def _start_repository_task(
         self,
@@ -575,24 +587,24 @@ class TaskRunners(TaskEngine):
     ) -> Task:
         """A task holding the repository's exclusive lock: after ``seconds`` it does ``work(repository, task
         input)`` and succeeds with the result that returns (fails if the repository is gone by then)."""
-        task = self._new_task(kind, repository=repo["shortId"], input_extra=input_extra)
+        task = self.engine.new_task(kind, repository=repo["shortId"], input_extra=input_extra)
         task.locks = [(repo["id"], True)]
 
         def run(task: Task) -> None:
-            self._sleep(task, seconds)
-            with self.lock:
-                row = self.find_repository(task.resource_id)
+            self.engine.sleep(task, seconds)
+            with self.core.lock:
+                row = self.core.find_repository(task.resource_id)
                 if row is None:
                     raise _TaskFailed("Repository not found")
-                self._finish(task, "succeeded", result=work(row, task.input))
+                self.engine.finish(task, "succeeded", result=work(row, task.input))
 
-        self._launch(task, run)
+        self.engine.launch(task, run)
         return task
 
     def _apply_doctor(self, repo: Json) -> Json:
-        unlocked = self._repo_lock_errors.pop(repo["id"], None) is not None
-        healthy = self.doctor_outcome == "healthy"
-        result = self._doctor_result(healthy=healthy, unlocked=unlocked)
+        unlocked = self.core._repo_lock_errors.pop(repo["id"], None) is not None
+        healthy = self.core.doctor_outcome == "healthy"
+        result = self.engine.doctor_result(healthy=healthy, unlocked=unlocked)
         repo.update(
             status=result["repositoryStatus"],
             lastChecked=result["lastChecked"],
@@ -603,13 +615,13 @@ class TaskRunners(TaskEngine):
 
     def start_delete_snapshots(self, repo: Json, snapshot_ids: list[str]) -> Task | None:
         """The delete task; None on v0.40, where the snapshots are gone before the answer."""
-        if not self.tasks_api:
+        if not self.core.tasks_api:
             self._apply_delete(repo, list(snapshot_ids))
             return None
         return self._start_repository_task(
             "deleteSnapshots",
             repo,
-            self.task_seconds / 2,
+            self.core.task_seconds / 2,
             self._delete_task_work,
             input_extra={"snapshotIds": list(snapshot_ids)},
         )
@@ -620,9 +632,11 @@ class TaskRunners(TaskEngine):
         return {"kind": "deleteSnapshots", "deletedSnapshotIds": ids}
 
     def _apply_delete(self, repo: Json, ids: list[str]) -> None:
-        self._snapshots[repo["id"]] = [s for s in self.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)]
-        self.invalidate_repository(repo)
-        self.refresh_stats(repo)
+        self.core._snapshots[repo["id"]] = [
+            s for s in self.core.snapshots_of(repo) if not any(s.matches_prefix(i) for i in ids)
+        ]
+        self.core.invalidate_repository(repo)
+        self.core.refresh_stats(repo)
 
     def start_tag(self, repo: Json, body: Json) -> Task | None:
         """The tag task; None on v0.40, where the snapshots are retagged before the answer."""
@@ -630,11 +644,11 @@ class TaskRunners(TaskEngine):
         for key in ("add", "remove", "set"):
             if key in body:
                 extra[key] = list(body[key])
-        if not self.tasks_api:
+        if not self.core.tasks_api:
             self._apply_tag(repo, extra)
             return None
         return self._start_repository_task(
-            "tagSnapshots", repo, self.task_seconds / 2, self._tag_task_work, input_extra=extra
+            "tagSnapshots", repo, self.core.task_seconds / 2, self._tag_task_work, input_extra=extra
         )
 
     def _tag_task_work(self, repo: Json, spec: Json) -> Json:
@@ -644,7 +658,7 @@ class TaskRunners(TaskEngine):
 
     def _apply_tag(self, repo: Json, spec: Json) -> None:
         ids = list(spec["snapshotIds"])
-        for snap in self.snapshots_of(repo):
+        for snap in self.core.snapshots_of(repo):
             if not any(snap.matches_prefix(i) for i in ids):
                 continue
             tags = list(snap.tags)
@@ -656,8 +670,8 @@ class TaskRunners(TaskEngine):
             tags = [t for t in tags if t not in spec.get("remove", [])]
             if tags != snap.tags:
                 snap.tags = tags
-                snap.id = self._ids.snapshot_id()  # restic rewrites the snapshot: new id
-        self.invalidate_repository(repo)
+                snap.id = self.core._ids.snapshot_id()  # restic rewrites the snapshot: new id
+        self.core.invalidate_repository(repo)
 
 
 def _same_file(existing: Node, node: Node) -> bool:

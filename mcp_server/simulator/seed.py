@@ -314,10 +314,10 @@ def seed_demo(sim: Simulator) -> None:
         for job in (j_photos, j_docs, j_nc):
             row = sim.find_schedule(job["shortId"])
             assert row is not None
-            sim._apply_retention(sim.repositories[row["repositoryId"]], row)
+            sim.runners.apply_retention(sim.repositories[row["repositoryId"]], row)
         photos_row = sim.find_schedule(j_photos["shortId"])
         assert photos_row is not None
-        sim._apply_retention(b2_row, photos_row)
+        sim.runners.apply_retention(b2_row, photos_row)
         for repo_row in sim.repositories.values():
             sim.refresh_stats(repo_row)
 

@@ -10,7 +10,7 @@ from .._util import (
     Json,
     iso_from_ms,
 )
-from ..model import fail
+from ..model import SCHEDULE_OPTION_KEYS, fail
 from ..state import Simulator
 from .common import (
     Ctx,
@@ -107,16 +107,7 @@ def update_backup(ctx: Ctx) -> Response:
     row["cronExpression"] = body["cronExpression"]
     if "retentionPolicy" in body:
         row["retentionPolicy"] = body["retentionPolicy"] or None
-    for key in (
-        "excludePatterns",
-        "excludeIfPresent",
-        "includePaths",
-        "includePatterns",
-        "oneFileSystem",
-        "customResticParams",
-        "compressionMode",
-        "backupWebhooks",
-    ):
+    for key in SCHEDULE_OPTION_KEYS:
         if key in body:
             row[key] = body[key]
     row["maxRetries"] = body["maxRetries"]

@@ -274,7 +274,7 @@ def restore_snapshot(ctx: Ctx) -> Response:
                 "files or application data.",
             )
     else:
-        vol = sim._volume_containing(snap.paths[0] if snap.paths else "/")
+        vol = sim.runners.volume_containing(snap.paths[0] if snap.paths else "/")
         if vol is not None and vol["config"].get("readOnly"):
             raise fail(400, "Cannot restore to the original location of a read-only volume")
     task = sim.start_restore(row, snap, body, body["snapshotId"])
