@@ -184,3 +184,29 @@ async def test_status_says_unknown_with_the_reason_when_zerobyte_is_down() -> No
     assert body["verdict"] == "unknown"
     assert body["summary"].startswith("UNKNOWN: Cannot connect to Zerobyte at http://127.0.0.1:9")
     assert set(body) == {"verdict", "summary", "checked_at"}
+
+
+@pytest.mark.anyio
+async def test_a_dashboard_on_the_compose_network_reaches_status_by_service_name_when_that_host_is_allowed(
+    sim: Simulator, settings: Settings, tmp_path: Path
+) -> None:
+    """Homepage asks http://zerobyte-mcp:8765/status: the name is allowed from the environment, as in compose."""
+    from mcp_server.config import load_settings
+
+    add_job(sim, "photos")
+    env = {
+        "ZEROBYTE_URL": settings.url,
+        "ZEROBYTE_API_KEY": TEST_KEY,
+        "ZEROBYTE_MCP_HTTP_TOKEN": TOKEN,
+        "ZEROBYTE_MCP_HTTP_ALLOWED_HOSTS": "zerobyte-mcp, mcp.example.com",
+        "HOME": str(tmp_path),
+    }
+    loaded = load_settings(env=env, overrides={"http_host": "0.0.0.0"})
+    assert loaded.http_allowed_hosts == ("zerobyte-mcp", "mcp.example.com")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with serving(build_http_app(create_server(loaded), loaded)) as url, httpx.AsyncClient() as http:
+        by_name = await http.get(f"{url}{STATUS_PATH}", headers={**auth, "Host": "zerobyte-mcp:8765"})
+        other = await http.get(f"{url}{STATUS_PATH}", headers={**auth, "Host": "homepage:3000"})
+    assert by_name.status_code == 200
+    assert by_name.json()["verdict"] == "ok"
+    assert other.status_code == 421
