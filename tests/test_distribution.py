@@ -129,3 +129,33 @@ def test_a_release_that_bumps_only_the_package_version_is_caught(pyproject: dict
     ]
     renamed = drift(load("manifest.json") | {"name": "zerobyte"}, load("server.json"), pyproject["name"], __version__)
     assert renamed == ["manifest.json name is 'zerobyte', pyproject says 'zerobyte-mcp'"]
+
+
+def test_the_distribution_guide_names_only_real_variables_files_and_commands() -> None:
+    from mcp_server.cli import _parser
+
+    guide = (ROOT / "docs" / "distribution.md").read_text(encoding="utf-8")
+    variables = set(re.findall(r"\bZEROBYTE_[A-Z_]+\b", guide))
+    assert variables
+    assert variables <= {*_ENV_VARS, "ZEROBYTE_MCP_CONFIG"}
+    for path in [
+        *re.findall(r"`((?:packaging|\.ci)/[\w./-]+)`", guide),
+        "CHANGELOG.md",
+        "manifest.json",
+        "server.json",
+    ]:
+        assert (ROOT / path).exists(), path
+    commands = set(re.findall(r"zerobyte-mcp (check|health|snippet|index|serve)\b", guide))
+    sub = next(a for a in _parser()._actions if a.dest == "command")
+    assert commands and commands <= set(sub.choices or {})
+
+
+def test_the_compose_snippet_mounts_the_secrets_where_the_image_reads_them() -> None:
+    guide = (ROOT / "docs" / "distribution.md").read_text(encoding="utf-8")
+    image = (ROOT / "packaging" / "container" / "Containerfile").read_text(encoding="utf-8")
+    for name in ("zerobyte_api_key", "zerobyte_mcp_token"):
+        assert f"/run/secrets/{name}" in image
+        assert f"  {name}:\n    file:" in guide
+    assert '"--port", "8765"' in image
+    assert '"127.0.0.1:8765:8765"' in guide
+    assert "USER 10001" in image and "HEALTHCHECK" in image
