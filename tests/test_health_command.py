@@ -210,3 +210,31 @@ async def test_a_dashboard_on_the_compose_network_reaches_status_by_service_name
     assert by_name.status_code == 200
     assert by_name.json()["verdict"] == "ok"
     assert other.status_code == 421
+
+
+def test_the_plain_report_names_each_problem_once_for_a_cron_mail() -> None:
+    from mcp_server.cli.health import render_plain
+
+    step = "unlock the repository (unlock_repository) once no backup runs"
+    text = render_plain(
+        {
+            "verdict": "critical",
+            "summary": "CRITICAL: 1 failing of 2 backup jobs; 1 repository in error.",
+            "counts": {"jobs_failing": 1, "jobs_ok": 1, "jobs_total": 2},
+            "jobs": [
+                {"id": "j1", "name": "nextcloud", "state": "failing", "message": "locked", "next_step": step},
+                {"id": "j2", "name": "photos", "state": "ok"},
+            ],
+            "repositories": [{"id": "r1", "name": "nas", "status": "error", "message": "locked", "next_step": step}],
+            "recent_failures": [
+                {"task_id": "t1", "kind": "backup", "outcome": "error", "target": "nextcloud (j1)", "message": "x"},
+                {"task_id": "t2", "kind": "doctor", "outcome": "error", "target": "nas (r1)", "message": "y"},
+            ],
+        }
+    )
+    assert text.splitlines() == [
+        "ZEROBYTE CRITICAL: 1 failing of 2 backup jobs; 1 repository in error. | jobs_failing=1 jobs_ok=1 jobs_total=2",
+        f"job 'nextcloud' (j1): failing: locked; next: {step}",
+        "repository 'nas' (r1): error: locked; next: as above",
+        "failed task 'nas (r1)' (t2): error: y",
+    ]

@@ -104,27 +104,43 @@ def run_health(settings: Settings | None, *, as_json: bool, out: TextIO, err: Te
 
 
 def render_plain(verdict: dict[str, Any]) -> str:
-    """A monitoring plugin's output: the summary and counts as performance data, then one line per problem."""
+    """A monitoring plugin's output: the summary and counts as performance data, then one line per problem.
+
+    Made to be read in a cron mail: a failed backup already named on its job's line is not repeated, and a next
+    step said once is referred to, not repeated."""
     counts: dict[str, Any] = verdict.get("counts") or {}
     perf = " ".join(f"{k}={v}" for k, v in counts.items() if isinstance(v, int))
     lines = [f"ZEROBYTE {verdict['summary']}" + (f" | {perf}" if perf else "")]
+    said: set[str] = set()
+    listed: set[str] = set()
     for job in verdict.get("jobs") or []:
         if job.get("state") in ("ok", "disabled", "running"):
             continue
-        lines.append(_problem("job", job, job.get("state")))
-    for kind in _PROBLEM_LISTS:
+        listed.add(f"({job.get('id')})")
+        lines.append(_problem("job", job, job.get("state"), said))
+    for kind, label in (("repositories", "repository"), ("volumes", "volume"), ("recent_failures", "failed task")):
         for item in verdict.get(kind) or []:
-            label = {"repositories": "repository", "volumes": "volume", "recent_failures": "failed task"}[kind]
-            lines.append(_problem(label, item, item.get("status") or item.get("outcome")))
+            if (
+                kind == "recent_failures"
+                and item.get("kind") == "backup"
+                and str(item.get("target")).endswith(tuple(listed))
+            ):
+                continue  # the job's own line says it
+            lines.append(_problem(label, item, item.get("status") or item.get("outcome"), said))
     for note in verdict.get("notes") or []:
         lines.append(f"note: {note}")
     return "\n".join(lines)
 
 
-def _problem(label: str, item: dict[str, Any], state: Any) -> str:
+def _problem(label: str, item: dict[str, Any], state: Any, said: set[str]) -> str:
     name = item.get("name") or item.get("target") or item.get("kind") or ""
     ident = item.get("id") or item.get("task_id") or ""
     what = item.get("reason") or item.get("message") or ""
     line = f"{label} {name!r} ({ident}): {state}" + (f": {what}" if what else "")
     step = item.get("next_step")
-    return line + (f"; next: {step}" if step else "")
+    if not step:
+        return line
+    if step in said:
+        return line + "; next: as above"
+    said.add(step)
+    return line + f"; next: {step}"
