@@ -64,6 +64,13 @@ wheel = zipfile.ZipFile(glob.glob(f"{folder}/*.whl")[0])
 open(out, "wb").write(wheel.read(f"skillsaw/schemas/mcp_registry/v{schema.replace('-', '_')}/server.schema.json"))
 EOF
 python .ci/package_check.py registry server.json "$TMP/server.schema.json"
+# The registry accepts a PyPI package only when its description (README.md) names the server.
+name=$(python -c 'import json; print(json.load(open("server.json"))["name"])')
+if grep -qF "mcp-name: $name" README.md; then
+  echo "ok   README.md carries mcp-name: $name (the registry's PyPI ownership check)"
+else
+  echo "WARN README.md lacks 'mcp-name: $name': the MCP Registry will refuse to publish until it has it" >&2
+fi
 
 echo "== Claude Desktop bundle: mcpb validate, pack"
 MCPB=$CACHE/node_modules/.bin/mcpb
