@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+UV_VERSION=0.13.9 # runs `uvx zerobyte-mcp` and the bundle the way Claude Desktop runs a "uv" bundle
 SKILLSAW_VERSION=0.22.0 # ships the MCP Registry's server.schema.json, copied byte-for-byte from the registry
 REGISTRY_SCHEMA=2025-12-11
 CACHE=${CI_NODE_DIR:-$ROOT/.ci-node}
@@ -52,6 +53,12 @@ verdict=$("$TMP/venv/bin/python" -c 'import json,sys; print(json.load(open(sys.a
 [ "$rc" = 2 ] && [ "$verdict" = critical ] || { echo "FAIL --demo health --json: exit $rc, verdict $verdict" >&2; exit 1; }
 echo "ok   --demo health --json: exit 2, verdict critical"
 "$TMP/venv/bin/python" "$ROOT/.ci/package_check.py" stdio "$ZB"
+python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+UV=$(dirname "$(command -v python)")/uv
+export UV_CACHE_DIR=${UV_CACHE_DIR:-$HOME/.cache/uv}
+[ "$("$UV" tool run --from "$wheel" zerobyte-mcp --version 2>/dev/null)" = "zerobyte-mcp $version" ] ||
+  { echo "FAIL: uvx --from the wheel zerobyte-mcp --version" >&2; exit 1; }
+echo "ok   uvx --from <wheel> zerobyte-mcp --version (the uvx install line, with this wheel for PyPI's)"
 "$TMP/venv/bin/python" "$ROOT/.ci/package_check.py" entry "$ROOT/packaging/container/Containerfile"
 cd "$ROOT"
 
@@ -80,10 +87,14 @@ if [ -x "$MCPB" ]; then
   bundle=$(MCPB=$MCPB packaging/mcpb/pack.sh "$TMP/dist" | tail -1)
   python .ci/package_check.py bundle "$bundle"
   mkdir -p "$TMP/bundle" && (cd "$TMP/bundle" && python -m zipfile -e "$bundle" .)
-  # What Claude Desktop runs (uv run server.py in the unpacked folder), with the fresh venv's dependencies.
-  (cd "$TMP/outside" && "$TMP/venv/bin/python" "$TMP/bundle/server.py" --demo check >"$TMP/bundle.log" 2>&1) ||
-    { cat "$TMP/bundle.log" >&2; echo "FAIL the unpacked bundle's server.py --demo check" >&2; exit 1; }
-  echo "ok   the unpacked bundle's entry point runs (--demo check)"
+  # What Claude Desktop runs: the manifest's mcp_config (uv run in the unpacked folder, which installs the
+  # bundle's pyproject dependencies), plus --demo check.
+  mapfile -t launch < <(python -c 'import json,sys; c=json.load(open(sys.argv[1]))["server"]["mcp_config"]
+print(c["command"]); [print(a.replace("${__dirname}", sys.argv[2])) for a in c["args"]]' manifest.json "$TMP/bundle")
+  [ "${launch[0]}" = uv ] || { echo "FAIL: the bundle is launched with ${launch[0]}, not uv" >&2; exit 1; }
+  (cd "$TMP/outside" && "$UV" "${launch[@]:1}" --demo check >"$TMP/bundle.log" 2>&1) ||
+    { cat "$TMP/bundle.log" >&2; echo "FAIL: the unpacked bundle, launched as its manifest says, --demo check" >&2; exit 1; }
+  echo "ok   the unpacked bundle runs as its manifest launches it (uv ${launch[*]:1} --demo check)"
 else
   echo "FAIL: no mcpb CLI at $MCPB (.ci/inspector.sh installs it)" >&2
   exit 1
