@@ -13,6 +13,7 @@ NODE_VERSION=24.21.0
 NPM_VERSION=11.6.2
 INSPECTOR_VERSION=2.12.0
 CONFORMANCE_VERSION=0.1.16
+MCPB_VERSION=2.1.2 # the Claude Desktop bundle CLI, used by .ci/package.sh
 CACHE=${CI_NODE_DIR:-$ROOT/.ci-node}
 REGISTRY=${NPM_CONFIG_REGISTRY:-https://registry.npmjs.org}
 
@@ -42,9 +43,9 @@ with tarfile.open(fileobj=io.BytesIO(data)) as tar:
 EOF
 }
 
-want="$NODE_PKG@$NODE_VERSION inspector@$INSPECTOR_VERSION conformance@$CONFORMANCE_VERSION"
+want="$NODE_PKG@$NODE_VERSION inspector@$INSPECTOR_VERSION conformance@$CONFORMANCE_VERSION mcpb@$MCPB_VERSION"
 if [ "$(cat "$CACHE/.installed" 2>/dev/null || true)" != "$want" ]; then
-  echo "== installing Node $NODE_VERSION, MCP Inspector $INSPECTOR_VERSION, conformance $CONFORMANCE_VERSION into $CACHE"
+  echo "== installing Node $NODE_VERSION, MCP Inspector $INSPECTOR_VERSION, conformance $CONFORMANCE_VERSION, mcpb $MCPB_VERSION into $CACHE"
   mkdir -p "$CACHE"
   cat >"$CACHE/package.json" <<EOF
 {
@@ -54,7 +55,8 @@ if [ "$(cat "$CACHE/.installed" 2>/dev/null || true)" != "$want" ]; then
   "dependencies": {
     "$NODE_PKG": "$NODE_VERSION",
     "@modelcontextprotocol/inspector": "$INSPECTOR_VERSION",
-    "@modelcontextprotocol/conformance": "$CONFORMANCE_VERSION"
+    "@modelcontextprotocol/conformance": "$CONFORMANCE_VERSION",
+    "@anthropic-ai/mcpb": "$MCPB_VERSION"
   }
 }
 EOF

@@ -1,5 +1,6 @@
-"""Command line and transports: ``zerobyte-mcp [serve]``, ``check``, ``index`` and ``--demo``; ``http`` serves
-streamable HTTP, ``logs`` sends logging to stderr, ``snippets`` prints client set-up.
+"""Command line and transports: ``zerobyte-mcp [serve]``, ``check``, ``health``, ``index`` and ``--demo``; ``http``
+serves streamable HTTP (and ``/status``), ``health`` gives the backup_health verdict to machines, ``logs`` sends
+logging to stderr, ``snippets`` prints client set-up.
 
 In stdio mode stdout carries the MCP protocol, so everything human goes to stderr. Heavy modules (the
 simulator, uvicorn) are imported only by the commands that use them, to keep the cold start short.
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", parents=[common], help="run the MCP server (the default)")
     sub.add_parser("check", parents=[common], help="check settings, reach Zerobyte, verify the key, list tools")
+    health = sub.add_parser(
+        "health",
+        parents=[common],
+        help="print the backup_health verdict; exit 0 ok, 1 warning, 2 critical, 3 unknown (for cron, monitors)",
+    )
+    health.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     index = sub.add_parser("index", parents=[common], help="fill the snapshot catalog now (for cron)")
     index.add_argument("--repository", action="append", default=[], help="only this repository id (repeatable)")
     snippet = sub.add_parser("snippet", parents=[common], help="print a set-up block for an MCP client")
@@ -118,14 +125,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     with contextlib.ExitStack() as stack:
         demo = stack.enter_context(_demo_zerobyte(err)) if getattr(args, "demo", False) else None
+        if command == "health" and getattr(args, "log_level", None) is None:
+            args.log_level = "WARNING"  # cron mails whatever reaches stderr: only what needs reading
         try:
             settings = _load(args, demo)
             _check_tool_names(settings)
         except ConfigError as exc:
+            if command == "health":  # no verdict: "unknown" for a monitor, not "critical"
+                from .health import run_health
+
+                reason = f"configuration error: {exc}"
+                return run_health(None, as_json=getattr(args, "json", False), out=sys.stdout, err=err, reason=reason)
             print(f"zerobyte-mcp: configuration error: {exc}", file=err)
             return 2
         secrets = _secrets(settings)
         setup_logging(settings.log_level, json=settings.log_json, secrets=lambda: secrets)
+        if command == "health":
+            from .health import run_health
+
+            return run_health(settings, as_json=getattr(args, "json", False), out=sys.stdout, err=err)
         if command == "check":
             from .check import run_check
 

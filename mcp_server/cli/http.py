@@ -1,5 +1,8 @@
 """Streamable HTTP transport: the same MCP server behind a bearer token, Host/Origin checks and a health endpoint.
 
+``GET /status`` (behind the same token and checks) answers the ``backup_health`` verdict as JSON for dashboards
+and uptime monitors, from the same code as ``zerobyte-mcp health --json`` (see health.py).
+
 Over HTTP anyone who can reach the port acts with the user's Zerobyte key (which has its user's full rights), so
 the app refuses to start without a token unless it listens on loopback and unauthenticated access was asked for
 explicitly. The SDK's streamable HTTP app does the MCP part (both protocol eras, sessions); this module guards it.
@@ -26,11 +29,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..config import ConfigError, Settings
 from ..safety.redact import redact_text
 
-__all__ = ["HEALTH_PATH", "HttpSetupError", "build_http_app", "is_loopback", "run_http"]
+__all__ = ["HEALTH_PATH", "STATUS_PATH", "HttpSetupError", "build_http_app", "is_loopback", "run_http"]
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATH: Final = "/healthz"
+STATUS_PATH: Final = "/status"
+# A dashboard refreshing every few seconds gets the same verdict for this long instead of ~6 Zerobyte requests
+# per refresh (backups change state over minutes, not seconds).
+STATUS_TTL: Final = 30.0
 REALM: Final = "zerobyte-mcp"
 # A supervisor polling ?deep=1 every second must not spend Zerobyte's rate budget (1000 requests per 5 minutes
 # per client IP) nor open a connection each time.
@@ -94,6 +101,7 @@ def build_http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
         _Guard,
         tokens=tokens,
         health=_Health(settings),
+        status=_Status(settings),
         host_check=_Allowlist(allowed_hosts),
         origin_check=_Allowlist(allowed_origins),
     )
@@ -137,7 +145,16 @@ def run_http(server: MCPServer[Any], settings: Settings) -> int:
     base = f"http://{shown}:{port}"
     has_token = settings.http_token is not None or settings.http_token_file is not None
     guard = "bearer token required" if has_token else "NO authentication (loopback only)"
-    log.info("MCP over streamable HTTP at %s%s (%s); health: %s%s", base, settings.http_path, guard, base, HEALTH_PATH)
+    log.info(
+        "MCP over streamable HTTP at %s%s (%s); health: %s%s; backup verdict: %s%s",
+        base,
+        settings.http_path,
+        guard,
+        base,
+        HEALTH_PATH,
+        base,
+        STATUS_PATH,
+    )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
@@ -273,6 +290,25 @@ class _Health:
         return 200, {"status": "ok", "zerobyte": "ok"}
 
 
+class _Status:
+    """GET /status: the backup_health verdict as JSON (cached for STATUS_TTL; one probe at a time)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from .health import HealthProbe
+
+        self._probe = HealthProbe(settings)
+        self._lock = anyio.Lock()
+        self._cached: tuple[float, dict[str, Any]] | None = None
+
+    async def verdict(self) -> dict[str, Any]:
+        async with self._lock:
+            if self._cached is not None and time.monotonic() - self._cached[0] < STATUS_TTL:
+                return self._cached[1]
+            body = await self._probe.verdict()
+            self._cached = (time.monotonic(), body)
+            return body
+
+
 class _Guard:
     """Pure ASGI (streams pass through untouched): health, Host/Origin allowlists, then the bearer token."""
 
@@ -282,12 +318,14 @@ class _Guard:
         *,
         tokens: _TokenSource,
         health: _Health,
+        status: _Status,
         host_check: _Allowlist,
         origin_check: _Allowlist,
     ) -> None:
         self.app = app
         self._tokens = tokens
         self._health = health
+        self._status = status
         self._hosts = host_check
         self._origins = origin_check
 
@@ -304,7 +342,18 @@ class _Guard:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
+        if path == STATUS_PATH:
+            await self._serve_status(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    async def _serve_status(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            response: Response = JSONResponse({"error": "use GET"}, status_code=405, headers={"Allow": "GET, HEAD"})
+        else:
+            # 200 whatever the verdict (a dashboard shows it; a monitor matches on "verdict"); no-store: it is live.
+            response = JSONResponse(await self._status.verdict(), headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)
 
     async def _serve_health(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         if scope["method"] not in ("GET", "HEAD"):

@@ -23,6 +23,7 @@ _ENV_VARS: Final = {
     "ZEROBYTE_MCP_LOG_LEVEL": "log_level",
     "ZEROBYTE_MCP_HTTP_TOKEN": "http_token",
     "ZEROBYTE_MCP_HTTP_TOKEN_FILE": "http_token_file",
+    "ZEROBYTE_MCP_HTTP_ALLOWED_HOSTS": "http_allowed_hosts",
     "ZEROBYTE_MCP_AUDIT_LOG": "audit_log",
     "ZEROBYTE_MCP_CATALOG": "catalog_path",
     "ZEROBYTE_MCP_CONFIRM_DESTRUCTIVE": "confirm_destructive",
