@@ -34,6 +34,7 @@ __all__ = [
     "backup_health",
     "gather_health",
     "job_state",
+    "repository_trouble",
 ]
 
 T = TypeVar("T")
@@ -441,6 +442,13 @@ def _volume_keys(job: BackupJob) -> Iterable[str]:
         yield job.volume.shortId
     if job.volumeId is not None:
         yield str(job.volumeId)
+
+
+def repository_trouble(repo: Repository, jobs: list[BackupJob]) -> RepositoryIssue | None:
+    """What backup_health says of one repository (None: nothing), so get_repository says the same."""
+    if repo.status in ("error", "doctor", "cancelled"):
+        return _repository_issue(repo)
+    return _broken_by_jobs(repo, jobs)
 
 
 def _repository_issue(r: Repository) -> RepositoryIssue:

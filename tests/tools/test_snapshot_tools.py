@@ -240,7 +240,7 @@ async def test_snapshot_detail_has_summary_host_job_and_the_retention_the_detail
     summary = detail["summary"]
     assert summary["total_files_processed"] == 13  # tax.pdf is gone from the newest
     assert summary["backup_start"].endswith("Z") and summary["backup_end"] >= summary["backup_start"]
-    assert summary["data_added"] > 0
+    assert summary["added_bytes"] > 0
 
 
 @pytest.mark.anyio

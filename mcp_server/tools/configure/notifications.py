@@ -310,7 +310,7 @@ async def route_notifications(
     ctx: Ctx,
     destination_id: DestinationId,
     events: Annotated[list[Event], Field(description="Events to send there; [] stops sending")],
-    job_id: Annotated[str | None, Field(description="Backup job id")] = None,
+    job_id: str | None = None,
     job_ids: Annotated[list[str] | None, Field(description="Several jobs; ['*'] = every job")] = None,
 ) -> Change:
     """Choose which events of a job (or several, or all) go to one destination; keeps other routes."""

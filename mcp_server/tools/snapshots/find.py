@@ -75,7 +75,7 @@ class FindResult(BaseModel, defer_build=True):
 async def find_file(
     ctx: Ctx,
     pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or name")],
-    repository_id: Annotated[str | None, Field(description="Repository id")] = None,
+    repository_id: str | None = None,
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
