@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.real.conftest import McpConfig, ask, call, mcp_stdio, unique
+from tests.real.conftest import ask, call, mcp_stdio, unique
 from tests.real.story_world import Arranged, arrange_job, backup_directly
 from tests.real.zbserver import RealZerobyte
 

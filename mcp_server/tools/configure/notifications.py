@@ -282,7 +282,13 @@ async def update_notification_destination(
         outcome, remark = "failed", str(failure)
     except ServerError as exc:
         outcome, remark = "failed", delivery_failure(clean(exc.upstream_message or str(exc)) or "no reason given")
+    before = current.status
     current = await client.get_destination(did)  # the test updated its status and last error
+    if current.status != before:
+        # Zerobyte records a test as the destination's state: say so, since it shows on its dashboard.
+        remark = f"{remark} The test changed its status on Zerobyte from {before or 'unknown'} to {current.status}" + (
+            "; the next successful send sets it back." if current.status == "error" else "."
+        )
     return reply(outcome, destination=_destination_view(current), changes=changed, note=remark)
 
 
