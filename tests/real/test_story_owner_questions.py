@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.real.conftest import ask, call, mcp_stdio, unique
+from mcp_server.answers.output import iso_from_ms
+from tests.real.conftest import McpConfig, ask, call, mcp_stdio, unique
 from tests.real.story_world import Arranged, arrange_job, backup_directly
 from tests.real.zbserver import RealZerobyte
 
@@ -117,3 +118,39 @@ async def test_a_volume_whose_source_is_gone_names_the_job_and_the_fix(
     name = zb_any.job(job.job_id)["name"]
     assert issue["used_by"] == [name]
     assert f"backup job {name!r} will fail" in issue["next_step"]
+
+
+async def test_pause_then_resume_several_jobs_changes_only_enabled(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = tmp_path_factory.mktemp("bulk")
+    jobs = [arrange_job(zb_any, root, {f"f{i}.txt": str(i)}).job_id for i in range(2)]
+    volatile = {"enabled", "updatedAt", "nextBackupAt"}
+
+    def state() -> dict[str, dict[str, object]]:
+        return {j: zb_any.job(j) for j in jobs}
+
+    before = state()
+    async with mcp_stdio(zb_any, tmp_path / "mcp", McpConfig(access="operate")) as client:
+        preview = await call(client, "set_backup_jobs_enabled", job_ids=jobs, enabled=False, dry_run=True)
+        assert state() == before  # a preview sends nothing
+        paused = await call(client, "set_backup_jobs_enabled", job_ids=jobs, enabled=False)
+        during = state()
+        resumed = await call(client, "set_backup_jobs_enabled", job_ids=jobs, enabled=True)
+    after = state()
+    assert preview["outcome"] == "preview" and preview["note"].startswith("2 of 2 job(s) would change")
+    assert paused["outcome"] == "updated" and resumed["outcome"] == "updated"
+    for j in jobs:
+        assert before[j]["enabled"] is True and during[j]["enabled"] is False and after[j]["enabled"] is True
+        for field in set(before[j]) - volatile:  # only enabled changed, every other setting kept
+            assert during[j][field] == before[j][field] == after[j][field], (j, field)
+    rows = {r["id"]: r for r in paused["jobs"]}
+    for j in jobs:
+        assert rows[j]["enabled"] == "True -> False"
+        assert rows[j]["next_run"].endswith("-> none")
+    back = {r["id"]: r for r in resumed["jobs"]}
+    for j in jobs:
+        assert back[j]["next_run"].startswith("none -> ")
+        nxt = after[j].get("nextBackupAt")
+        if nxt is not None:  # the next run reported is the one Zerobyte now has
+            assert back[j]["next_run"] == f"none -> {iso_from_ms(float(str(nxt)))}"
