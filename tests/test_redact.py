@@ -381,3 +381,18 @@ def test_serialised_redacted_data_stays_parseable_and_secret_free(case: tuple[ob
 def test_a_webhook_given_as_a_tool_option_keeps_only_its_host() -> None:
     shown = redact({"options": ["pre_webhook=https://hc-ping.com/5f1c-uuid-secret", "post_webhook=none", "x=1"]})
     assert shown == {"options": ["pre_webhook=https://hc-ping.com/<redacted>", "post_webhook=none", "x=1"]}
+
+
+def test_a_loopback_hook_url_stays_readable_and_a_reachable_one_keeps_only_its_host() -> None:
+    # The README's promise: http://127.0.0.1:9/hook stays readable (only this host can call it), in objects too.
+    shown = redact(
+        {
+            "type": "generic",
+            "config": {"url": "http://127.0.0.1:9/hook"},
+            "backupWebhooks": {"pre": {"url": "http://ops:pw@localhost:8080/ping?token=abc"}},
+        }
+    )
+    assert shown["config"]["url"] == "http://127.0.0.1:9/hook"  # type: ignore[index]
+    assert shown["backupWebhooks"]["pre"]["url"] == f"http://{REDACTED}@localhost:8080/ping?token={REDACTED}"  # type: ignore[index]
+    elsewhere = redact({"type": "generic", "config": {"url": "https://hooks.example.net/ops/alerts"}})
+    assert elsewhere["config"]["url"] == f"https://hooks.example.net/{REDACTED}"  # type: ignore[index]

@@ -37,6 +37,25 @@ def _walk(node: Any) -> list[dict[str, Any]]:
     return out
 
 
+# Arguments whose name says all a description would (ids are short ids, the server instructions say once).
+SELF_EVIDENT = frozenset(
+    {
+        "repository_id",
+        "volume_id",
+        "job_id",
+        "backup_job_id",
+        "task_id",
+        "destination_id",
+        "tag",
+        "host",
+        "kind",
+        "outcome",
+        "page",
+        "limit",
+    }
+)
+
+
 @pytest.mark.parametrize("access", ["read-only", "operate", "full"])
 async def test_every_tool_is_described_annotated_and_flat(access: str) -> None:
     tools = await _tools(access)
@@ -46,13 +65,16 @@ async def test_every_tool_is_described_annotated_and_flat(access: str) -> None:
         assert re.fullmatch(r"[a-z][a-z0-9_]{2,40}", name), name
         assert 20 <= len(tool["description"]) <= 300, name
         notes = tool["annotations"]
-        for hint in ("title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+        for hint in ("title", "readOnlyHint", "openWorldHint"):
             assert hint in notes, (name, hint)
+        # destructive/idempotent mean something only for a tool that writes (MCP spec): only those carry them.
+        for hint in ("destructiveHint", "idempotentHint"):
+            assert (hint in notes) is (not notes["readOnlyHint"]), (name, hint)
         schema = tool["inputSchema"]
         text = json.dumps(schema)
         assert "$ref" not in text and "$defs" not in text, name
         for prop, spec in schema.get("properties", {}).items():
-            assert spec.get("description"), f"{name}.{prop} has no description"
+            assert spec.get("description") or prop in SELF_EVIDENT, f"{name}.{prop} has no description"
             assert spec.get("type") != "object", f"{name}.{prop}: arguments must be flat"
         assert "$ref" not in json.dumps(tool.get("outputSchema", {})), name
 
@@ -65,7 +87,7 @@ async def test_read_only_tools_all_say_read_only_and_write_tools_do_not() -> Non
             assert notes["readOnlyHint"] is True, tool["name"]
         if not notes["readOnlyHint"]:
             assert tool["name"] not in read, tool["name"]
-        if notes["destructiveHint"]:
+        if notes.get("destructiveHint"):
             assert notes["readOnlyHint"] is False, tool["name"]
 
 

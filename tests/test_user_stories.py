@@ -691,7 +691,7 @@ async def test_how_much_space_am_i_using_and_how_well_is_it_compressing(
     assert detail["stats"]["uncompressed_bytes"] == stats["total_uncompressed_size"] == 60_000_190
     assert detail["stats"]["compression_ratio"] == round(stats["compression_ratio"], 2) > 1.5
     assert detail["stats"]["snapshots_count"] == 3
-    assert '"stored_bytes":"33.2 MiB"' in text(result)  # the agent reads sizes in human form
+    assert '"stored_bytes_text":"33.2 MiB"' in text(result)  # the agent reads sizes in human form
     capacity = source["capacity"]
     assert capacity["free_bytes"] == capacity["total_bytes"] - capacity["used_bytes"] > 0
 
@@ -869,7 +869,7 @@ async def test_prove_my_backups_are_restorable_with_a_restore_test(
     for name, (outcome, landed, captured) in report.items():
         assert outcome["outcome"] == "success", name
         # A folder restore reports bytes (restic's file count includes the folders it creates).
-        assert outcome["task"]["result"]["bytes_restored"] == sum(size for _, size in captured), name
+        assert outcome["task"]["result"]["restored_bytes"] == sum(size for _, size in captured), name
         assert landed == captured and len(landed) == 2, name
     assert report["photos-nightly"][1] == [("a.jpg", 2_000_000), ("b.jpg", 2_500_000)]
 

@@ -55,7 +55,7 @@ ARRAY = WithJsonSchema({"type": "array"})
 
 class TaskProgress(BaseModel, defer_build=True):
     percent: float | None = Field(None, description="0-100")
-    bytes_done: int | None = None
+    done_bytes: int | None = None
     total_bytes: int | None = None
     files_done: int | None = None
     total_files: int | None = None
@@ -88,12 +88,12 @@ class TaskResultSummary(BaseModel, defer_build=True):
     exit_code: int | None = None
     files_new: int | None = None
     files_changed: int | None = None
-    data_added: int | None = None
+    added_bytes: int | None = None
     processed_bytes: int | None = None
     duration_s: float | None = None
     files_restored: int | None = None
     files_skipped: int | None = None
-    bytes_restored: int | None = None
+    restored_bytes: int | None = None
     deleted_snapshot_ids: list[str] = Field(default_factory=list)
     tagged_snapshot_ids: list[str] = Field(default_factory=list)
     repository_status: str | None = None
@@ -276,7 +276,7 @@ def task_progress(task: Task) -> TaskProgress | None:
     percent = inner.get("percent_done")
     return TaskProgress(
         percent=round(float(percent) * 100, 1) if isinstance(percent, int | float) else None,
-        bytes_done=_int(inner.get("bytes_done", inner.get("bytes_restored"))),
+        done_bytes=_int(inner.get("bytes_done", inner.get("bytes_restored"))),
         total_bytes=_int(inner.get("total_bytes")),
         files_done=_int(inner.get("files_done", inner.get("files_restored"))),
         total_files=_int(inner.get("total_files")),
@@ -335,7 +335,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
             exit_code=_int(result.get("exitCode")),
             files_new=_int(summary.get("files_new")),
             files_changed=_int(summary.get("files_changed")),
-            data_added=_int(summary.get("data_added")),
+            added_bytes=_int(summary.get("data_added")),
             processed_bytes=_int(summary.get("total_bytes_processed")),
             duration_s=_round(summary.get("total_duration")),
         )
@@ -344,7 +344,7 @@ def _result_summary(task: Task) -> TaskResultSummary | None:
         return TaskResultSummary(
             files_restored=_int(summary.get("files_restored")),
             files_skipped=_int(summary.get("files_skipped")),
-            bytes_restored=_int(summary.get("bytes_restored")),
+            restored_bytes=_int(summary.get("bytes_restored")),
         )
     if kind == "deleteSnapshots":
         return TaskResultSummary(deleted_snapshot_ids=_strings(result.get("deletedSnapshotIds")))

@@ -324,6 +324,10 @@ def _redact_header_value(name: str, value: object, secrets: tuple[str, ...]) -> 
     return value if _is_empty(value) else REDACTED
 
 
+def _loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
 def _redact_capability_url(url: str) -> str:
     """Keep scheme, host and port (enough to diagnose "which server is it calling?"), hide the rest."""
     if not url.strip():
@@ -336,6 +340,10 @@ def _redact_capability_url(url: str) -> str:
     host = parts.hostname
     if not parts.scheme or not host:
         return REDACTED
+    if _loopback(host):
+        # Only this host can call it, so its path is no capability: shown as free text is (userinfo and token-like
+        # parts still hidden), as the README promises for http://127.0.0.1:9/hook.
+        return redact_text(url)
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc = f"{netloc}:{port}"

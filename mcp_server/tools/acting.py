@@ -50,8 +50,8 @@ NO_TASKS_API = "Started. This Zerobyte (v0.41 or older) gives no task to follow 
 # Zerobyte v0.40 (no tasks API) runs these before it answers: the answer means done, not started.
 SYNC_ON_V040 = frozenset({"doctor", "deleteSnapshots", "tagSnapshots"})
 
-JobArg = Annotated[str, Field(description="Backup job short id")]
-RepoArg = Annotated[str, Field(description="Repository short id")]
+JobArg = str
+RepoArg = str
 WaitArg = Annotated[bool, Field(description="Follow the task to its end")]
 # Bounds in the schema, so a bad value is refused before anything starts.
 WaitSecondsArg = Annotated[float | None, Field(description="Max seconds to follow", ge=0, le=900)]

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..answers.concurrency import gather
+from ..answers.coverage import Coverage, coverage
 from ..answers.notation import format_retention
 from ..answers.output import MISSING_LISTED, iso_from_ms, missing_line
 from ..answers.task_views import next_step_for
 from ..cron import CronError, describe_cron, parse_cron
 from ..safety.redact import REDACTED, redact, redact_text
+from ..zerobyte import ZerobyteError
 from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
 from .base import Ctx, client_of, tool
@@ -20,6 +22,7 @@ from .base import Ctx, client_of, tool
 __all__ = [
     "BackupJobDetail",
     "BackupJobList",
+    "BackupJobListed",
     "BackupJobSummary",
     "get_backup_job",
     "job_identity",
@@ -44,8 +47,13 @@ class BackupJobSummary(BaseModel, defer_build=True):
     next_run: str | None = None
 
 
+class BackupJobListed(BackupJobSummary):
+    mirrors: list[str] = Field([], description="Enabled mirror repositories, name (id)")
+    coverage: Coverage | None = Field(None, description="3-2-1: copies, backends, offsite, verdict, reason")
+
+
 class BackupJobList(BaseModel, defer_build=True):
-    jobs: list[BackupJobSummary]
+    jobs: list[BackupJobListed]
     total: int
 
 
@@ -106,9 +114,30 @@ def job_summary(j: BackupJob) -> BackupJobSummary:
 
 @tool(title="List backup jobs")
 async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
-    """List every backup job with its volume, repository, schedule, last run (status, error) and next run."""
-    jobs = await client_of(ctx).list_backup_jobs()
-    return BackupJobList(jobs=[job_summary(j) for j in jobs], total=len(jobs))
+    """Every backup job: volume, repository, mirrors, schedule, last run (status, error), next run."""
+    client = client_of(ctx)
+    jobs, repositories = await gather([client.list_backup_jobs(), client.list_repositories()])
+
+    async def mirrors_of(job: BackupJob) -> list[Mirror] | None:
+        try:
+            return await client.get_job_mirrors(job.shortId)
+        except ZerobyteError:
+            return None  # the job is still listed; its coverage stays unknown
+
+    mirrors = await gather([mirrors_of(j) for j in jobs], limit=4)  # one light request a job, four at once
+    listed = [
+        BackupJobListed(
+            **job_summary(j).model_dump(),
+            mirrors=[_mirror_name(m) for m in found or [] if m.enabled],
+            coverage=coverage(j, found, repositories),
+        )
+        for j, found in zip(jobs, mirrors, strict=True)
+    ]
+    return BackupJobList(jobs=listed, total=len(jobs))
+
+
+def _mirror_name(m: Mirror) -> str:
+    return f"{m.repository.name if m.repository else '?'} ({m.repositoryId})"
 
 
 # --- detail ----------------------------------------------------------------------------------------
@@ -160,18 +189,24 @@ class BackupJobDetail(BackupJobSummary):
     retries: Retries | None = None
     webhooks: Webhooks | None = Field(None, description="Credentials redacted")
     mirrors: list[MirrorInfo] = []
+    coverage: Coverage | None = Field(None, description="3-2-1: copies, backends, offsite, verdict, reason")
     notifications: list[NotificationRoute] = []
 
 
 @tool(title="Get backup job")
 async def get_backup_job(
     ctx: Ctx,
-    job_id: Annotated[str, Field(description="Backup job short id (or numeric id)")],
+    job_id: str,
 ) -> BackupJobDetail:
-    """A backup job in full: schedule, retention, include/exclude, retries, webhooks, mirrors and notifications."""
+    """A backup job in full: schedule, retention, include/exclude, retries, webhooks, mirrors, notifications."""
     client = client_of(ctx)
-    job, mirrors, routes = await gather(
-        [client.get_backup_job(job_id), client.get_job_mirrors(job_id), client.get_job_notifications(job_id)]
+    job, mirrors, routes, repositories = await gather(
+        [
+            client.get_backup_job(job_id),
+            client.get_job_mirrors(job_id),
+            client.get_job_notifications(job_id),
+            client.list_repositories(),
+        ]
     )
     policy = job.retentionPolicy
     hooks: dict[str, Any] = redact({"backupWebhooks": job.backupWebhooks or {}})["backupWebhooks"]  # type: ignore[index]
@@ -189,6 +224,7 @@ async def get_backup_job(
         retries=Retries(max=job.maxRetries, delay_minutes=_whole(job.retryDelay)),
         webhooks=Webhooks(pre=_hook(hooks.get("pre")), post=_hook(hooks.get("post"))),
         mirrors=[_mirror(m) for m in mirrors],
+        coverage=coverage(job, mirrors, repositories),
         notifications=[_route(r) for r in routes],
     )
 
@@ -246,7 +282,7 @@ class MirrorStatusView(BaseModel):
 @tool(title="Mirror status")
 async def get_mirror_status(
     ctx: Ctx,
-    job_id: Annotated[str, Field(description="Backup job short id")],
+    job_id: str,
     repository_id: Annotated[str, Field(description="Mirror repository short id")],
 ) -> MirrorStatusView:
     """Compare a job's snapshots with a mirror: counts and those not copied yet."""

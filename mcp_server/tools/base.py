@@ -163,11 +163,13 @@ def bind(name: str, toolset: str, level: Level, fn: Callable[..., Awaitable[Base
     if not (isinstance(output_model, type) and issubclass(output_model, BaseModel)):
         raise TypeError(f"tool {name} must return a pydantic model")
     only_reads = level == "read" if declaration.read_only is None else declaration.read_only
+    # destructiveHint and idempotentHint mean something only when readOnlyHint is false (MCP spec): a read-only
+    # tool leaves them out, which saves tools/list characters every conversation pays.
     annotations = ToolAnnotations(
         title=declaration.title,
         read_only_hint=only_reads,
-        destructive_hint=declaration.destructive,
-        idempotent_hint=only_reads if declaration.idempotent is None else declaration.idempotent,
+        destructive_hint=None if only_reads else declaration.destructive,
+        idempotent_hint=None if only_reads else bool(declaration.idempotent),
         open_world_hint=declaration.open_world,
     )
 

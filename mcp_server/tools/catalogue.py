@@ -93,6 +93,7 @@ CATALOGUE: Final[tuple[Entry, ...]] = (
         operate={
             "create_backup_job": "configure.jobs",
             "update_backup_job": "configure.jobs",
+            "set_backup_jobs_enabled": "configure.jobs",
             "set_mirror": "configure.mirrors",
             "run_backup": "run",
             "sync_mirror": "run",

@@ -114,8 +114,8 @@ def progress_message(task: Task, progress: TaskProgress | None = None) -> str:
     if progress is not None:
         if progress.percent is not None:
             parts.append(f"{progress.percent:g}%")
-        if progress.bytes_done is not None:
-            done = human_bytes(progress.bytes_done)
+        if progress.done_bytes is not None:
+            done = human_bytes(progress.done_bytes)
             parts.append(f"{done} of {human_bytes(progress.total_bytes)}" if progress.total_bytes else f"{done}")
         if progress.files_done is not None:
             total = f" of {progress.total_files:,}" if progress.total_files else ""

@@ -34,6 +34,7 @@ __all__ = [
     "backup_health",
     "gather_health",
     "job_state",
+    "repository_trouble",
 ]
 
 T = TypeVar("T")
@@ -443,6 +444,13 @@ def _volume_keys(job: BackupJob) -> Iterable[str]:
         yield str(job.volumeId)
 
 
+def repository_trouble(repo: Repository, jobs: list[BackupJob]) -> RepositoryIssue | None:
+    """What backup_health says of one repository (None: nothing), so get_repository says the same."""
+    if repo.status in ("error", "doctor", "cancelled"):
+        return _repository_issue(repo)
+    return _broken_by_jobs(repo, jobs)
+
+
 def _repository_issue(r: Repository) -> RepositoryIssue:
     message = _clip(r.lastError)
     if r.status == "doctor":
@@ -487,15 +495,26 @@ def _volume_issue(v: Volume, used_by: list[str]) -> VolumeIssue:
         status=v.status,
         message=message,
         used_by=used_by[:10],
-        next_step="mount the volume / check its health"
-        + (
-            ""
-            if not used_by
-            else " (auto-remount is on: the next backup tries to remount it)"
-            if v.status == "unmounted" and v.autoRemount
-            else ": its enabled backup jobs fail until it is mounted"
-        ),
+        next_step=_volume_step(v, message, used_by),
     )
+
+
+# A source folder (or share path) that no longer exists: mounting again cannot help.
+_SOURCE_GONE = ("enoent", "no such file or directory", "does not exist", "not found")
+
+
+def _volume_step(v: Volume, message: str | None, used_by: list[str]) -> str:
+    """What to do about a volume in trouble, naming the enabled jobs that fail on it."""
+    jobs = _join([repr(n) for n in used_by[:5]]) if used_by else ""
+    jobs += f" and {len(used_by) - 5} more" if len(used_by) > 5 else ""
+    if message and any(n in message.lower() for n in _SOURCE_GONE):
+        step = "its source path is gone: re-point the volume (update_volume) or disable the job (update_backup_job)"
+        return step + (f"; backup job {jobs} will fail until then" if used_by else "")
+    if not used_by:
+        return "mount the volume / check its health"
+    if v.status == "unmounted" and v.autoRemount:
+        return "mount the volume / check its health (auto-remount is on: the next backup tries to remount it)"
+    return f"mount the volume / check its health: backup job {jobs} fails until it is mounted"
 
 
 def _failures(history: list[TaskHistoryItem]) -> tuple[list[Failure], int]:

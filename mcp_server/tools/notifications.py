@@ -58,7 +58,7 @@ def destination_summary(d: NotificationDestination) -> DestinationSummary:
 
 @tool(title="List notification destinations")
 async def list_notification_destinations(ctx: Ctx) -> DestinationList:
-    """List notification destinations (email, Slack, ntfy, webhook...) with status and last error."""
+    """Notification destinations (email, Slack, ntfy, webhook...): status, last error."""
     destinations = await client_of(ctx).list_destinations()
     return DestinationList(destinations=[destination_summary(d) for d in destinations], total=len(destinations))
 
@@ -87,9 +87,9 @@ def shown_config(dest: NotificationDestination) -> dict[str, Any]:
 @tool(title="Get notification destination")
 async def get_notification_destination(
     ctx: Ctx,
-    destination_id: Annotated[int, Field(description="Destination id (a number)", ge=1)],
+    destination_id: Annotated[int, Field(ge=1)],
 ) -> DestinationDetail:
-    """A notification destination's settings (secrets redacted), status, and the backup jobs notifying it."""
+    """A notification destination: settings (secrets redacted), status, jobs notifying it."""
     client = client_of(ctx)
     dest, jobs = await gather([client.get_destination(destination_id), client.list_backup_jobs()])
     shown = shown_config(dest)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -10,8 +11,10 @@ from ..answers.concurrency import gather
 from ..answers.notation import format_location
 from ..answers.output import iso_from_ms
 from ..safety.redact import redact, redact_text
+from ..zerobyte import ZerobyteError
 from ..zerobyte.models import Repository, ResticStats
 from .base import Ctx, client_of, tool
+from .health import repository_trouble
 
 __all__ = [
     "RepositoryDetail",
@@ -35,6 +38,9 @@ class RepositorySummary(BaseModel, defer_build=True):
     compression: str | None = None
     stored_bytes: int | None = None
     snapshots_count: int | None = None
+    stats_updated: str | None = None
+    stats_age_days: float | None = None
+    stats_note: str | None = Field(None, description="Why stored_bytes is unknown")
 
 
 class RepositoryList(BaseModel, defer_build=True):
@@ -42,9 +48,24 @@ class RepositoryList(BaseModel, defer_build=True):
     total: int
 
 
+NO_STATS = (
+    "unknown, because Zerobyte has not computed this repository's stats yet (restic stats runs when its web "
+    "UI refreshes them)"
+)
+
+
+def stats_age(updated_ms: float | None, now: datetime | None = None) -> float | None:
+    """Days since Zerobyte computed a repository's stats, to one decimal."""
+    if updated_ms is None:
+        return None
+    now = now or datetime.now(UTC)
+    return round(max(0.0, now.timestamp() - updated_ms / 1000) / 86400, 1)
+
+
 def repository_summary(r: Repository) -> RepositorySummary:
     config: dict[str, Any] = redact(r.config)  # type: ignore[assignment]
     stats = r.stats
+    known = stats is not None and (bool(stats.total_size) or bool(stats.snapshots_count) or bool(r.statsUpdatedAt))
     return RepositorySummary(
         id=r.shortId,
         name=r.name,
@@ -54,14 +75,17 @@ def repository_summary(r: Repository) -> RepositorySummary:
         last_checked=iso_from_ms(r.lastChecked),
         last_error=redact_text(r.lastError) if r.lastError else None,
         compression=r.compressionMode,
-        stored_bytes=int(stats.total_size) if stats and stats.total_size else None,
-        snapshots_count=stats.snapshots_count if stats else None,
+        stored_bytes=int(stats.total_size or 0) if stats is not None and known else None,
+        snapshots_count=stats.snapshots_count if stats is not None and known else None,
+        stats_updated=iso_from_ms(r.statsUpdatedAt),
+        stats_age_days=stats_age(r.statsUpdatedAt),
+        stats_note=None if known else NO_STATS,
     )
 
 
 @tool(title="List repositories")
 async def list_repositories(ctx: Ctx) -> RepositoryList:
-    """List every repository (restic destination) with backend, location, status, last error and stored size."""
+    """Every repository (restic destination): backend, location, status, error, stored size, snapshots."""
     repositories = await client_of(ctx).list_repositories()
     return RepositoryList(repositories=[repository_summary(r) for r in repositories], total=len(repositories))
 
@@ -78,6 +102,8 @@ class RepositoryStats(BaseModel, defer_build=True):
     compression_ratio: float | None = None
     snapshots_count: int | None = None
     updated: str | None = Field(None, description="When Zerobyte last computed these stats")
+    age_days: float | None = None
+    note: str | None = Field(None, description="Why stored_bytes is unknown")
 
 
 class DoctorStep(BaseModel, defer_build=True):
@@ -113,16 +139,17 @@ class RepositoryDetail(BaseModel, defer_build=True):
     stats: RepositoryStats | None = None
     doctor: DoctorSummary | None = Field(None, description="Last doctor run")
     backup_jobs: list[JobUse] = []
+    trouble: str | None = Field(None, description="What backup_health reports of it")
+    next_step: str | None = None
     note: str | None = None
 
 
 @tool(title="Get repository")
 async def get_repository(
     ctx: Ctx,
-    repository_id: Annotated[str, Field(description="Repository short id")],
+    repository_id: str,
 ) -> RepositoryDetail:
-    """A repository's status, last error, stored size, compression, snapshot count, doctor result and the jobs using
-    it."""
+    """A repository: status (as backup_health judges it), error, stored size, snapshots, doctor result, jobs."""
     client = client_of(ctx)
     repo, stats, jobs = await gather(
         [
@@ -178,6 +205,18 @@ async def get_repository(
         backup_jobs=uses,
         note=note,
     )
+    if detail.stats is None:
+        # No stats: say so, and count the snapshots from the listing (one request, cached by Zerobyte).
+        try:
+            count: int | None = len(await client.list_snapshots(repo.shortId))
+        except ZerobyteError:
+            count = None
+        detail.stats = RepositoryStats(snapshots_count=count, note=NO_STATS)
+    trouble = repository_trouble(repo, jobs)
+    if trouble is not None:  # the same words as backup_health: one never calls healthy what the other does not
+        detail.status = trouble.status
+        detail.trouble = redact_text(trouble.message) if trouble.message else None
+        detail.next_step = trouble.next_step
     return detail
 
 
@@ -196,6 +235,7 @@ def stats_view(stats: ResticStats, updated_ms: float | None = None) -> Repositor
         compression_ratio=round(stats.compression_ratio, 2) if stats.compression_ratio else None,
         snapshots_count=stats.snapshots_count,
         updated=iso_from_ms(updated_ms),
+        age_days=stats_age(updated_ms),
     )
 
 

@@ -339,7 +339,7 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
     kind, overwrite = body["selectedItemKind"], body.get("overwrite") or "always"
     counts = outcome.result
     head = f"from snapshot {snap.short_id} into {where}"
-    if counts is None or (counts.files_restored, counts.files_skipped, counts.bytes_restored) == (None, None, None):
+    if counts is None or (counts.files_restored, counts.files_skipped, counts.restored_bytes) == (None, None, None):
         return RestoreResult(outcome="success", message=f"Restored {head}.", task=outcome, landed=planned)
     # restic leaves zero counters out of its summary.
     restored, skipped = counts.files_restored or 0, counts.files_skipped or 0
@@ -349,7 +349,7 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
         nothing = written == 0
     else:
         written = None  # restic's count mixes files and folders; a folder restore reports bytes instead
-        nothing = restored == 0 or (skipped > 0 and not counts.bytes_restored)
+        nothing = restored == 0 or (skipped > 0 and not counts.restored_bytes)
         kept = skipped
     counts.files_restored, counts.files_skipped = written, kept or None
     state, advice = {
@@ -365,7 +365,7 @@ def _restore_report(outcome: TaskOutcome, snap: Snapshot, body: dict[str, Any], 
             return RestoreResult(outcome="success", message=message, task=outcome, not_restored=lines)
         message = f"Not restored: {state} at {places}{advice}. Nothing was written {head}."
         return RestoreResult(outcome="skipped", message=message, task=outcome, not_restored=lines)
-    size = f" ({_bytes(counts.bytes_restored)} written)"
+    size = f" ({_bytes(counts.restored_bytes)} written)"
     if kept == 0:
         amount = f"{written} file(s)" if written is not None else "the folder's contents"
         message = f"Restored {amount} {head}{'' if written is not None else size}."

@@ -31,7 +31,7 @@ class SystemInfo(BaseModel, defer_build=True):
 
 @tool(title="Get system info")
 async def get_system_info(ctx: Ctx) -> SystemInfo:
-    """Zerobyte version and update, runtime, usable volume/repository backends, and features (tasks, history)."""
+    """Zerobyte version, update, runtime, usable volume/repository backends, features."""
     client = client_of(ctx)
     info, caps, updates = await gather([client.system_info(), app_of(ctx).get_capabilities(), _updates(ctx)])
     features = info.capabilities

@@ -8,10 +8,6 @@ stop route ends the run instead.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
 from ..answers.task_views import resource_names
 from ..safety.audit import note
 from ..zerobyte.errors import Conflict
@@ -24,7 +20,7 @@ __all__ = ["cancel_task", "wait_for_task"]
 CANCEL_WAIT_SECONDS = 10.0
 _CANCELLABLE = "backup, restore, doctor, retention and mirror sync"
 
-TaskArg = Annotated[str, Field(description="Task id (UUID)")]
+TaskArg = str
 
 
 @tool(title="Wait for a task", read_only=True)

@@ -31,11 +31,11 @@ Outcome = Literal["running", "success", "warning", "error", "cancelled", "stale"
 @tool(title="List active tasks")
 async def list_active_tasks(
     ctx: Ctx,
-    kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,
-    backup_job_id: Annotated[str | None, Field(description="Backup job short id")] = None,
-    repository_id: Annotated[str | None, Field(description="Repository short id")] = None,
+    kind: TaskKind | None = None,
+    backup_job_id: str | None = None,
+    repository_id: str | None = None,
 ) -> ActiveTaskList:
-    """What Zerobyte is doing now: queued, running, cancelling tasks with progress (percent, bytes, files, ETA)."""
+    """What Zerobyte is doing now: queued, running, cancelling tasks with progress (%, bytes, files, ETA)."""
     caps = await app_of(ctx).get_capabilities()
     if not caps.tasks_api:
         raise ToolFailure(
@@ -50,9 +50,9 @@ async def list_active_tasks(
 @tool(title="Get task")
 async def get_task(
     ctx: Ctx,
-    task_id: Annotated[str, Field(description="Task id (UUID)")],
+    task_id: str,
 ) -> TaskView:
-    """One task: status, real outcome (a succeeded backup may be a warning), progress, result, error, next step."""
+    """One task: status, real outcome (a succeeded backup may be a warning), progress, result, error."""
     try:
         return task_view(await client_of(ctx).get_task(task_id))
     except NotFound as exc:
@@ -65,11 +65,11 @@ async def get_task(
 @tool(title="Task history")
 async def task_history(
     ctx: Ctx,
-    kind: Annotated[TaskKind | None, Field(description="Task kind")] = None,
-    outcome: Annotated[Outcome | None, Field(description="Outcome")] = None,
-    page: Annotated[int, Field(description="Page number", ge=1)] = 1,
+    kind: TaskKind | None = None,
+    outcome: Outcome | None = None,
+    page: Annotated[int, Field(ge=1)] = 1,
 ) -> TaskHistory:
-    """Finished and running tasks, newest first, 25 per page: kind, outcome, target, times, message."""
+    """Finished and running tasks, newest first, 25 a page: kind, outcome, target, times, message."""
     caps = await app_of(ctx).get_capabilities()
     if not caps.task_history:
         raise ToolFailure(

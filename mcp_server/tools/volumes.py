@@ -59,7 +59,7 @@ def volume_summary(v: Volume) -> VolumeSummary:
 
 @tool(title="List volumes")
 async def list_volumes(ctx: Ctx) -> VolumeList:
-    """List every volume (backup source) with backend, source path, mount status and last error."""
+    """Every volume (backup source): backend, source path, mount status, last error."""
     volumes = await client_of(ctx).list_volumes()
     return VolumeList(volumes=[volume_summary(v) for v in volumes], total=len(volumes))
 
@@ -89,9 +89,9 @@ class VolumeDetail(VolumeSummary):
 @tool(title="Get volume")
 async def get_volume(
     ctx: Ctx,
-    volume_id: Annotated[str, Field(description="Volume short id")],
+    volume_id: str,
 ) -> VolumeDetail:
-    """A volume's source, mount status, last error, disk capacity and the backup jobs reading it."""
+    """A volume: source, mount status, last error, disk capacity, jobs reading it."""
     client = client_of(ctx)
     detail, jobs = await gather([client.get_volume(volume_id), client.list_backup_jobs()])
     volume = detail.volume
@@ -136,10 +136,10 @@ class VolumeFiles(BaseModel, defer_build=True):
 @tool(title="Browse volume files")
 async def browse_volume_files(
     ctx: Ctx,
-    volume_id: Annotated[str, Field(description="Volume short id")],
+    volume_id: str,
     path: Annotated[str, Field(description="Folder in the volume, e.g. '/docs'")] = "/",
     offset: Annotated[int, Field(description="Entries to skip", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Max entries", ge=1, le=500)] = 100,
+    limit: Annotated[int, Field(ge=1, le=500)] = 100,
 ) -> VolumeFiles:
     """List a folder of a mounted volume's live files (not a snapshot), paged."""
     page = await client_of(ctx).list_volume_files(volume_id, path, offset=offset, limit=limit)

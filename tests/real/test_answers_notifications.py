@@ -44,8 +44,17 @@ async def test_a_host_side_test_failure_says_so_and_one_call_routes_every_job(
             events=[],
             job_ids=[jobs[0]["name"], jobs[1]["shortId"]],
         )
-    last_error = zb.get(f"/notifications/destinations/{did}")["lastError"]
+    row = zb.get(f"/notifications/destinations/{did}")
+    last_error = row["lastError"]
     assert tested["outcome"] == "failed"
+    # The test turned the destination's status to error on the server, and the answer says so.
+    assert row["status"] == tested["destination"]["status"] == "error"
+    assert (
+        f"changed its status on Zerobyte from {created['destination'].get('status') or 'unknown'} to error"
+        in (tested["note"])
+    )
+    # A loopback hook URL is no capability (only this host can call it): it stays readable, as documented.
+    assert tested["destination"]["target"] == "POST http://127.0.0.1:9/hook"
     assert "Check the address and credentials" not in tested["note"]
     if "Executable not found" in last_error:
         assert "the Zerobyte host lacks the shoutrrr program" in tested["note"] and "install shoutrrr" in tested["note"]

@@ -84,6 +84,7 @@ WRITES: dict[str, set[str]] = {
     "unlock_repository": {"POST /repositories/{shortId}/unlock"},
     "create_backup_job": {"POST /backups"},
     "update_backup_job": {"PATCH /backups/{shortId}"},
+    "set_backup_jobs_enabled": {"PATCH /backups/{shortId}"},
     "route_notifications": {"PUT /backups/{shortId}/notifications"},
     "set_mirror": {"PUT /backups/{shortId}/mirrors"},
     "create_notification_destination": {"POST /notifications/destinations"},

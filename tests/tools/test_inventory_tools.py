@@ -326,7 +326,9 @@ async def test_a_mirror_target_lists_the_job_mirroring_into_it_and_hides_url_cre
     assert repo["backend"] == "rest"
     assert "rest.example.net:8000/zb" in repo["location"]
     assert [(j["name"], j["role"]) for j in repo["backup_jobs"]] == [("photos-nightly", "mirror")]
-    assert "stats" not in repo  # never computed: unknown, not zero
+    # never computed: unknown (said, with why), not zero; the snapshots are counted from the listing
+    assert "stored_bytes" not in repo["stats"] and repo["stats"]["note"].startswith("unknown, because")
+    assert isinstance(repo["stats"]["snapshots_count"], int)
 
 
 async def test_a_failing_repository_shows_its_error_without_the_credentials_in_it(sim: Simulator, mcp: Client) -> None:
@@ -401,6 +403,7 @@ async def test_get_backup_job_fetches_mirrors_and_notifications_alongside(sim: S
         f"/api/v1/backups/{ids['nas_job']}",
         f"/api/v1/backups/{ids['nas_job']}/mirrors",
         f"/api/v1/backups/{ids['nas_job']}/notifications",
+        "/api/v1/repositories",  # where its copies live: the 3-2-1 coverage
     ]
 
 

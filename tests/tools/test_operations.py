@@ -328,7 +328,7 @@ async def test_restore_of_a_file_and_of_a_folder_says_where_they_landed(
     assert folder["landed"] == ["contents of /srv/photos/2026/ -> /srv/restore/b/"]
     assert one["task"]["result"]["files_restored"] == 1
     # restic counts the folders it creates among "files restored": a folder restore reports bytes instead.
-    assert "files_restored" not in folder["task"]["result"] and folder["task"]["result"]["bytes_restored"] > 0
+    assert "files_restored" not in folder["task"]["result"] and folder["task"]["result"]["restored_bytes"] > 0
     assert folder["message"].startswith("Restored the folder's contents") and "KiB written" in folder["message"]
     bodies = [r.body for r in sim.requests if r.path.endswith("/restore")]
     assert [b["overwrite"] for b in bodies] == ["never", "never"]

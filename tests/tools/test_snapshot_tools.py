@@ -240,7 +240,7 @@ async def test_snapshot_detail_has_summary_host_job_and_the_retention_the_detail
     summary = detail["summary"]
     assert summary["total_files_processed"] == 13  # tax.pdf is gone from the newest
     assert summary["backup_start"].endswith("Z") and summary["backup_end"] >= summary["backup_start"]
-    assert summary["data_added"] > 0
+    assert summary["added_bytes"] > 0
 
 
 @pytest.mark.anyio
@@ -414,14 +414,28 @@ async def test_snapshots_beyond_max_snapshots_are_reported_as_not_searched(sim: 
 
 
 @pytest.mark.anyio
-async def test_many_matches_are_cut_at_max_results_and_say_so(sim: Simulator, mcp: Client) -> None:
+async def test_many_matches_page_on_with_a_cursor_and_the_cut_says_how(sim: Simulator, mcp: Client) -> None:
     s = seed(sim)
+    args = {"backup_job_id": s.daily, "pattern": "*.jpg", "max_snapshots": 2}
+    everything = await call(mcp, "find_file", **args, max_results=200)
+    assert everything.get("next_cursor") is None and len(everything["versions"]) == everything["total_versions"] > 3
 
-    found = await call(mcp, "find_file", backup_job_id=s.daily, pattern="*.jpg", max_results=3, max_snapshots=2)
-
-    assert len(found["versions"]) == 3
-    assert found["complete"] is False
-    assert any("max_results=3" in n for n in found["not_searched"])
+    seen: list[tuple[str, str | None]] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = await call(mcp, "find_file", **args, max_results=3, **({"cursor": cursor} if cursor else {}))
+        pages += 1
+        assert len(page["versions"]) <= 3
+        seen.extend((v["path"], v.get("newest")) for v in page["versions"])
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+        assert f"cursor={cursor!r}" in page["hint"]  # the cut says how to get more
+    assert seen == [(v["path"], v.get("newest")) for v in everything["versions"]]  # all reached, none repeated
+    assert pages == -(-everything["total_versions"] // 3)
+    bad = await mcp.call_tool("find_file", {**args, "cursor": "50"})
+    assert bad.is_error and "'v50'" in bad.content[0].text  # type: ignore[union-attr]
 
 
 # --- read_snapshot_file -----------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ async def test_active_tasks_show_progress_and_the_job_name(sim: Simulator, mcp: 
     assert backup["target"] == f"backup job 'photos' ({job})"
     assert backup["progress"] == {
         "percent": 42.5,
-        "bytes_done": 4_250_000,
+        "done_bytes": 4_250_000,
         "total_bytes": 10_000_000,
         "files_done": 85,
         "total_files": 200,
@@ -113,7 +113,7 @@ async def test_a_succeeded_backup_with_unreadable_files_is_a_warning_with_its_su
     assert data["duration_s"] == 90.0
     assert data["result"]["snapshot_id"] == summary["snapshot_id"][:8]  # the short id Zerobyte lists
     assert data["result"]["files_new"] == summary["files_new"]
-    assert data["result"]["data_added"] == summary["data_added"]
+    assert data["result"]["added_bytes"] == summary["data_added"]
     assert data["result"]["exit_code"] == 3
     assert data["target"] == f"backup job {job}"
 
@@ -174,7 +174,7 @@ async def test_result_summaries_per_kind(sim: Simulator, mcp: Client) -> None:
     deleted = await call(mcp, "get_task", {"task_id": delete["id"]})
     tagged = await call(mcp, "get_task", {"task_id": tag["id"]})
 
-    assert restored["result"] == {"files_restored": 3, "files_skipped": 0, "bytes_restored": 60}
+    assert restored["result"] == {"files_restored": 3, "files_skipped": 0, "restored_bytes": 60}
     assert restored["target"] == f"repository {repo}, snapshot 5ddc91c0 -> /"
     assert deleted["result"] == {"deleted_snapshot_ids": ["5ddc91c0"]}
     assert tagged["result"]["tagged_snapshot_ids"] == ["1a2b3c4d"]

@@ -38,9 +38,9 @@ SECRET = "sealed; never shown"
 
 # --- argument types ---------------------------------------------------------------------------------
 
-VolumeId = Annotated[str, Field(description="Volume short id")]
-RepositoryId = Annotated[str, Field(description="Repository short id")]
-JobId = Annotated[str, Field(description="Backup job short id")]
+VolumeId = str
+RepositoryId = str
+JobId = str
 DestinationId = Annotated[int, Field(description="Destination id")]
 Name = Annotated[str, Field(description="Name")]
 OptName = Annotated[str | None, Field(description="New name")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -32,7 +33,7 @@ from ..confirm import ActionResult, Gate, Preview, decide
 from ..forgetting import confirmed_if_forgetting, forget_effects, now_ms, policy_of, snaps, snapshot_items
 from .common import Change, JobId, Name, OptName, RepositoryId, VolumeId, change, check_name, clean, given, reply
 
-__all__ = ["JobView", "create_backup_job", "job_view", "update_backup_job"]
+__all__ = ["JobView", "create_backup_job", "job_view", "set_backup_jobs_enabled", "update_backup_job"]
 
 Schedule = Annotated[str, Field(description="Cron (server time, UTC by default); '' = manual")]
 Retention = Annotated[str | None, Field(description="e.g. 'last 5, daily 7, weekly 4, within 30d'")]
@@ -399,3 +400,98 @@ async def update_backup_job(
         remarks.append(f"Webhooks: {shown} (URLs are not shown: they often hold tokens).")
     remark = " ".join(remarks) or None
     return reply("updated", job=after, changes=_diff(before, after), note=remark)
+
+
+# --- several jobs at once ------------------------------------------------------------------------------
+
+
+@tool(title="Enable/disable jobs", idempotent=True)
+async def set_backup_jobs_enabled(
+    ctx: Ctx,
+    job_ids: Annotated[list[str], Field(description="Jobs by id or name; ['*'] = every job")],
+    enabled: Annotated[bool, Field(description="false pauses their schedules")],
+    dry_run: Annotated[bool, Field(description="Only show what would change")] = False,
+) -> Change:
+    """Pause or resume several backup jobs in one call (one preview with dry_run); each says its next run before
+    and after."""
+    if not job_ids:
+        raise ToolFailure("job_ids is empty: name the jobs, or ['*'] for every job; nothing was sent.")
+    refs = [check_job_id("job_ids", r) for r in job_ids if r != "*"]
+    client = client_of(ctx)
+    jobs = await client.list_backup_jobs()
+    if "*" in job_ids:
+        chosen = jobs
+    else:
+        by_ref = {j.shortId: j for j in jobs} | {str(j.id): j for j in jobs}
+        missing = [r for r in refs if r not in by_ref]
+        if missing:
+            raise ToolFailure(
+                f"Backup job(s) {', '.join(repr(m) for m in missing)} not found (list_backup_jobs shows them); "
+                "nothing was changed."
+            )
+        chosen = list({by_ref[r].shortId: by_ref[r] for r in refs}.values())
+    changing = [j for j in chosen if j.enabled != enabled]
+    if enabled:
+        empty = [j for j in changing if not (j.cronExpression or "").strip()]
+        if empty:
+            names = ", ".join(f"{j.name!r} ({j.shortId})" for j in empty)
+            raise ToolFailure(
+                f"Backup job(s) {names} have no schedule, so they cannot be enabled (give one a schedule with "
+                "update_backup_job); nothing was changed."
+            )
+    if dry_run or not changing:
+        rows = [_bulk_row(j, None, enabled) for j in chosen]
+        verb = "would change" if dry_run else "changed"
+        return reply(
+            "preview" if dry_run and changing else "unchanged",
+            jobs=rows,
+            note=f"{len(changing)} of {len(chosen)} job(s) {verb}"
+            + (": call again without dry_run to apply." if dry_run and changing else "."),
+        )
+    for j in changing:
+        await client.update_backup_job(j.shortId, {**_current_body(j), "enabled": enabled})
+    after = {j.shortId: j for j in await client.list_backup_jobs()}
+    rows = [_bulk_row(j, after.get(j.shortId), enabled) for j in chosen]
+    return reply(
+        "updated",
+        jobs=rows,
+        note=f"{len(changing)} of {len(chosen)} job(s) {'resumed' if enabled else 'paused'}; only 'enabled' changed.",
+    )
+
+
+def _bulk_row(before: BackupJob, after: BackupJob | None, enabled: bool) -> dict[str, Any]:
+    """One job's line of a bulk change: enabled and next run before and after, and a pending retry it drops."""
+    row: dict[str, Any] = {"id": before.shortId, "name": before.name, "enabled": f"{before.enabled} -> {enabled}"}
+    was = iso_from_ms(before.nextBackupAt) if before.enabled else None
+    if after is not None:
+        will = iso_from_ms(after.nextBackupAt) if after.enabled else None
+    else:
+        will = _scheduled_next(before) if enabled else None
+    row["next_run"] = f"{was or 'none'} -> {will or 'none'}"
+    retry = _pending_retry(before)
+    if retry is not None and before.enabled != enabled:
+        row["note"] = f"the pending retry at {retry} (after the last failed run) is dropped"
+    return row
+
+
+def _scheduled_next(job: BackupJob) -> str | None:
+    if job.enabled and job.nextBackupAt is not None and _pending_retry(job) is None:
+        return iso_from_ms(job.nextBackupAt)
+    try:
+        nxt = parse_cron(job.cronExpression or "").next_after(datetime.now(UTC))
+    except CronError:
+        return None
+    return iso_from_ms(nxt.timestamp() * 1000) if nxt is not None else None
+
+
+def _pending_retry(job: BackupJob) -> str | None:
+    """The next run when it is a retry slot (earlier than the schedule's next time after a failed run)."""
+    if not job.enabled or job.nextBackupAt is None or job.last_outcome not in ("error", "cancelled", "stale"):
+        return None
+    try:
+        scheduled = parse_cron(job.cronExpression or "").next_after(datetime.now(UTC))
+    except CronError:
+        return None
+    if scheduled is None or job.nextBackupAt >= scheduled.timestamp() * 1000 - 60_000:
+        return None
+    return iso_from_ms(job.nextBackupAt)

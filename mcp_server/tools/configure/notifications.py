@@ -282,7 +282,13 @@ async def update_notification_destination(
         outcome, remark = "failed", str(failure)
     except ServerError as exc:
         outcome, remark = "failed", delivery_failure(clean(exc.upstream_message or str(exc)) or "no reason given")
+    before = current.status
     current = await client.get_destination(did)  # the test updated its status and last error
+    if current.status != before:
+        # Zerobyte records a test as the destination's state: say so, since it shows on its dashboard.
+        remark = f"{remark} The test changed its status on Zerobyte from {before or 'unknown'} to {current.status}" + (
+            "; the next successful send sets it back." if current.status == "error" else "."
+        )
     return reply(outcome, destination=_destination_view(current), changes=changed, note=remark)
 
 
@@ -310,7 +316,7 @@ async def route_notifications(
     ctx: Ctx,
     destination_id: DestinationId,
     events: Annotated[list[Event], Field(description="Events to send there; [] stops sending")],
-    job_id: Annotated[str | None, Field(description="Backup job id")] = None,
+    job_id: str | None = None,
     job_ids: Annotated[list[str] | None, Field(description="Several jobs; ['*'] = every job")] = None,
 ) -> Change:
     """Choose which events of a job (or several, or all) go to one destination; keeps other routes."""

@@ -51,12 +51,12 @@ CONCURRENCY = 4  # Zerobyte runs at most 2 `restic ls` per repository; 4 keeps i
 
 # --- arguments ---------------------------------------------------------------------------------------
 
-RepoArg = Annotated[str, Field(description="Repository id")]
+RepoArg = str
 OptRepoArg = Annotated[str | None, Field(description="Repository id (or backup_job_id)")]
-JobArg = Annotated[str | None, Field(description="Backup job id")]
+JobArg = str | None
 SnapArg = Annotated[str, Field(description="Snapshot id or 'latest'")]
-SinceArg = Annotated[str | None, Field(description="ISO date/time, or age: 7d, 12h, 30m")]
-UntilArg = Annotated[str | None, Field(description="ISO date/time (date = end of day), or age")]
+SinceArg = Annotated[str | None, Field(description="ISO time, or age: 7d, 12h")]
+UntilArg = Annotated[str | None, Field(description="ISO time (a date: its end), or age")]
 
 
 # --- time filters --------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ async def compare_snapshots(
     base_snapshot_id: Annotated[str | None, Field(description="Older one (default: previous of its job)")] = None,
     path: Annotated[str | None, Field(description="Only below this folder")] = None,
     offset: Annotated[int, Field(description="next_offset", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Page size", ge=1, le=500)] = 100,
+    limit: Annotated[int, Field(ge=1, le=500)] = 100,
 ) -> Comparison:
     """What changed between two snapshots: files added, removed, modified (size/mtime); counts, paged list."""
     from ...catalog import CatalogUnavailable

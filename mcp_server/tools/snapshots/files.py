@@ -79,7 +79,7 @@ async def list_snapshot_files(
     snapshot_id: SnapArg,
     path: Annotated[str | None, Field(description="Folder (default: the snapshot's first path)")] = None,
     offset: Annotated[int, Field(description="next_offset from the last page", ge=0)] = 0,
-    limit: Annotated[int, Field(description="Page size", ge=1, le=PAGE_CAP)] = 100,
+    limit: Annotated[int, Field(ge=1, le=PAGE_CAP)] = 100,
 ) -> FileList:
     """One folder of a snapshot (not recursive): name, type, size, mtime of each entry; paged."""
     rid = check_short_id("repository_id", repository_id)

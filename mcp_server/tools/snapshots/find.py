@@ -17,6 +17,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from ...answers.concurrency import gather
+from ...answers.failure import ToolFailure
 from ...answers.names import near_names
 from ...answers.output import iso_from_ms, iso_from_seconds
 from ...zerobyte import ZerobyteClient
@@ -68,6 +69,7 @@ class FindResult(BaseModel, defer_build=True):
     snapshots_in_range: int = 0
     complete: bool = True
     not_searched: list[str] = Field(default_factory=list)
+    next_cursor: str | None = None
     hint: str | None = None
 
 
@@ -75,18 +77,20 @@ class FindResult(BaseModel, defer_build=True):
 async def find_file(
     ctx: Ctx,
     pattern: Annotated[str, Field(description="Absolute path, glob (*, **) or name")],
-    repository_id: Annotated[str | None, Field(description="Repository id")] = None,
+    repository_id: str | None = None,
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
     ignore_accents: Annotated[bool, Field(description="é = e in names")] = True,
     max_snapshots: Annotated[int | None, Field(description="Newest snapshots to search", ge=1, le=1000)] = None,
     max_results: Annotated[int, Field(description="Max versions shown", ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Field(description="next_cursor from the last page")] = None,
 ) -> FindResult:
     """Snapshots holding a file (path, glob or name, any case) in a repository, job or all; each version once,
     newest first."""
     from ...catalog import CatalogUnavailable
 
+    start = _cursor_offset(cursor)
     rid = check_short_id("repository_id", repository_id) if repository_id is not None else None
     jid = check_job_id("backup_job_id", backup_job_id) if backup_job_id is not None else None
     lo, hi = time_window(since, until)
@@ -106,7 +110,7 @@ async def find_file(
     notes: list[str] = []
     if catalog is not None:
         try:
-            await _from_catalog(ctx, catalog, searches, pat, max_results)
+            await _from_catalog(ctx, catalog, searches, pat, start + max_results)
         except CatalogUnavailable as exc:
             notes.append(f"The local catalog is unusable ({exc}); searched through Zerobyte instead.")
             catalog = None
@@ -115,14 +119,16 @@ async def find_file(
                     res.hits.clear()
                     res.mode = "none"
     for search in searches:
-        await live_search(client, search.scope.repository_id, search.results, pat, max_results, walk=catalog is None)
+        await live_search(
+            client, search.scope.repository_id, search.results, pat, start + max_results, walk=catalog is None
+        )
     results = [r for s in searches for r in s.results]
     versions = _versions(results, by_repository=len(searches) > 1)
-    shown = versions[:max_results]
+    shown = versions[start : start + max_results]
     skipped = [snap for s in searches for snap in s.skipped]
     indexing = [r for r in results if r.mode == "indexing"]
     wait = ask_again(catalog, [r.snapshot for r in indexing]) if indexing else 0
-    notes.extend(_not_searched(results, skipped, versions, shown, max_results, wait))
+    notes.extend(_not_searched(results, skipped, versions[: start + len(shown)], shown, start + max_results, wait))
     notes.extend(f"Repository {s.scope.repository_id}: {s.error}" for s in searches if s.error)
     in_range = [snap for s in searches for snap in s.in_range]
     hint = _find_hint(pat, versions, in_range, searches, not notes)
@@ -135,9 +141,20 @@ async def find_file(
         snapshots_in_range=len(in_range),
         complete=not notes,
         not_searched=notes,
+        next_cursor=f"v{start + len(shown)}" if len(versions) > start + len(shown) else None,
         hint=hint,
     )
-    return _fit(result)
+    return _fit(result, start)
+
+
+def _cursor_offset(cursor: str | None) -> int:
+    """The first version a page shows: 0, or the offset a previous page's next_cursor ("v<offset>") names."""
+    if cursor is None:
+        return 0
+    text = cursor.strip()
+    if len(text) < 2 or text[0] != "v" or not text[1:].isdigit() or int(text[1:]) > 1_000_000:
+        raise ToolFailure(f"cursor {cursor!r} is not a next_cursor of find_file (they look like 'v50').")
+    return int(text[1:])
 
 
 @dataclass
@@ -305,8 +322,8 @@ def _not_searched(
         )
     for r in [r for r in results if r.mode == "error"][:3]:
         notes.append(f"Snapshot {r.snapshot.short_id} failed: {r.error}")
-    if len(versions) > len(shown) or any(len(r.hits) >= max_results for r in partial):
-        notes.append(f"Results cut at max_results={max_results}; narrow the pattern.")
+    if any(len(r.hits) >= max_results for r in partial):
+        notes.append(f"Results cut at {max_results} matches in a partly searched snapshot; narrow the pattern.")
     return notes
 
 
@@ -360,14 +377,17 @@ def _find_hint(
     )
 
 
-def _fit(result: FindResult) -> FindResult:
-    """Drop trailing versions until the JSON answer is under MAX_TEXT characters."""
+def _fit(result: FindResult, start: int = 0) -> FindResult:
+    """Drop trailing versions until the JSON answer is under MAX_TEXT characters; the cursor goes on from there."""
     before = len(result.versions)
-    while len(result.model_dump_json(exclude_none=True)) > MAX_TEXT - 200 and result.versions:
-        result.versions = result.versions[: min(len(result.versions) * 3 // 4, len(result.versions) - 10)]
+    while len(result.model_dump_json(exclude_none=True)) > MAX_TEXT - 200 and len(result.versions) > 1:
+        result.versions = result.versions[: max(1, min(len(result.versions) * 3 // 4, len(result.versions) - 10))]
     if len(result.versions) < before:
-        result.not_searched.append(
-            f"Only {len(result.versions)} of {result.total_versions} versions fit in one answer; narrow the pattern."
+        result.next_cursor = f"v{start + len(result.versions)}"
+    if result.next_cursor is not None:
+        more = (
+            f"Versions {start + 1}-{start + len(result.versions)} of {result.total_versions} shown: call again with "
+            f"cursor={result.next_cursor!r} (same arguments) for the next ones."
         )
-        result.complete = False
+        result.hint = f"{more} {result.hint}" if result.hint else more
     return result

@@ -72,10 +72,10 @@ class BackupSummary(BaseModel, defer_build=True):
     dirs_new: int | None = None
     dirs_changed: int | None = None
     dirs_unmodified: int | None = None
-    data_added: int | None = None
-    data_added_packed: int | None = None
+    added_bytes: int | None = None
+    added_packed_bytes: int | None = None
     total_files_processed: int | None = None
-    total_bytes_processed: int | None = None
+    processed_bytes: int | None = None
     backup_start: str | None = None
     backup_end: str | None = None
 
@@ -144,9 +144,9 @@ async def list_snapshots(
     backup_job_id: JobArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    tag: Annotated[str | None, Field(description="Tag")] = None,
-    host: Annotated[str | None, Field(description="Hostname")] = None,
-    limit: Annotated[int, Field(description="Page size", ge=1, le=200)] = 20,
+    tag: str | None = None,
+    host: str | None = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Field(description="next_cursor from the last page")] = None,
 ) -> SnapshotPage:
     """Snapshots of a repository or backup job, newest first; filters by time, tag, host; paged by cursor."""
@@ -211,7 +211,7 @@ async def _fill_hostnames(client: ZerobyteClient, rid: str, snaps: list[Snapshot
 
 @tool(title="Get snapshot")
 async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -> SnapshotDetail:
-    """A snapshot's time, duration, size, host, paths, job, retention and restic summary."""
+    """A snapshot: time, duration, size, host, paths, job, retention, restic summary."""
     rid = check_short_id("repository_id", repository_id)
     sid = check_snapshot_id("snapshot_id", snapshot_id)
     client = client_of(ctx)
@@ -235,10 +235,20 @@ async def get_snapshot(ctx: Ctx, repository_id: RepoArg, snapshot_id: SnapArg) -
     )
 
 
+_SUMMARY_BYTES = {
+    "data_added": "added_bytes",
+    "data_added_packed": "added_packed_bytes",
+    "total_bytes_processed": "processed_bytes",
+}
+
+
 def _summary(raw: dict[str, Any] | None) -> BackupSummary | None:
     if not raw:
         return None
     ints = {k: int(v) for k, v in raw.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    for restic, ours in _SUMMARY_BYTES.items():  # restic's byte counts, named by the size convention
+        if restic in ints:
+            ints[ours] = ints.pop(restic)
     return BackupSummary(
         **{k: v for k, v in ints.items() if k in BackupSummary.model_fields},
         backup_start=iso(raw.get("backup_start")),
