@@ -12,7 +12,7 @@ from ..answers.notation import format_location
 from ..answers.output import iso_from_ms
 from ..safety.redact import redact, redact_text
 from ..zerobyte import ZerobyteError
-from ..zerobyte.models import Repository, ResticStats
+from ..zerobyte.models import Repository, ResticStats, Snapshot
 from .base import Ctx, client_of, tool
 from .health import repository_trouble
 
@@ -173,10 +173,12 @@ async def get_repository(
     others = [j for j in jobs if j not in primary]
     note = None
     candidates = others
+    snapshots: list[Snapshot] | None = None  # listed at most once per answer: each listing is a restic run
     if len(others) > MIRROR_ROWS_READ:
         # Zerobyte tags each snapshot with its job's short id, and a mirror copy keeps the tag: one snapshot
         # list names the jobs that copy here, instead of one mirrors request per job.
-        tagged = {tag for snap in await client.list_snapshots(repo.shortId) for tag in snap.tags}
+        snapshots = await client.list_snapshots(repo.shortId)
+        tagged = {tag for snap in snapshots for tag in snap.tags}
         candidates = [j for j in others if j.shortId in tagged]
         note = (
             f"Mirrors found from the snapshots copied here ({len(others)} other jobs): one added since the last "
@@ -208,7 +210,7 @@ async def get_repository(
     if detail.stats is None:
         # No stats: say so, and count the snapshots from the listing (one request, cached by Zerobyte).
         try:
-            count: int | None = len(await client.list_snapshots(repo.shortId))
+            count: int | None = len(snapshots if snapshots is not None else await client.list_snapshots(repo.shortId))
         except ZerobyteError:
             count = None
         detail.stats = RepositoryStats(snapshots_count=count, note=NO_STATS)
