@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +157,51 @@ async def test_pause_then_resume_several_jobs_changes_only_enabled(
         nxt = after[j].get("nextBackupAt")
         if nxt is not None:  # the next run reported is the one Zerobyte now has
             assert back[j]["next_run"] == f"none -> {iso_from_ms(float(str(nxt)))}"
+
+
+async def test_pausing_a_failed_job_says_its_retry_slot_is_dropped(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    # Zerobyte books a retry only after a *scheduled* run fails (a manual run never retries): the job fires at the
+    # next whole minute, hourly, and fails (its repository folder is gone), so its next run becomes now + 1 min.
+    root = tmp_path_factory.mktemp("retry")
+    job = arrange_job(zb_any, root, {"a.txt": "a"})
+    backup_directly(zb_any, job.job_id, job.repository_id)  # the repository exists (restic init ran)
+    repo = zb_any.get(f"/repositories/{job.repository_id}")
+    shutil.rmtree((repo.get("repository") or repo)["config"]["path"])
+    fire = _next_minute(margin=8)
+    hourly = f"{fire.minute} * * * *"
+    body = {"repositoryId": job.repository_id, "cronExpression": hourly, "maxRetries": 2, "retryDelay": 1}
+    zb_any.request("PATCH", f"/backups/{job.job_id}", json=body).raise_for_status()
+    row = _retry_booked(zb_any, job.job_id, after=fire)
+    async with mcp_stdio(zb_any, tmp_path / "mcp", McpConfig(access="operate")) as client:
+        paused = await call(client, "set_backup_jobs_enabled", job_ids=[job.job_id], enabled=False)
+        resumed = await call(client, "set_backup_jobs_enabled", job_ids=[job.job_id], enabled=True)
+    [shown] = paused["jobs"]
+    now = zb_any.job(job.job_id)
+    assert now["enabled"] is True and now["cronExpression"] == hourly and now["maxRetries"] == 2
+    retry_at = iso_from_ms(float(row["nextBackupAt"]))
+    assert shown["next_run"] == f"{retry_at} -> none"
+    assert shown["note"] == f"the pending retry at {retry_at} (after the last failed run) is dropped"
+    # Resumed, the job's next run is its schedule's (the hour after), not the dropped retry.
+    assert float(now["nextBackupAt"]) > float(row["nextBackupAt"]) + 30 * 60_000
+    assert resumed["jobs"][0]["next_run"] == f"none -> {iso_from_ms(float(now['nextBackupAt']))}"
+    assert "note" not in resumed["jobs"][0]
+
+
+def _next_minute(margin: float) -> datetime:
+    """The next whole minute at least ``margin`` seconds away (UTC)."""
+    soon = datetime.now(UTC) + timedelta(seconds=margin)
+    return soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _retry_booked(zb: RealZerobyte, job_id: str, after: datetime) -> dict[str, Any]:
+    """The job once its scheduled run at ``after`` failed and Zerobyte booked a retry (next run within minutes)."""
+    deadline = time.monotonic() + (after - datetime.now(UTC)).total_seconds() + 60
+    while time.monotonic() < deadline:
+        row = zb.job(job_id)
+        nxt = row.get("nextBackupAt")
+        if row.get("lastBackupStatus") == "error" and nxt is not None and float(nxt) < (time.time() + 300) * 1000:
+            return row
+        time.sleep(1)
+    raise AssertionError(f"no retry booked for job {job_id} after its scheduled run at {after:%H:%M}: {zb.job(job_id)}")
