@@ -205,3 +205,43 @@ def _retry_booked(zb: RealZerobyte, job_id: str, after: datetime) -> dict[str, A
             return row
         time.sleep(1)
     raise AssertionError(f"no retry booked for job {job_id} after its scheduled run at {after:%H:%M}: {zb.job(job_id)}")
+
+
+async def test_the_biggest_files_of_the_latest_snapshot_and_each_repository_growth(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = tmp_path_factory.mktemp("space")
+    files = {f"docs/f{i}.txt": "x" * (100 * i + 7) for i in range(1, 9)} | {"big.bin": "b" * 70_000, "a.txt": "a"}
+    job = arrange_job(zb_any, root, files)
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    (job.source / "docs" / "new.bin").write_text("n" * 40_000)
+    latest = backup_directly(zb_any, job.job_id, job.repository_id)
+    async with mcp_stdio(zb_any, tmp_path / "mcp") as client:
+        top = await call(
+            client, "list_snapshot_files", repository_id=job.repository_id, snapshot_id="latest", largest=5
+        )
+        docs = await call(
+            client,
+            "list_snapshot_files",
+            repository_id=job.repository_id,
+            snapshot_id=latest,
+            path=str(job.source / "docs"),
+            largest=2,
+        )
+        grown = await call(client, "list_repositories", growth=True)
+    # Zerobyte's own recursive listing of the snapshot: every file and its size.
+    walk = zb_any.request("GET", f"/repositories/{job.repository_id}/snapshots/{latest}/files", params={"limit": 500})
+    walk.raise_for_status()
+    listed = [(int(n["size"]), str(n["path"])) for n in walk.json()["files"] if n["type"] == "file"]
+    biggest = sorted(listed, reverse=True)
+    assert top["snapshot"] == latest and top["complete"] is True and top["total"] == len(listed) == len(files) + 1
+    assert [(e["size"], e["path"]) for e in top["entries"]] == biggest[:5]
+    assert top["entries"][0]["path"] == str(job.source / "big.bin")
+    assert [e["path"] for e in docs["entries"]] == [str(job.source / "docs/new.bin"), str(job.source / "docs/f8.txt")]
+    snaps = zb_any.snapshots(job.repository_id)
+    [row] = [r for r in grown["repositories"] if r["id"] == job.repository_id]
+    weeks = row["growth"]["weeks"]
+    assert row["growth"]["snapshots"] == len(snaps) == 2
+    assert sum(w["snapshots"] for w in weeks) == 2
+    assert sum(w["added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added"]) for s in snaps)
+    assert sum(w["stored_added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added_packed"]) for s in snaps)
