@@ -9,6 +9,7 @@ each job's cron (the longest gap it allows) because Zerobyte itself never says a
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -403,17 +404,18 @@ async def _fetch_warm(client: ZerobyteClient, memo: _Memo) -> _Inputs:
     data.volumes = [used_volumes.get(v.shortId, v) for v in memo.volumes or []]
     data.repositories = [_embedded(r, used_repositories.get(r.shortId)) for r in memo.repositories or []]
     unused = [
-        f"{n} {what}"
-        for n, what in (
-            (len(listed_volumes - set(used_volumes)), "volume(s)"),
-            (len(listed_repositories - set(used_repositories)), "repositories"),
+        f"{n} {what if n == 1 else plural}"
+        for n, what, plural in (
+            (len(listed_volumes - set(used_volumes)), "volume", "volumes"),
+            (len(listed_repositories - set(used_repositories)), "repository", "repositories"),
         )
         if n
     ]
     if age > 0 and unused:
         data.notes.append(
-            f"{' and '.join(unused)} no job backs up from or into (a mirror's target counts here): status as listed "
-            f"{round(age)} s ago (listed again after a change through this server, a non-backup task, or 5 min)"
+            f"The status of {' and '.join(unused)} no job backs up from or into (mirror targets count) is from a "
+            f"listing {math.ceil(age)} s old: listed again after a change through this server, a non-backup task, "
+            "or 5 min."
         )
     return data
 

@@ -149,7 +149,7 @@ async def test_pause_then_resume_several_jobs_changes_only_enabled(
             assert during[j][field] == before[j][field] == after[j][field], (j, field)
     rows = {r["id"]: r for r in paused["jobs"]}
     for j in jobs:
-        assert rows[j]["enabled"] == "True -> False"
+        assert rows[j]["enabled"] == "true -> false"
         assert rows[j]["next_run"].endswith("-> none")
     back = {r["id"]: r for r in resumed["jobs"]}
     for j in jobs:
