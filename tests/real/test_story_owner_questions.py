@@ -245,3 +245,33 @@ async def test_the_biggest_files_of_the_latest_snapshot_and_each_repository_grow
     assert sum(w["snapshots"] for w in weeks) == 2
     assert sum(w["added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added"]) for s in snaps)
     assert sum(w["stored_added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added_packed"]) for s in snaps)
+
+
+async def test_find_pages_through_80_copies_in_2_snapshots_reaching_each_version_once(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = tmp_path_factory.mktemp("copies")
+    job = arrange_job(zb_any, root, {f"copy-{i:02d}/report.txt": f"v1 {i}" for i in range(80)})
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    for i in range(0, 80, 2):  # half the copies change: 120 versions in all
+        (job.source / f"copy-{i:02d}" / "report.txt").write_text(f"version two of {i}")
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    seen: list[tuple[str, str]] = []
+    pages = 0
+    cursor: str | None = None
+    async with mcp_stdio(zb_any, tmp_path / "mcp") as client:
+        while True:
+            args = {"backup_job_id": job.job_id, "pattern": "report.txt", "max_results": 50}
+            page = await call(client, "find_file", **args, **({"cursor": cursor} if cursor else {}))
+            pages += 1
+            seen.extend((v["path"], str(v["size"])) for v in page["versions"])
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+            assert f"cursor={cursor!r}" in page["hint"]
+    expected = {(str(job.source / f"copy-{i:02d}" / "report.txt"), str(len(f"v1 {i}"))) for i in range(80)} | {
+        (str(job.source / f"copy-{i:02d}" / "report.txt"), str(len(f"version two of {i}"))) for i in range(0, 80, 2)
+    }
+    assert len(seen) == len(set(seen)) == 120  # none repeated
+    assert set(seen) == expected  # all reached, as the files on disk were at each backup
+    assert pages == 3 and page["complete"] is True
