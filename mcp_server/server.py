@@ -31,6 +31,7 @@ from .safety.audit import AuditLog, answered
 from .safety.redact import scrub_exact
 from .tools import base as tool_base
 from .tools.catalogue import LEVELS, entry, level_needed
+from .tools.listing import listed_tool
 from .tools.registry import Registry, spec
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 from .zerobyte.legacy import unavailable_tools
@@ -115,7 +116,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         self, *args: Any, registry: Registry | None = None, read_static: StaticReader | None = None, **kwargs: Any
     ) -> None:
         self.registry = registry or Registry(())
-        super().__init__(*args, tools=[s.sdk_tool for s in self.registry], **kwargs)
+        super().__init__(*args, tools=[listed_tool(n) for n in self.registry.ordered], **kwargs)
         self._read_static = read_static
 
     async def read_resource(

@@ -7,6 +7,7 @@ tree; nothing here writes.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import zlib
 from array import array
@@ -129,6 +130,53 @@ class CatalogReader(CatalogFile):
             return None if row is None else decode_members(row[0], None)
 
         return self._run(lambda db: self._in_folder(db, folder, saved))
+
+    def largest(self, snapshot: int, count: int, under: str = "/") -> tuple[list[Entry], int]:
+        """The ``count`` biggest files of an indexed snapshot at any depth under ``under``, biggest first, and how
+        many files are under it (sizes read in chunks of the member list; paths built for the winners only)."""
+        held = self.members(snapshot)
+        file_kind = KINDS.index("file")
+
+        def q(db: sqlite3.Connection) -> tuple[list[Entry], int]:
+            folders: set[int] | None = None
+            if under.rstrip("/"):
+                root = self._folder_id(db, under.rstrip("/"), create=False)
+                if not root:
+                    return [], 0
+                folders = {
+                    r[0]
+                    for r in db.execute(
+                        "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL "
+                        "SELECT f.id FROM folder f JOIN sub ON f.parent = sub.id) SELECT id FROM sub",
+                        (root,),
+                    )
+                }
+            top: list[tuple[int, int]] = []  # a min-heap of (size, -id)
+            files = 0
+            chunk = 900
+            for start in range(0, len(held), chunk):
+                part = list(held[start : start + chunk])
+                marks = ",".join("?" * len(part))
+                rows = db.execute(
+                    f"SELECT id, folder, size FROM entry WHERE id IN ({marks}) AND kind=?", [*part, file_kind]
+                )
+                for entry_id, folder, size in rows:
+                    if folders is not None and folder not in folders:
+                        continue
+                    files += 1
+                    item = (int(size or 0), -entry_id)
+                    if len(top) < count:
+                        heapq.heappush(top, item)
+                    elif item > top[0]:
+                        heapq.heapreplace(top, item)
+            winners = [-i for _, i in sorted(top, reverse=True)]
+            if not winners:
+                return [], files
+            marks = ",".join("?" * len(winners))
+            found = {r[0]: r for r in db.execute(f"{_ENTRY_COLUMNS} WHERE id IN ({marks})", winners)}
+            return [_entry(found[i], self._join(db, found[i][1], found[i][2])) for i in winners], files
+
+        return self._run(q)
 
     def entries(self, snapshot: int, ids: Iterable[int] | None = None) -> Iterator[Entry]:
         """Every entry of an indexed snapshot (or only ``ids`` of it), with full paths."""

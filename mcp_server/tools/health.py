@@ -1,18 +1,22 @@
 """One verdict for "are my backups OK?": every job, repository, volume and recent failure at once.
 
 This is the tool agents call first, so it answers from a handful of list calls made concurrently
-(backup jobs, repositories, volumes, active tasks, two task-history pages), never one call per object,
+(backup jobs, repositories, volumes, active tasks, two task-history pages; two of them once warm), never one
+call per object,
 and keeps its answer compact: problems in detail, healthy jobs in one line each. Staleness comes from
 each job's cron (the longest gap it allows) because Zerobyte itself never says a job stopped running.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
@@ -250,13 +254,64 @@ async def _optional(call: Callable[[], Awaitable[T]], what: str, notes: list[str
     try:
         return await call()
     except NotFound:
-        notes.append(f"this Zerobyte has no {what} (older than v0.42): that part of the report is missing")
+        notes.append(_absent(what))
         return None
 
 
+def _absent(what: str) -> str:
+    return f"this Zerobyte has no {what} (older than v0.42): that part of the report is missing"
+
+
+# --- what a warm check re-reads ---------------------------------------------------------------------------
+#
+# Every check re-reads what a verdict stands on: the backup jobs (each with the volume and the repository it
+# uses, status and last error embedded by Zerobyte) and the first page of task history (v0.41: the active
+# tasks). Finished history items never change, so they are kept by task id and only the page that holds the
+# news is read. The volume and repository *lists* add only what no job uses; they are re-read when a job names
+# one the last listing lacks, when a task other than a backup started or ended, after any change sent through
+# this server, and at most LISTS_TTL apart; a report built from an older listing says how old.
+
+HISTORY_WINDOW = 50  # two history pages: the newest tasks a report looks at, warm or cold
+LISTS_TTL = 300.0  # seconds
+
+
+@dataclass
+class _Memo:
+    """What the previous check of one client read, reused while nothing says it changed."""
+
+    history: list[TaskHistoryItem] | None = None  # newest first, contiguous, at most HISTORY_WINDOW
+    has_history: bool = True
+    volumes: list[Volume] | None = None
+    repositories: list[Repository] | None = None
+    lists_read: float = 0.0  # monotonic time of the listing
+    writes: int = -1  # the client's write count then
+    other_tasks: frozenset[str] = frozenset()  # v0.41: the active tasks other than backups the last check saw
+    # job short id -> ((lastBackupAt, lastBackupStatus) when read, its newest snapshot's time)
+    last_snapshot: dict[str, tuple[tuple[float | None, str | None], float | None]] = field(default_factory=dict)
+
+
+_MEMOS: WeakKeyDictionary[ZerobyteClient, _Memo] = WeakKeyDictionary()
+
+
+def _memo(client: ZerobyteClient) -> _Memo:
+    memo = _MEMOS.get(client)
+    if memo is None:
+        memo = _MEMOS[client] = _Memo()
+    return memo
+
+
 async def _fetch(client: ZerobyteClient) -> _Inputs:
+    memo = _memo(client)
+    if memo.repositories is None or memo.volumes is None or (memo.has_history and memo.history is None):
+        return await _fetch_all(client, memo)
+    return await _fetch_warm(client, memo)
+
+
+async def _fetch_all(client: ZerobyteClient, memo: _Memo) -> _Inputs:
+    """The first check: every list at once (two history pages: one round trip for the latest runs of most jobs)."""
     data = _Inputs()
     pages: list[TaskHistoryPage | None] = [None, None]
+    writes = client.http.writes
 
     async def jobs() -> None:
         data.jobs = await client.list_backup_jobs()
@@ -276,36 +331,151 @@ async def _fetch(client: ZerobyteClient) -> _Inputs:
         if page == 1:
             data.notes.extend(notes)
 
-    # Two history pages (50 tasks) fetched at once: one round trip, enough to see the latest runs of most jobs.
     await gather([jobs(), repositories(), volumes(), tasks(), history(1), history(2)])
+    memo.has_history = pages[0] is not None
     if pages[0] is not None:
-        seen: set[str] = set()
-        data.history = []
-        for page in pages:
-            for item in page.items if page is not None else []:
-                if item.id not in seen:
-                    seen.add(item.id)
-                    data.history.append(item)
+        data.history = _merge([item for page in pages if page is not None for item in page.items], [])
+    memo.history = data.history
+    memo.volumes, memo.repositories = data.volumes, data.repositories
+    memo.lists_read, memo.writes = time.monotonic(), writes
+    memo.last_snapshot.clear()
     return data
 
 
+async def _fetch_warm(client: ZerobyteClient, memo: _Memo) -> _Inputs:
+    data = _Inputs()
+    writes = client.http.writes
+    first: list[TaskHistoryPage] = []
+
+    async def jobs() -> None:
+        data.jobs = await client.list_backup_jobs()
+
+    async def news() -> None:
+        if memo.has_history:
+            first.append(await client.task_history(page=1))
+        else:
+            data.tasks = await _optional(client.list_tasks, "tasks API", data.notes)
+
+    await gather([jobs(), news()])
+    lists_changed = False
+    if memo.has_history:
+        known = {i.id: i for i in memo.history or []}
+        fresh = list(first[0].items)
+        oldest = fresh[-1] if fresh else None
+        # A full first page whose oldest item is new: more happened than one page holds (read the next one).
+        gap = len(fresh) >= first[0].pageSize and oldest is not None and oldest.id not in known
+        # A task the last check saw unfinished, now past the first page: read where it is to learn how it ended.
+        beyond = oldest is not None and any(i.outcome == "running" for i in _older_than(memo.history or [], oldest))
+        if gap or beyond:
+            fresh += (await client.task_history(page=2)).items
+        lists_changed = any(i.kind != "backup" and known.get(i.id) != i for i in fresh)
+        data.history = memo.history = _merge(fresh, memo.history or [])
+        if any(i.outcome == "running" for i in data.history):
+            data.tasks = await _optional(client.list_tasks, "tasks API", data.notes)
+        else:
+            data.tasks = []  # the history's newest tasks include every active one: none is
+    else:  # v0.41: a doctor or a snapshot deletion shows only while it runs, so its start and its end count
+        data.notes.insert(0, _absent("task history"))
+        others = frozenset(t.id for t in data.tasks or [] if t.kind != "backup")
+        lists_changed = others != memo.other_tasks
+        memo.other_tasks = others
+    used_volumes = {j.volume.shortId: j.volume for j in data.jobs if j.volume is not None}
+    used_repositories = {j.repository.shortId: j.repository for j in data.jobs if j.repository is not None}
+    listed_volumes = {v.shortId for v in memo.volumes or []}
+    listed_repositories = {r.shortId for r in memo.repositories or []}
+    unlisted = (
+        any(j.volume is None or j.repository is None for j in data.jobs)
+        or not set(used_volumes) <= listed_volumes
+        or not set(used_repositories) <= listed_repositories
+    )
+    age = time.monotonic() - memo.lists_read
+    if lists_changed or unlisted or writes != memo.writes or age > LISTS_TTL:
+        memo.last_snapshot.clear()
+
+        async def volumes() -> None:
+            memo.volumes = await client.list_volumes()
+
+        async def repositories() -> None:
+            memo.repositories = await client.list_repositories()
+
+        await gather([volumes(), repositories()])
+        memo.lists_read, memo.writes, age = time.monotonic(), writes, 0.0
+    # What a job uses comes from this very read; the rest from the listing.
+    data.volumes = [used_volumes.get(v.shortId, v) for v in memo.volumes or []]
+    data.repositories = [_embedded(r, used_repositories.get(r.shortId)) for r in memo.repositories or []]
+    unused = [
+        f"{n} {what if n == 1 else plural}"
+        for n, what, plural in (
+            (len(listed_volumes - set(used_volumes)), "volume", "volumes"),
+            (len(listed_repositories - set(used_repositories)), "repository", "repositories"),
+        )
+        if n
+    ]
+    if age > 0 and unused:
+        data.notes.append(
+            f"The status of {' and '.join(unused)} no job backs up from or into (mirror targets count) is from a "
+            f"listing {math.ceil(age)} s old: listed again after a change through this server, a non-backup task, "
+            "or 5 min."
+        )
+    return data
+
+
+def _embedded(listed: Repository, used: Repository | None) -> Repository:
+    """A listed repository with the status and error a job row just carried (the listing keeps its stats)."""
+    if used is None:
+        return listed
+    return listed.model_copy(
+        update={"status": used.status, "lastError": used.lastError, "lastChecked": used.lastChecked}
+    )
+
+
+def _older_than(history: list[TaskHistoryItem], item: TaskHistoryItem) -> list[TaskHistoryItem]:
+    key = _order(item)
+    return [i for i in history if _order(i) < key]
+
+
+def _order(item: TaskHistoryItem) -> tuple[float, str]:
+    """Zerobyte's history order (createdAt, then id; task ids are UUIDv7, so time-ordered too)."""
+    return (item.createdAt or 0.0, item.id)
+
+
+def _merge(fresh: list[TaskHistoryItem], known: list[TaskHistoryItem]) -> list[TaskHistoryItem]:
+    """The newest HISTORY_WINDOW items: what was just read, then what was kept from before it (newest first)."""
+    seen: set[str] = set()
+    merged: list[TaskHistoryItem] = []
+    oldest = fresh[-1] if fresh else None
+    for item in [*fresh, *(_older_than(known, oldest) if oldest is not None else known)]:
+        if item.id not in seen:
+            seen.add(item.id)
+            merged.append(item)
+    return merged[:HISTORY_WINDOW]
+
+
 async def gather_health(client: ZerobyteClient, *, now: datetime | None = None) -> HealthReport:
-    """The whole-organization health report (about six concurrent list calls, whatever the job count)."""
+    """The whole-organization health report: six concurrent list calls the first time, then two (see _Memo)."""
     data = await _fetch(client)
-    await _read_last_snapshots(client, data)
+    await _read_last_snapshots(client, data, _memo(client))
     return build_report(data, now=now or datetime.now(UTC))
 
 
-async def _read_last_snapshots(client: ZerobyteClient, data: _Inputs) -> None:
+async def _read_last_snapshots(client: ZerobyteClient, data: _Inputs, memo: _Memo) -> None:
     """For jobs whose last run made no snapshot and whose last success the history lacks: their newest snapshot.
 
-    One snapshot listing per repository concerned (Zerobyte caches it), only when such jobs exist.
+    One snapshot listing per repository concerned (Zerobyte caches it), only when such jobs exist; kept while
+    the job's last run and the listings stay the same.
     """
     known = _history_successes(data.history or [])
     wanted = [j for j in data.jobs if j.last_outcome in ("cancelled", "stale", "error") and j.shortId not in known]
+    for j in list(wanted):
+        kept = memo.last_snapshot.get(j.shortId)
+        if kept is not None and kept[0] == (j.lastBackupAt, j.lastBackupStatus):
+            wanted.remove(j)
+            if kept[1] is not None:
+                data.last_snapshot[j.shortId] = kept[1]
     repos = {j.shortId: r.shortId for j in wanted for r in data.repositories if j.writes_to(r)}
     if not repos:
         return
+    runs = {j.shortId: (j.lastBackupAt, j.lastBackupStatus) for j in wanted}
 
     async def newest(repository_id: str) -> None:
         try:
@@ -317,6 +487,7 @@ async def _read_last_snapshots(client: ZerobyteClient, data: _Inputs) -> None:
                 times = [s.time for s in listed if job_id in s.tags]
                 if times:
                     data.last_snapshot[job_id] = max(times)
+                memo.last_snapshot[job_id] = (runs[job_id], max(times) if times else None)
 
     await gather([newest(r) for r in sorted(set(repos.values()))], limit=4)
 

@@ -2,8 +2,8 @@
 
 :func:`spec` binds a catalogue entry to the function its module declares (importing that module on first
 need; a bound spec is immutable and shared by every server of the process, so its SDK ``Tool`` is built
-once). :meth:`Registry.offered` picks what a configuration offers: access level first, then the
-toolset and tool allow/deny lists, in catalogue order.
+once). :meth:`Registry.offered` picks by name, importing nothing, what a configuration offers: access level
+first, then the toolset and tool allow/deny lists, in catalogue order.
 """
 
 from __future__ import annotations
@@ -30,15 +30,16 @@ def spec(name: str) -> ToolSpec:
 
 
 class Registry:
-    """An ordered, read-only set of tool specs: what one server offers."""
+    """An ordered, read-only set of tools: what one server offers. Names only; a tool's module is imported
+    when its spec is first asked for (a call), never to list it (see listing.py)."""
 
-    def __init__(self, specs: Iterable[ToolSpec]) -> None:
-        self._specs = {s.name: s for s in specs}
+    def __init__(self, names: Iterable[str]) -> None:
+        self._names = tuple(dict.fromkeys(names))
 
     @classmethod
     def offered(cls, settings: Settings) -> Registry:
         levels = LEVELS[settings.access]
-        chosen = (
+        return cls(
             e.name
             for e in CATALOGUE
             if e.level in levels
@@ -47,19 +48,23 @@ class Registry:
             and (not settings.tools_allow or e.name in settings.tools_allow)
             and e.name not in settings.tools_deny
         )
-        return cls(spec(name) for name in chosen)
 
     @classmethod
     def everything(cls) -> Registry:
-        """Every tool of the catalogue (imports every tool module)."""
-        return cls(spec(e.name) for e in CATALOGUE)
+        """Every tool of the catalogue."""
+        return cls(e.name for e in CATALOGUE)
 
     def get(self, name: str) -> ToolSpec | None:
-        return self._specs.get(name)
+        return spec(name) if name in self._names else None
 
     def __iter__(self) -> Iterator[ToolSpec]:
-        return iter(self._specs.values())
+        """The specs, in catalogue order (imports their modules)."""
+        return (spec(n) for n in self._names)
+
+    @property
+    def ordered(self) -> tuple[str, ...]:
+        return self._names
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(self._specs)
+        return frozenset(self._names)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -17,10 +17,12 @@ from .base import Ctx, client_of, tool
 from .health import repository_trouble
 
 __all__ = [
+    "Growth",
     "RepositoryDetail",
     "RepositoryList",
     "RepositorySummary",
     "get_repository",
+    "growth_of",
     "list_repositories",
     "repository_summary",
     "stats_view",
@@ -41,6 +43,23 @@ class RepositorySummary(BaseModel, defer_build=True):
     stats_updated: str | None = None
     stats_age_days: float | None = None
     stats_note: str | None = Field(None, description="Why stored_bytes is unknown")
+    growth: Growth | None = None
+
+
+class GrowthWeek(BaseModel, defer_build=True):
+    week: str  # the Monday it starts (UTC)
+    snapshots: int
+    added_bytes: int  # new data the week's backups found (restic data_added)
+    stored_added_bytes: int  # what the repository grew by, compressed (restic data_added_packed)
+
+
+class Growth(BaseModel, defer_build=True):
+    snapshots: int
+    first: str | None = None
+    newest: str | None = None
+    weeks: list[GrowthWeek] = []
+    without_summary: int | None = None  # snapshots restic wrote no summary for (copies, older restic)
+    note: str | None = None
 
 
 class RepositoryList(BaseModel, defer_build=True):
@@ -84,10 +103,59 @@ def repository_summary(r: Repository) -> RepositorySummary:
 
 
 @tool(title="List repositories")
-async def list_repositories(ctx: Ctx) -> RepositoryList:
+async def list_repositories(
+    ctx: Ctx,
+    growth: Annotated[bool, Field(description="Add data added per week, from snapshot summaries")] = False,
+) -> RepositoryList:
     """Every repository (restic destination): backend, location, status, error, stored size, snapshots."""
-    repositories = await client_of(ctx).list_repositories()
-    return RepositoryList(repositories=[repository_summary(r) for r in repositories], total=len(repositories))
+    client = client_of(ctx)
+    repositories = await client.list_repositories()
+    rows = [repository_summary(r) for r in repositories]
+    if growth:
+        # One snapshot listing per repository: Zerobyte keeps it cached (until a backup, deletion or tag
+        # changes it), so asking again runs no restic.
+        async def grown(row: RepositorySummary) -> None:
+            try:
+                row.growth = growth_of(await client.list_snapshots(row.id))
+            except ZerobyteError as exc:
+                row.growth = Growth(snapshots=0, note=f"unknown, because the snapshots could not be listed: {exc}")
+
+        await gather([grown(r) for r in rows], limit=4)
+    return RepositoryList(repositories=rows, total=len(repositories))
+
+
+GROWTH_WEEKS = 8
+
+
+def growth_of(snapshots: list[Snapshot], weeks: int = GROWTH_WEEKS) -> Growth:
+    """Data added per week (newest first, the last ``weeks`` weeks holding snapshots) from restic's summaries."""
+    by_week: dict[str, GrowthWeek] = {}
+    bare = 0
+    for snap in snapshots:
+        summary = snap.summary or {}
+        added, packed = summary.get("data_added"), summary.get("data_added_packed")
+        if not isinstance(added, int | float):
+            bare += 1
+            continue
+        day = datetime.fromtimestamp(snap.time / 1000, UTC).date()
+        monday = (day - timedelta(days=day.weekday())).isoformat()
+        week = by_week.setdefault(monday, GrowthWeek(week=monday, snapshots=0, added_bytes=0, stored_added_bytes=0))
+        week.snapshots += 1
+        week.added_bytes += int(added)
+        week.stored_added_bytes += int(packed) if isinstance(packed, int | float) else 0
+    shown = [by_week[k] for k in sorted(by_week, reverse=True)[:weeks]]
+    times = [s.time for s in snapshots]
+    note = None
+    if len(by_week) > weeks:
+        note = f"the {weeks} newest of {len(by_week)} weeks with snapshots"
+    return Growth(
+        snapshots=len(snapshots),
+        first=iso_from_ms(min(times)) if times else None,
+        newest=iso_from_ms(max(times)) if times else None,
+        weeks=shown,
+        without_summary=bare or None,
+        note=note,
+    )
 
 
 # --- detail ----------------------------------------------------------------------------------------

@@ -125,6 +125,9 @@ class HttpCore:
         self._user_agent = user_agent
         self._pool: httpx.AsyncClient | None = None
         self.rate_limit: RateLimit | None = None
+        # Requests sent that may change something (any method but GET): readers that reuse an earlier answer
+        # (backup_health's lists) read again once this moved.
+        self.writes = 0
 
     @property
     def _client(self) -> httpx.AsyncClient:
@@ -169,6 +172,8 @@ class HttpCore:
         what: Subject | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON body (``None`` for an empty body)."""
+        if method != "GET":
+            self.writes += 1
         try:
             response = await self._send(method, path, params=params, json_body=json_body, heavy=heavy, what=what)
         except ZerobyteHTTPError as exc:
@@ -191,6 +196,8 @@ class HttpCore:
         """Open a streamed GET (dump, SSE); error statuses are raised before the body is read."""
         import httpx
 
+        if method != "GET":
+            self.writes += 1
         clean = _clean_params(params)
         timeout = httpx.Timeout(read_timeout or self.timeouts.read, connect=self.timeouts.connect)
         for attempt in (1, 2):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,7 +149,7 @@ async def test_pause_then_resume_several_jobs_changes_only_enabled(
             assert during[j][field] == before[j][field] == after[j][field], (j, field)
     rows = {r["id"]: r for r in paused["jobs"]}
     for j in jobs:
-        assert rows[j]["enabled"] == "True -> False"
+        assert rows[j]["enabled"] == "true -> false"
         assert rows[j]["next_run"].endswith("-> none")
     back = {r["id"]: r for r in resumed["jobs"]}
     for j in jobs:
@@ -154,3 +157,121 @@ async def test_pause_then_resume_several_jobs_changes_only_enabled(
         nxt = after[j].get("nextBackupAt")
         if nxt is not None:  # the next run reported is the one Zerobyte now has
             assert back[j]["next_run"] == f"none -> {iso_from_ms(float(str(nxt)))}"
+
+
+async def test_pausing_a_failed_job_says_its_retry_slot_is_dropped(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    # Zerobyte books a retry only after a *scheduled* run fails (a manual run never retries): the job fires at the
+    # next whole minute, hourly, and fails (its repository folder is gone), so its next run becomes now + 1 min.
+    root = tmp_path_factory.mktemp("retry")
+    job = arrange_job(zb_any, root, {"a.txt": "a"})
+    backup_directly(zb_any, job.job_id, job.repository_id)  # the repository exists (restic init ran)
+    repo = zb_any.get(f"/repositories/{job.repository_id}")
+    shutil.rmtree((repo.get("repository") or repo)["config"]["path"])
+    fire = _next_minute(margin=8)
+    hourly = f"{fire.minute} * * * *"
+    body = {"repositoryId": job.repository_id, "cronExpression": hourly, "maxRetries": 2, "retryDelay": 1}
+    zb_any.request("PATCH", f"/backups/{job.job_id}", json=body).raise_for_status()
+    row = _retry_booked(zb_any, job.job_id, after=fire)
+    async with mcp_stdio(zb_any, tmp_path / "mcp", McpConfig(access="operate")) as client:
+        paused = await call(client, "set_backup_jobs_enabled", job_ids=[job.job_id], enabled=False)
+        resumed = await call(client, "set_backup_jobs_enabled", job_ids=[job.job_id], enabled=True)
+    [shown] = paused["jobs"]
+    now = zb_any.job(job.job_id)
+    assert now["enabled"] is True and now["cronExpression"] == hourly and now["maxRetries"] == 2
+    retry_at = iso_from_ms(float(row["nextBackupAt"]))
+    assert shown["next_run"] == f"{retry_at} -> none"
+    assert shown["note"] == f"the pending retry at {retry_at} (after the last failed run) is dropped"
+    # Resumed, the job's next run is its schedule's (the hour after), not the dropped retry.
+    assert float(now["nextBackupAt"]) > float(row["nextBackupAt"]) + 30 * 60_000
+    assert resumed["jobs"][0]["next_run"] == f"none -> {iso_from_ms(float(now['nextBackupAt']))}"
+    assert "note" not in resumed["jobs"][0]
+
+
+def _next_minute(margin: float) -> datetime:
+    """The next whole minute at least ``margin`` seconds away (UTC)."""
+    soon = datetime.now(UTC) + timedelta(seconds=margin)
+    return soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _retry_booked(zb: RealZerobyte, job_id: str, after: datetime) -> dict[str, Any]:
+    """The job once its scheduled run at ``after`` failed and Zerobyte booked a retry (next run within minutes)."""
+    deadline = time.monotonic() + (after - datetime.now(UTC)).total_seconds() + 60
+    while time.monotonic() < deadline:
+        row = zb.job(job_id)
+        nxt = row.get("nextBackupAt")
+        if row.get("lastBackupStatus") == "error" and nxt is not None and float(nxt) < (time.time() + 300) * 1000:
+            return row
+        time.sleep(1)
+    raise AssertionError(f"no retry booked for job {job_id} after its scheduled run at {after:%H:%M}: {zb.job(job_id)}")
+
+
+async def test_the_biggest_files_of_the_latest_snapshot_and_each_repository_growth(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = tmp_path_factory.mktemp("space")
+    files = {f"docs/f{i}.txt": "x" * (100 * i + 7) for i in range(1, 9)} | {"big.bin": "b" * 70_000, "a.txt": "a"}
+    job = arrange_job(zb_any, root, files)
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    (job.source / "docs" / "new.bin").write_text("n" * 40_000)
+    latest = backup_directly(zb_any, job.job_id, job.repository_id)
+    async with mcp_stdio(zb_any, tmp_path / "mcp") as client:
+        top = await call(
+            client, "list_snapshot_files", repository_id=job.repository_id, snapshot_id="latest", largest=5
+        )
+        docs = await call(
+            client,
+            "list_snapshot_files",
+            repository_id=job.repository_id,
+            snapshot_id=latest,
+            path=str(job.source / "docs"),
+            largest=2,
+        )
+        grown = await call(client, "list_repositories", growth=True)
+    # Zerobyte's own recursive listing of the snapshot: every file and its size.
+    walk = zb_any.request("GET", f"/repositories/{job.repository_id}/snapshots/{latest}/files", params={"limit": 500})
+    walk.raise_for_status()
+    listed = [(int(n["size"]), str(n["path"])) for n in walk.json()["files"] if n["type"] == "file"]
+    biggest = sorted(listed, reverse=True)
+    assert top["snapshot"] == latest and top["complete"] is True and top["total"] == len(listed) == len(files) + 1
+    assert [(e["size"], e["path"]) for e in top["entries"]] == biggest[:5]
+    assert top["entries"][0]["path"] == str(job.source / "big.bin")
+    assert [e["path"] for e in docs["entries"]] == [str(job.source / "docs/new.bin"), str(job.source / "docs/f8.txt")]
+    snaps = zb_any.snapshots(job.repository_id)
+    [row] = [r for r in grown["repositories"] if r["id"] == job.repository_id]
+    weeks = row["growth"]["weeks"]
+    assert row["growth"]["snapshots"] == len(snaps) == 2
+    assert sum(w["snapshots"] for w in weeks) == 2
+    assert sum(w["added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added"]) for s in snaps)
+    assert sum(w["stored_added_bytes"] for w in weeks) == sum(int(s["summary"]["data_added_packed"]) for s in snaps)
+
+
+async def test_find_pages_through_80_copies_in_2_snapshots_reaching_each_version_once(
+    zb_any: RealZerobyte, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = tmp_path_factory.mktemp("copies")
+    job = arrange_job(zb_any, root, {f"copy-{i:02d}/report.txt": f"v1 {i}" for i in range(80)})
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    for i in range(0, 80, 2):  # half the copies change: 120 versions in all
+        (job.source / f"copy-{i:02d}" / "report.txt").write_text(f"version two of {i}")
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    seen: list[tuple[str, str]] = []
+    pages = 0
+    cursor: str | None = None
+    async with mcp_stdio(zb_any, tmp_path / "mcp") as client:
+        while True:
+            args = {"backup_job_id": job.job_id, "pattern": "report.txt", "max_results": 50}
+            page = await call(client, "find_file", **args, **({"cursor": cursor} if cursor else {}))
+            pages += 1
+            seen.extend((v["path"], str(v["size"])) for v in page["versions"])
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+            assert f"cursor={cursor!r}" in page["hint"]
+    expected = {(str(job.source / f"copy-{i:02d}" / "report.txt"), str(len(f"v1 {i}"))) for i in range(80)} | {
+        (str(job.source / f"copy-{i:02d}" / "report.txt"), str(len(f"version two of {i}"))) for i in range(0, 80, 2)
+    }
+    assert len(seen) == len(set(seen)) == 120  # none repeated
+    assert set(seen) == expected  # all reached, as the files on disk were at each backup
+    assert pages == 3 and page["complete"] is True

@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 
 from mcp_server.answers.task_views import next_step_for
+from mcp_server.server import create_server
 from mcp_server.simulator import Simulator, SimulatorServer, seed_scale
 from tests.helpers import TEST_KEY, make_settings
 
@@ -329,7 +330,7 @@ async def test_requests_per_report_are_few_and_independent_of_the_number_of_jobs
     many = await requests_for_one_report()
 
     assert few == many
-    assert many <= 6
+    assert many <= 2  # warm: the jobs and one history page (tests below)
 
 
 @pytest.mark.anyio
@@ -386,3 +387,109 @@ async def test_report_fits_with_hundreds_of_broken_objects_and_says_what_it_cut(
     assert report["not_listed"]["jobs"] >= 90
     assert report["jobs"][0]["state"] == "failing"
     assert len(report["jobs"][0]["message"]) <= 240
+
+
+# --- warm reports ----------------------------------------------------------------------------------------
+
+MINUTE = 60_000
+
+
+def asked_since(sim: Simulator, start: int) -> list[str]:
+    return sorted(
+        f"{r.method} {r.path}" + (f"?page={r.query['page']}" if "page" in r.query else "") for r in sim.requests[start:]
+    )
+
+
+def same_report(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """A report without what differs between two reads of the same state (the time, the listing's age)."""
+    kept = {k: v for k, v in a.items() if k != "checked_at"}
+    kept["notes"] = [n for n in a.get("notes") or [] if "is from a listing" not in n] or None
+    return kept
+
+
+@pytest.mark.anyio
+async def test_a_warm_report_reads_the_jobs_and_one_history_page_and_says_what_a_cold_one_says(
+    sim: Simulator, sim_server: SimulatorServer, mcp: Client
+) -> None:
+    vol, repo = setup_pair(sim)
+    sim.add_volume("spare")  # no job uses it: it comes from the listing
+    photos = add_job(sim, "photos", vol, repo)
+    docs = add_job(sim, "docs", vol, repo)
+    now = sim.now_ms()
+    for i in range(30):
+        sim.add_task("backup", job=photos, status="succeeded", created_at=now - (60 - i) * MINUTE)
+    sim.add_task("mirrorSync", job=docs, status="failed", created_at=now - 20 * MINUTE, error="Fatal: no space left")
+    await health(mcp)
+
+    start = len(sim.requests)
+    warm = await health(mcp)
+    assert asked_since(sim, start) == ["GET /api/v1/backups", "GET /api/v1/tasks/history?page=1"]
+
+    # What changed on Zerobyte since shows at once: the jobs' rows carry the volume they read.
+    sim.volume_by_short_id(vol)["status"] = "error"  # type: ignore[index]
+    sim.volume_by_short_id(vol)["lastError"] = "ENOENT: no such file or directory"  # type: ignore[index]
+    for i in range(27):  # more than one history page of news: the page after it is read too
+        sim.add_task("backup", job=docs, status="succeeded", created_at=now - 5 * MINUTE + i * 1000)
+    start = len(sim.requests)
+    changed = await health(mcp)
+    assert asked_since(sim, start) == [
+        "GET /api/v1/backups",
+        "GET /api/v1/tasks/history?page=1",
+        "GET /api/v1/tasks/history?page=2",
+    ]
+    assert changed["verdict"] == "critical" and [v["id"] for v in changed["volumes"]] == [vol]
+    assert warm["verdict"] == "warning"
+
+    async with Client(create_server(make_settings(sim_server.url))) as fresh:
+        cold = await health(fresh)
+    assert same_report(changed, cold) == same_report(cold, cold)
+
+
+@pytest.mark.anyio
+async def test_a_warm_report_lists_again_after_a_change_through_this_server_or_a_new_object(
+    sim: Simulator, sim_server: SimulatorServer
+) -> None:
+    vol, repo = setup_pair(sim)
+    spare = sim.add_volume("spare")["shortId"]
+    add_job(sim, "photos", vol, repo)
+    async with Client(create_server(make_settings(sim_server.url, access="operate"))) as client:
+        await health(client)
+        sim.volume_by_short_id(spare)["status"] = "unmounted"  # type: ignore[index]
+        start = len(sim.requests)
+        kept = await health(client)  # a volume no job uses: from the listing, which says its age
+        assert len(sim.requests) - start == 2
+        assert not kept.get("volumes")
+        assert any(
+            n.startswith("The status of 1 volume no job backs up from or into (mirror targets count) is from a listing")
+            for n in kept["notes"]
+        )
+        await client.call_tool("mount_volume", {"volume_id": vol, "action": "check"})
+        start = len(sim.requests)
+        after_write = await health(client)
+        assert asked_since(sim, start) == [
+            "GET /api/v1/backups",
+            "GET /api/v1/repositories",
+            "GET /api/v1/tasks/history?page=1",
+            "GET /api/v1/volumes",
+        ]
+        assert [v["id"] for v in after_write["volumes"]] == [spare]
+        # A job on a volume the listing does not have: listed again.
+        other = sim.add_volume("other")["shortId"]
+        add_job(sim, "new", other, repo)
+        start = len(sim.requests)
+        await health(client)
+        assert "GET /api/v1/volumes" in asked_since(sim, start)
+
+
+@pytest.mark.anyio
+async def test_a_warm_report_reads_the_active_tasks_only_while_history_shows_one_running(
+    sim: Simulator, mcp: Client
+) -> None:
+    vol, repo = setup_pair(sim)
+    job = add_job(sim, "photos", vol, repo)
+    await health(mcp)
+    sim.add_task("backup", job=job, status="running", created_at=sim.now_ms() - MINUTE)
+    start = len(sim.requests)
+    report = await health(mcp)
+    assert asked_since(sim, start) == ["GET /api/v1/backups", "GET /api/v1/tasks", "GET /api/v1/tasks/history?page=1"]
+    assert job_entry(report, "photos")["state"] == "running" and report["counts"]["tasks_running"] == 1

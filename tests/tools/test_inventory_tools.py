@@ -553,3 +553,34 @@ async def test_out_of_range_paging_is_refused(sim: Simulator, mcp: Client, args:
     vol = sim.add_volume("data")
     text = await refused(mcp, sim, "browse_volume_files", volume_id=vol["shortId"], **args)
     assert argument in text
+
+
+async def test_growth_per_week_sums_what_each_snapshot_added_and_asks_zerobyte_once_per_repository(
+    sim: Simulator, mcp: Client
+) -> None:
+    sim.add_volume("data", path="/srv/data", files={"a.txt": "a"})
+    repo = sim.add_repository("local-repo")["shortId"]
+    empty = sim.add_repository("empty")["shortId"]
+    job = sim.add_backup_job("daily", volume="data", repository=repo)["shortId"]
+    monday = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp() * 1000
+    for days in (-6, -5, 0, 1, 3):  # two in the week of 23 Nov, three in the week of 30 Nov
+        sim.add_snapshot(repo, job=job, time_ms=int(monday + days * DAY))
+    on_server = sim.list_snapshots(sim.find_repository(repo))  # type: ignore[arg-type]
+    before = len(sim.requests)
+
+    result = await mcp.call_tool("list_repositories", {"growth": True})
+
+    asked = [r.path for r in sim.requests[before:]]
+    data: dict[str, Any] = result.structured_content or {}
+    rows = {r["id"]: r for r in data["repositories"]}
+    weeks = rows[repo]["growth"]["weeks"]
+    assert [(w["week"], w["snapshots"]) for w in weeks] == [("2026-11-30", 3), ("2026-11-23", 2)]
+    newest_week = [s for s in on_server if s["time"] >= monday]
+    assert weeks[0]["added_bytes"] == sum(s["summary"]["data_added"] for s in newest_week)
+    assert weeks[0]["stored_added_bytes"] == sum(s["summary"]["data_added_packed"] for s in newest_week)
+    assert rows[repo]["growth"]["snapshots"] == 5 and rows[empty]["growth"] == {"snapshots": 0}
+    assert sorted(asked) == sorted(
+        ["/api/v1/repositories", *(f"/api/v1/repositories/{r}/snapshots" for r in (repo, empty))]
+    )
+    text = json.loads(result.content[0].text)  # type: ignore[union-attr]
+    assert text["repositories"][0]["growth"]["weeks"][0]["added_bytes_text"].endswith("B")

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp_server.config import Settings
 from mcp_server.server import create_server
 from mcp_server.simulator import Node, Simulator
-from mcp_server.simulator.files import build_tree
+from mcp_server.simulator.files import build_tree, dump_entries
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -639,3 +639,46 @@ async def test_a_name_the_catalog_does_not_hold_is_answered_with_the_nearest_nam
 
     assert not found.get("versions") and found["complete"] is True
     assert "'report.txt'" in found["hint"]
+
+
+@pytest.mark.anyio
+async def test_the_biggest_files_of_the_latest_snapshot_come_from_the_catalog_in_one_call(
+    sim: Simulator, catalog_mcp: Client
+) -> None:
+    s = seed(sim)
+
+    top = await call(catalog_mcp, "list_snapshot_files", repository_id=s.repo, snapshot_id=s.daily_ids[0], largest=3)
+    photos = await call(
+        catalog_mcp,
+        "list_snapshot_files",
+        repository_id=s.repo,
+        snapshot_id=s.daily_ids[0],
+        path="/srv/data/photos",
+        largest=2,
+    )
+    before = len(sim.requests)
+    again = await call(catalog_mcp, "list_snapshot_files", repository_id=s.repo, snapshot_id=s.daily_ids[0], largest=3)
+
+    tree = docs_tree(CONFIG_V2, with_tax=False)
+    sizes = sorted(((n.size or 0, p) for p, n in dump_entries(tree, "/srv/data") if n.kind == "file"), reverse=True)
+    assert [(e["path"], e["size"]) for e in top["entries"]] == [(p, size) for size, p in sizes[:3]]
+    assert top["entries"][0]["path"] == "/srv/data/big.log" and top["entries"][0]["name"] == "big.log"
+    assert top["complete"] is True and top["total"] == len(sizes)
+    assert [e["name"] for e in photos["entries"]] == ["img_006.jpg", "img_005.jpg"] and photos["total"] == 7
+    assert again == top
+    assert [r.path for r in sim.requests[before:] if r.path.endswith(("/dump", "/files"))] == []
+
+
+@pytest.mark.anyio
+async def test_the_biggest_files_without_a_catalog_or_under_a_missing_folder_are_refused_clearly(
+    sim: Simulator, mcp: Client, catalog_mcp: Client
+) -> None:
+    s = seed(sim)
+
+    off = await fails(mcp, "list_snapshot_files", repository_id=s.repo, snapshot_id=s.daily_ids[0], largest=5)
+    nowhere = await fails(
+        catalog_mcp, "list_snapshot_files", repository_id=s.repo, snapshot_id=s.daily_ids[0], path="/nope", largest=5
+    )
+
+    assert "catalog" in off and "off" in off
+    assert "No files under '/nope'" in nowhere and "/srv/data" in nowhere

@@ -461,7 +461,8 @@ async def set_backup_jobs_enabled(
 
 def _bulk_row(before: BackupJob, after: BackupJob | None, enabled: bool) -> dict[str, Any]:
     """One job's line of a bulk change: enabled and next run before and after, and a pending retry it drops."""
-    row: dict[str, Any] = {"id": before.shortId, "name": before.name, "enabled": f"{before.enabled} -> {enabled}"}
+    flags = f"{'true' if before.enabled else 'false'} -> {'true' if enabled else 'false'}"
+    row: dict[str, Any] = {"id": before.shortId, "name": before.name, "enabled": flags}
     was = iso_from_ms(before.nextBackupAt) if before.enabled else None
     if after is not None:
         will = iso_from_ms(after.nextBackupAt) if after.enabled else None

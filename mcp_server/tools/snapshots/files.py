@@ -32,6 +32,7 @@ from .common import (
     resolve_scope,
     snapshots_in_scope,
 )
+from .indexing import FIND_WAIT, ask_again, wait_for
 
 if TYPE_CHECKING:
     from ...catalog import Catalog
@@ -48,6 +49,7 @@ class FileEntry(BaseModel, defer_build=True):
     type: str
     size: int | None = None
     mtime: str | None = None
+    path: str | None = None  # with largest: the file's full path
 
 
 class FileList(BaseModel, defer_build=True):
@@ -57,6 +59,8 @@ class FileList(BaseModel, defer_build=True):
     entries: list[FileEntry]
     total: int
     next_offset: int | None = None
+    complete: bool | None = None  # with largest: the whole snapshot was indexed, so these are the biggest
+    note: str | None = None
 
 
 class SnapshotFileText(BaseModel, defer_build=True):
@@ -80,12 +84,17 @@ async def list_snapshot_files(
     path: Annotated[str | None, Field(description="Folder (default: the snapshot's first path)")] = None,
     offset: Annotated[int, Field(description="next_offset from the last page", ge=0)] = 0,
     limit: Annotated[int, Field(ge=1, le=PAGE_CAP)] = 100,
+    largest: Annotated[
+        int | None, Field(description="Instead: the N biggest files under path, any depth", ge=1, le=100)
+    ] = None,
 ) -> FileList:
     """One folder of a snapshot (not recursive): name, type, size, mtime of each entry; paged."""
     rid = check_short_id("repository_id", repository_id)
     sid = check_snapshot_id("snapshot_id", snapshot_id)
     folder = check_absolute_path("path", path) if path is not None else None
     client = client_of(ctx)
+    if largest is not None:
+        return await _largest(ctx, rid, sid, folder or "/", largest)
     if folder is None:
         snap = await client.get_snapshot(rid, sid)
         if not snap.paths:
@@ -116,6 +125,60 @@ async def list_snapshot_files(
         entries=entries,
         total=max(total - self_counted, 0),
         next_offset=next_offset,
+    )
+
+
+async def _largest(ctx: Ctx, rid: str, sid: str, folder: str, count: int) -> FileList:
+    """The biggest files of one snapshot under ``folder``, from the catalog (the snapshot indexed first if need be,
+    waiting as find_file does); complete says the whole snapshot was read."""
+    from ...catalog import CatalogUnavailable
+
+    client = client_of(ctx)
+    snap = await client.get_snapshot(rid, sid)
+    catalog = app_of(ctx).get_catalog()
+    if catalog is None:
+        raise ToolFailure(
+            "largest answers from the local snapshot catalog, which is off on this server (catalog setting); "
+            "list folders one by one with list_snapshot_files instead."
+        )
+    try:
+        row = catalog.indexer.known(rid, [snap]).get(snap.short_id)
+        if row is None or not row.complete:
+            works = catalog.indexer.want(rid, [snap])
+            await wait_for(ctx, works, FIND_WAIT)
+            row = works[0].row
+            if works[0].error:
+                raise ToolFailure(f"Snapshot {snap.short_id} could not be indexed: {works[0].error}")
+        if row is None or not row.complete:
+            return FileList(
+                snapshot=snap.short_id,
+                snapshot_time=iso_from_ms(snap.time),
+                path=folder,
+                entries=[],
+                total=0,
+                complete=False,
+                note=f"Snapshot {snap.short_id} is being indexed: call again in about {ask_again(catalog, [snap])} s.",
+            )
+        found, files = await anyio.to_thread.run_sync(catalog.store.largest, row.id, count, folder)
+    except CatalogUnavailable as exc:
+        raise ToolFailure(f"The local catalog is unusable ({exc}); list folders with list_snapshot_files.") from None
+    if not found and files == 0:
+        raise ToolFailure(
+            f"No files under {folder!r} in snapshot {snap.short_id} (its paths: {', '.join(snap.paths) or 'none'})."
+        )
+    return FileList(
+        snapshot=snap.short_id,
+        snapshot_time=iso_from_ms(snap.time),
+        path=folder,
+        entries=[
+            FileEntry(
+                name=posixpath.basename(e.path), type=e.kind, size=e.size, mtime=iso_from_seconds(e.mtime), path=e.path
+            )
+            for e in found
+        ],
+        total=files,
+        complete=True,
+        note=f"The {len(found)} biggest of {files} file(s) under {folder}, biggest first.",
     )
 
 
