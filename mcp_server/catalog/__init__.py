@@ -14,12 +14,13 @@ from ..zerobyte import ZerobyteClient
 from .db import CatalogUnavailable
 from .indexer import Indexer, Work, base_of, choose_method, estimate_seconds
 from .queries import Entry, Found
-from .store import CatalogStore, SnapshotRow
+from .store import CatalogStore, DrillRecord, SnapshotRow
 
 __all__ = [
     "Catalog",
     "CatalogStore",
     "CatalogUnavailable",
+    "DrillRecord",
     "Entry",
     "Found",
     "Indexer",

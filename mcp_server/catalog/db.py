@@ -20,7 +20,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["KINDS", "LAYOUT", "CatalogFile", "CatalogUnavailable", "decode_members", "encode_members", "holds"]
+__all__ = [
+    "DRILL_TABLE",
+    "KINDS",
+    "LAYOUT",
+    "CatalogFile",
+    "CatalogUnavailable",
+    "decode_members",
+    "encode_members",
+    "holds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,15 @@ CREATE INDEX snapshot_short ON snapshot(instance, repository, short_id);
 CREATE TABLE listing(snapshot INTEGER NOT NULL, folder INTEGER NOT NULL, members BLOB NOT NULL,
                      PRIMARY KEY(snapshot, folder)) WITHOUT ROWID;
 INSERT INTO folder(id, parent, name) VALUES (1, 0, '');
+"""
+# Restore drills (tools/drill.py): one row per snapshot drilled, kept after Zerobyte forgets the snapshot (the
+# history is the point). Added without a layout change: made on opening when a file of this layout lacks it.
+DRILL_TABLE = """
+CREATE TABLE IF NOT EXISTS drill(id INTEGER PRIMARY KEY, instance TEXT NOT NULL, repository TEXT NOT NULL,
+                                 snapshot TEXT NOT NULL, job TEXT, at_ms INTEGER NOT NULL, verdict TEXT NOT NULL,
+                                 files INTEGER NOT NULL, bytes INTEGER NOT NULL, seconds REAL NOT NULL,
+                                 detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS drill_of ON drill(instance, job, at_ms);
 """
 
 _T = TypeVar("_T")
@@ -111,7 +129,7 @@ class CatalogFile:
 
     @staticmethod
     def _create(db: sqlite3.Connection) -> sqlite3.Connection:
-        db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={LAYOUT}; COMMIT;")
+        db.executescript("BEGIN;" + _SCHEMA + DRILL_TABLE + f"PRAGMA user_version={LAYOUT}; COMMIT;")
         return db
 
     def _open(self) -> sqlite3.Connection:
@@ -120,6 +138,7 @@ class CatalogFile:
             db = self._connect()
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == LAYOUT:
+                db.executescript(DRILL_TABLE)
                 return db
             if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 # Another layout: start afresh rather than read it wrongly.

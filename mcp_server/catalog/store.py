@@ -13,6 +13,7 @@ its connection are in :mod:`.db`, the reading in :mod:`.queries`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from .db import KINDS, decode_members, encode_members
 from .queries import CatalogReader
 
-__all__ = ["CatalogStore", "SnapshotRow", "Writer"]
+__all__ = ["CatalogStore", "DrillRecord", "SnapshotRow", "Writer"]
 
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 
@@ -37,6 +38,21 @@ class SnapshotRow:
     complete: bool
     method: str | None
     entries: int | None
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """One snapshot's restore drill: when, its verdict, what was read and checked, and its failures."""
+
+    repository: str
+    snapshot: str
+    job: str | None
+    at_ms: int
+    verdict: str  # restorable, failed, incomplete
+    files: int  # files whose contents were read and checked
+    bytes: int
+    seconds: float
+    detail: dict[str, object]  # sample, failures, what was left out
 
 
 class CatalogStore(CatalogReader):
@@ -130,6 +146,42 @@ class CatalogStore(CatalogReader):
                 "folders": db.execute("SELECT count(*) FROM folder").fetchone()[0],
                 "snapshots": db.execute("SELECT count(*) FROM snapshot WHERE complete=1").fetchone()[0],
             }
+
+        return self._run(q)
+
+    # --- restore drills -------------------------------------------------------------------------------
+
+    def record_drill(self, instance: str, record: DrillRecord) -> None:
+        def q(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO drill(instance, repository, snapshot, job, at_ms, verdict, files, bytes, seconds, "
+                "detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    instance,
+                    record.repository,
+                    record.snapshot,
+                    record.job,
+                    record.at_ms,
+                    record.verdict,
+                    record.files,
+                    record.bytes,
+                    record.seconds,
+                    json.dumps(record.detail, separators=(",", ":")),
+                ),
+            )
+
+        self._run(q)
+
+    def drills(self, instance: str, limit: int = 100) -> list[DrillRecord]:
+        """The newest drills first."""
+
+        def q(db: sqlite3.Connection) -> list[DrillRecord]:
+            rows = db.execute(
+                "SELECT repository, snapshot, job, at_ms, verdict, files, bytes, seconds, detail FROM drill "
+                "WHERE instance=? ORDER BY at_ms DESC, id DESC LIMIT ?",
+                (instance, limit),
+            ).fetchall()
+            return [DrillRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])) for r in rows]
 
         return self._run(q)
 

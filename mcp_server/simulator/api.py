@@ -439,7 +439,8 @@ class _Outer:
 
         method = str(scope["method"]).upper()
         path = str(scope["path"])
-        rule = sim.faults.take(method, path)
+        query = urllib.parse.unquote(urllib.parse.unquote(scope.get("query_string", b"").decode("latin-1")))
+        rule = sim.faults.take(method, path, query)
         if rule is not None:
             if rule.latency:
                 await asyncio.sleep(rule.latency)

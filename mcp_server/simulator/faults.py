@@ -29,6 +29,7 @@ class FaultRule:
 
     method: str | None = None
     path: str | None = None
+    query: str | None = None  # a regex searched in the decoded query string (None = any)
     times: int | None = None
     latency: float | None = None
     status: int | None = None
@@ -41,12 +42,16 @@ class FaultRule:
     drop_sse_after: int | None = None
     hits: int = 0
     _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _query: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._regex = re.compile(self.path) if self.path is not None else None
+        self._query = re.compile(self.query) if self.query is not None else None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if self._query is not None and self._query.search(query) is None:
             return False
         return self._regex is None or self._regex.search(path) is not None
 
@@ -67,6 +72,7 @@ class Faults:
         *,
         method: str | None = None,
         path: str | None = None,
+        query: str | None = None,
         times: int | None = None,
         latency: float | None = None,
         status: int | None = None,
@@ -81,6 +87,7 @@ class Faults:
         rule = FaultRule(
             method=method,
             path=path,
+            query=query,
             times=times,
             latency=latency,
             status=status,
@@ -109,11 +116,11 @@ class Faults:
         with self._lock:
             return list(self._rules)
 
-    def take(self, method: str, path: str) -> FaultRule | None:
+    def take(self, method: str, path: str, query: str = "") -> FaultRule | None:
         """Find the rule for this request and consume one use of it."""
         with self._lock:
             for rule in self._rules:
-                if rule.exhausted or not rule.matches(method, path):
+                if rule.exhausted or not rule.matches(method, path, query):
                     continue
                 if rule.times is not None:
                     rule.times -= 1

@@ -50,7 +50,7 @@ def _toolset(
 
 CATALOGUE: Final[tuple[Entry, ...]] = (
     # First, as the server's instructions say: one verdict for everything, the usual first question.
-    *_toolset("health", read={"backup_health": "health"}),
+    *_toolset("health", read={"backup_health": "health", "drill_backup": "drill"}),
     *_toolset(
         "volumes",
         read={"list_volumes": "volumes", "get_volume": "volumes", "browse_volume_files": "volumes"},
