@@ -31,6 +31,7 @@ from ..zerobyte import ZerobyteError, ZerobyteUnreachable
 from ..zerobyte.ids import check_absolute_path, check_job_id, check_short_id, check_snapshot_id
 from ..zerobyte.models import BackupJob, Snapshot
 from .base import Ctx, ToolFailure, app_of, client_of, tool
+from .snapshots.common import LOCAL_ERRORS
 from .snapshots.indexing import wait_for
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class DrilledFolder(BaseModel, defer_build=True):
 
 
 class SnapshotDrill(BaseModel, defer_build=True):
-    snapshot: str
+    snapshot: str | None = None  # none when the repository's snapshots cannot even be listed
     repository: str
     job: str | None = None
     time: str | None = None
@@ -149,7 +150,9 @@ def _previous(snaps: Sequence[Snapshot], snap: Snapshot) -> Snapshot | None:
     return max(same, key=lambda s: s.time, default=None)
 
 
-async def _targets(ctx: Ctx, rid: str | None, jid: str | None, sid: str | None, notes: list[str]) -> list[Target]:
+async def _targets(
+    ctx: Ctx, rid: str | None, jid: str | None, sid: str | None, notes: list[str], failures: list[SnapshotDrill]
+) -> list[Target]:
     client = client_of(ctx)
     jobs = await client.list_backup_jobs()
     if jid is not None:
@@ -176,7 +179,20 @@ async def _targets(ctx: Ctx, rid: str | None, jid: str | None, sid: str | None, 
             raise ToolFailure("There are no backup jobs to drill: create_backup_job makes one.")
     targets: list[Target] = []
     for repo, repo_jobs in wanted.items():
-        listed = sorted(await client.list_snapshots(repo), key=lambda s: -s.time)
+        try:
+            listed = sorted(await client.list_snapshots(repo), key=lambda s: -s.time)
+        except LOCAL_ERRORS as exc:
+            # A repository restic cannot open (wrong password, missing or damaged config) fails its drill here.
+            for job in repo_jobs:
+                failure = SnapshotDrill(
+                    repository=repo,
+                    job=job.name if job is not None else None,
+                    verdict="failed",
+                    reason=f"the snapshots of repository {repo!r} cannot be listed: {exc}",
+                )
+                failure.next_step = _next_step(failure, repo, job)
+                failures.append(failure)
+            continue
         if sid is not None:
             found = [s for s in listed if s.short_id == sid[:8] or (s.id or "").startswith(sid)]
             if not found:
@@ -458,7 +474,9 @@ async def _drill_snapshot(
     if row is None:
         result.verdict = "failed" if trouble and "budget" not in trouble else "incomplete"
         result.reason = f"snapshot {snap.short_id} could not be listed: {trouble}"
-        result.next_step = _next_step(result, target) if result.verdict == "failed" else "raise max_seconds"
+        result.next_step = (
+            _next_step(result, target.repository, target.job) if result.verdict == "failed" else "raise max_seconds"
+        )
         return result
     files = await anyio.to_thread.run_sync(_members, catalog, row)
     result.files_in_snapshot = len(files)
@@ -524,7 +542,7 @@ async def _drill_snapshot(
         reasons = [f.reason for f in failed if f.reason] + ([failed_reason] if failed_reason else [])
         more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
         result.reason = reasons[0] + more
-        result.next_step = _next_step(result, target)
+        result.next_step = _next_step(result, target.repository, target.job)
         return result
     unread = [f.path for f in result.files if f.result == "not_read"]
     if unread or result.left_out or not result.files:
@@ -542,21 +560,20 @@ async def _drill_snapshot(
         # Every file read back, but the whole-snapshot tar did not: the damage is somewhere not sampled.
         result.verdict = "failed"
         result.reason = f"the sampled files read back, but {trouble}"
-        result.next_step = _next_step(result, target)
+        result.next_step = _next_step(result, target.repository, target.job)
         return result
     result.verdict = "restorable"
     return result
 
 
-def _next_step(result: SnapshotDrill, target: Target) -> str:
+def _next_step(result: SnapshotDrill, repo: str, job: BackupJob | None) -> str:
     text = (result.reason or "").lower()
-    repo = target.repository
     if "wrong password" in text or "no key found" in text:
         return (
             f"Zerobyte cannot open repository {repo!r} with the password it holds: set the right one with "
             "update_repository (operate level) or in Zerobyte's web UI; until then no snapshot of it can be restored"
         )
-    mirror = " or from the job's mirror (get_backup_job lists them)" if target.job is not None else ""
+    mirror = " or from the job's mirror (get_backup_job lists them)" if job is not None else ""
     return (
         f"restore the files from an older snapshot{mirror}; run_doctor on repository {repo!r} (operate level) "
         "checks and repairs it (it takes an exclusive lock: backups wait behind it); then run_backup so a new "
@@ -600,9 +617,9 @@ async def run_drill(
     started = time.monotonic()
     budget = Budget(max_bytes=max_bytes, deadline=started + max_seconds)
     notes: list[str] = []
-    targets = await _targets(ctx, rid, jid, sid, notes)
-    progress = _Progress(ctx, max_bytes)
     results: list[SnapshotDrill] = []
+    targets = await _targets(ctx, rid, jid, sid, notes, results)
+    progress = _Progress(ctx, max_bytes)
     try:
         for i, target in enumerate(targets):
             if budget.left_seconds <= 0:
@@ -671,7 +688,7 @@ def record_drills(catalog: Catalog, results: Sequence[SnapshotDrill], seconds: f
         }
         record = DrillRecord(
             repository=r.repository,
-            snapshot=r.snapshot,
+            snapshot=r.snapshot or "",
             job=r.job,
             at_ms=now,
             verdict=r.verdict,
@@ -695,7 +712,8 @@ def _summary(verdict: str, results: Sequence[SnapshotDrill], files: int, size: i
     text = head + f"{files} file(s), {human_bytes(size)} read back and checked"
     bad = next((r for r in results if r.verdict == "failed"), None)
     if bad is not None:
-        text += f". Snapshot {bad.snapshot}" + (f" of {bad.job!r}" if bad.job else "") + f": {bad.reason}"
+        where = f"Snapshot {bad.snapshot}" if bad.snapshot else f"Repository {bad.repository}"
+        text += f". {where}" + (f" of {bad.job!r}" if bad.job else "") + f": {bad.reason}"
     return text + "."
 
 
