@@ -14,7 +14,13 @@ from pydantic import Field
 
 __all__ = ["PROMPTS", "register_prompts"]
 
-PROMPTS = ("diagnose_failed_backup", "restore_file_as_of", "morning_health_report", "plan_backup_job")
+PROMPTS = (
+    "diagnose_failed_backup",
+    "restore_file_as_of",
+    "morning_health_report",
+    "prove_restorable",
+    "plan_backup_job",
+)
 
 
 def diagnose_failed_backup_text(backup_job: str | None = None) -> str:
@@ -100,6 +106,21 @@ def plan_backup_job_text(source_path: str, retention: str | None = None) -> str:
    compare it with the source; repeat monthly. A backup is only proven by a restore."""
 
 
+def prove_restorable_text(backup_job: str | None = None) -> str:
+    which = f"backup job {backup_job!r}" if backup_job else "every backup job"
+    arg = f" backup_job_id={backup_job!r}" if backup_job else ""
+    return f"""Prove that the backups of {which} can be restored.
+
+1. Call backup_health first: a job that is failing or never ran has nothing new to prove.
+2. Call drill_backup{arg} (read-only: it reads a sample of files back through Zerobyte, hashes them and checks
+   their sizes; it writes nothing). Keep its seed in your report.
+3. Report the verdict per snapshot: restorable (how many files and bytes were read back), incomplete (what was
+   left out and why: raise max_bytes or max_seconds and drill again) or failed (the file, the bytes read, the
+   reason, and the next step the drill gives, such as run_doctor or restoring from a mirror).
+4. Say plainly what a drill does not prove: it reads a sample, not every pack (restic check --read-data).
+5. Change nothing yourself; a repair (run_doctor) takes an exclusive lock and needs the user's go-ahead."""
+
+
 def register_prompts(server: MCPServer[Any]) -> None:
     """Register the prompts on ``server``."""
 
@@ -132,6 +153,16 @@ def register_prompts(server: MCPServer[Any]) -> None:
     )
     def morning_health_report() -> str:
         return morning_health_report_text()
+
+    @server.prompt(
+        name="prove_restorable",
+        title="Prove backups restore",
+        description="Run a read-only restore drill of one job or all, and report what it proved and what not.",
+    )
+    def prove_restorable(
+        backup_job: Annotated[str | None, Field(description="Job name or short id; every job if empty")] = None,
+    ) -> str:
+        return prove_restorable_text(backup_job)
 
     @server.prompt(
         name="plan_backup_job",

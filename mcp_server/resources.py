@@ -50,6 +50,12 @@ async def _active_tasks(ctx: Ctx) -> BaseModel:
     return await gather_active_tasks(client_of(ctx))
 
 
+async def _drills(ctx: Ctx) -> BaseModel:
+    from .tools.drill import drill_history
+
+    return await drill_history(ctx)
+
+
 async def _render(ctx: Ctx, produce: Produce) -> str:
     """The tool-shaped compact JSON, with Zerobyte failures as resource errors agents can read (the API key
     and HTTP token scrubbed from both, as from every tool answer)."""
@@ -105,6 +111,13 @@ STATIC: tuple[_Static, ...] = (
         "Repositories",
         "Every repository (restic destination): backend, location, status, stored size.",
         _tool("list_repositories"),
+    ),
+    _Static(
+        "zerobyte://drills",
+        "drills",
+        "Restore drills",
+        "The newest restore drills kept here (drill_backup): when, snapshot, verdict, files and bytes read back.",
+        _drills,
     ),
     _Static(
         "zerobyte://tasks/active",

@@ -25,6 +25,7 @@ STATIC_URIS = {
     "zerobyte://volumes",
     "zerobyte://repositories",
     "zerobyte://tasks/active",
+    "zerobyte://drills",
 }
 
 
@@ -165,6 +166,8 @@ async def test_prompts_are_listed_with_descriptions_and_arguments(mcp: Client) -
         ),
         ("morning_health_report", {}, ["backup_health", "OK / WARNING / CRITICAL"]),
         ("plan_backup_job", {"source_path": "/srv/photos"}, ["MIRROR", "TEST RESTORE", "keep 7 daily"]),
+        ("prove_restorable", {}, ["drill_backup", "every backup job", "not every pack"]),
+        ("prove_restorable", {"backup_job": "photos"}, ["drill_backup backup_job_id='photos'"]),
         ("plan_backup_job", {"source_path": "/srv/photos", "retention": "keep 14 daily"}, ["keep 14 daily"]),
     ],
 )

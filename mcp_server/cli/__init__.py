@@ -1,6 +1,6 @@
-"""Command line and transports: ``zerobyte-mcp [serve]``, ``check``, ``health``, ``index`` and ``--demo``; ``http``
-serves streamable HTTP (and ``/status``), ``health`` gives the backup_health verdict to machines, ``logs`` sends
-logging to stderr, ``snippets`` prints client set-up.
+"""Command line and transports: ``zerobyte-mcp [serve]``, ``check``, ``health``, ``drill``, ``index``, ``--demo``;
+``http`` serves streamable HTTP (and ``/status``), ``health`` and ``drill`` give the backup_health verdict and a
+restore drill to machines, ``logs`` sends logging to stderr, ``snippets`` prints client set-up.
 
 In stdio mode stdout carries the MCP protocol, so everything human goes to stderr. Heavy modules (the
 simulator, uvicorn) are imported only by the commands that use them, to keep the cold start short.
@@ -59,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
         help="print the backup_health verdict; exit 0 ok, 1 warning, 2 critical, 3 unknown (for cron, monitors)",
     )
     health.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    drill = sub.add_parser(
+        "drill",
+        parents=[common],
+        help="restore drill (drill_backup): exit 0 restorable, 1 incomplete, 2 failed, 3 unknown (for cron)",
+    )
+    drill.add_argument("--job", help="only this backup job (name or short id); default: every job's newest snapshot")
+    drill.add_argument("--max-bytes", type=int, help="byte budget (default 256 MiB)")
+    drill.add_argument("--max-seconds", type=int, help="time budget (default 120)")
+    drill.add_argument("--json", action="store_true", help="print the drill as one JSON object")
     index = sub.add_parser("index", parents=[common], help="fill the snapshot catalog now (for cron)")
     index.add_argument("--repository", action="append", default=[], help="only this repository id (repeatable)")
     snippet = sub.add_parser("snippet", parents=[common], help="print a set-up block for an MCP client")
@@ -125,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     with contextlib.ExitStack() as stack:
         demo = stack.enter_context(_demo_zerobyte(err)) if getattr(args, "demo", False) else None
-        if command == "health" and getattr(args, "log_level", None) is None:
+        if command in ("health", "drill") and getattr(args, "log_level", None) is None:
             args.log_level = "WARNING"  # cron mails whatever reaches stderr: only what needs reading
         try:
             settings = _load(args, demo)
@@ -136,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 reason = f"configuration error: {exc}"
                 return run_health(None, as_json=getattr(args, "json", False), out=sys.stdout, err=err, reason=reason)
+            if command == "drill":
+                return _drill(None, args, err, reason=f"configuration error: {exc}")
             print(f"zerobyte-mcp: configuration error: {exc}", file=err)
             return 2
         secrets = _secrets(settings)
@@ -144,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .health import run_health
 
             return run_health(settings, as_json=getattr(args, "json", False), out=sys.stdout, err=err)
+        if command == "drill":
+            return _drill(settings, args, err)
         if command == "check":
             from .check import run_check
 
@@ -151,6 +164,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "index":
             return _index(settings, list(getattr(args, "repository", []) or []), err)
         return _serve(settings, args, demo=demo is not None)
+
+
+def _drill(settings: Settings | None, args: argparse.Namespace, err: TextIO, reason: str = "") -> int:
+    from .drill import run_drill_command
+
+    return run_drill_command(
+        settings,
+        job=getattr(args, "job", None),
+        max_bytes=getattr(args, "max_bytes", None),
+        max_seconds=getattr(args, "max_seconds", None),
+        as_json=getattr(args, "json", False),
+        out=sys.stdout,
+        err=err,
+        reason=reason,
+    )
 
 
 def _check_tool_names(settings: Settings) -> None:

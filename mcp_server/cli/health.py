@@ -127,6 +127,8 @@ def render_plain(verdict: dict[str, Any]) -> str:
             ):
                 continue  # the job's own line says it
             lines.append(_problem(label, item, item.get("status") or item.get("outcome"), said))
+    for item in verdict.get("drills") or []:
+        lines.append(_problem("restore drill of job", item, item.get("problem"), said))
     for note in verdict.get("notes") or []:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from ..answers.output import human_bytes, iso_from_ms
 from ..zerobyte import ZerobyteError, ZerobyteUnreachable
@@ -41,10 +41,12 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_SECONDS",
     "Drill",
+    "DrillHistory",
     "DrilledFile",
     "DrilledFolder",
     "SnapshotDrill",
     "drill_backup",
+    "drill_history",
     "run_drill",
 ]
 
@@ -95,6 +97,7 @@ class SnapshotDrill(BaseModel, defer_build=True):
     left_out: list[str] = Field(default_factory=list)
     reason: str | None = None
     next_step: str | None = None
+    _job_id: str | None = PrivateAttr(default=None)  # what the drill history is kept by
 
 
 class Drill(BaseModel, defer_build=True):
@@ -191,6 +194,7 @@ async def _targets(
                     reason=f"the snapshots of repository {repo!r} cannot be listed: {exc}",
                 )
                 failure.next_step = _next_step(failure, repo, job)
+                failure._job_id = job.shortId if job is not None else None
                 failures.append(failure)
             continue
         if sid is not None:
@@ -469,6 +473,7 @@ async def _drill_snapshot(
         time=iso_from_ms(snap.time),
         verdict="incomplete",
     )
+    result._job_id = target.job.shortId if target.job is not None else None
     await progress.say(f"snapshot {snap.short_id}: listing its files")
     row, trouble = await _index(ctx, catalog, target, budget)
     if row is None:
@@ -689,7 +694,7 @@ def record_drills(catalog: Catalog, results: Sequence[SnapshotDrill], seconds: f
         record = DrillRecord(
             repository=r.repository,
             snapshot=r.snapshot or "",
-            job=r.job,
+            job=r._job_id,
             at_ms=now,
             verdict=r.verdict,
             files=len(ok),
@@ -740,3 +745,49 @@ async def drill_backup(
         max_seconds=max_seconds,
         seed=seed,
     )
+
+
+# --- the kept history (zerobyte://drills) -----------------------------------------------------------------
+
+
+class KeptDrill(BaseModel, defer_build=True):
+    at: str | None
+    repository: str
+    snapshot: str | None = None
+    job: str | None = None
+    verdict: str
+    files: int
+    bytes: int
+    seconds: float
+    reason: str | None = None
+    next_step: str | None = None
+
+
+class DrillHistory(BaseModel, defer_build=True):
+    drills: list[KeptDrill]
+    note: str | None = None
+
+
+async def drill_history(ctx: Ctx, limit: int = 50) -> DrillHistory:
+    """The newest kept drills of this Zerobyte, from the local catalog file (no request to Zerobyte)."""
+    from .health import kept_drills
+
+    records = await anyio.to_thread.run_sync(kept_drills, ctx)
+    if records is None:
+        return DrillHistory(drills=[], note="no catalog file here (catalog_path is off or unusable): no drill is kept")
+    drills = [
+        KeptDrill(
+            at=iso_from_ms(r.at_ms),
+            repository=r.repository,
+            snapshot=r.snapshot or None,
+            job=r.job,
+            verdict=r.verdict,
+            files=r.files,
+            bytes=r.bytes,
+            seconds=r.seconds,
+            reason=str(r.detail.get("reason") or "") or None,
+            next_step=str(r.detail.get("next_step") or "") or None,
+        )
+        for r in records[:limit]
+    ]
+    return DrillHistory(drills=drills, note=None if drills else "no drill yet: drill_backup runs one")

@@ -15,21 +15,26 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
+import anyio
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..answers.concurrency import gather
-from ..answers.output import iso, iso_from_ms, render_text, shape
+from ..answers.output import human_bytes, iso, iso_from_ms, render_text, shape
 from ..answers.task_views import ARRAY, OBJECT, ActiveTask, active_task, history_target, next_step_for
 from ..cron import CronError, describe_cron, parse_cron
 from ..zerobyte import NotFound, ZerobyteClient, ZerobyteError
 from ..zerobyte.models import BackupJob, Repository, Task, TaskHistoryItem, TaskHistoryPage, Volume
-from .base import Ctx, client_of, tool
+from .base import Ctx, app_of, client_of, tool
+
+if TYPE_CHECKING:
+    from ..catalog import DrillRecord
 
 __all__ = [
     "JOB_STATES",
+    "DrillIssue",
     "Failure",
     "HealthReport",
     "JobHealth",
@@ -38,7 +43,9 @@ __all__ = [
     "backup_health",
     "gather_health",
     "job_state",
+    "kept_drills",
     "repository_trouble",
+    "with_drills",
 ]
 
 T = TypeVar("T")
@@ -62,6 +69,16 @@ class JobHealth(BaseModel, defer_build=True):
     next_run: str | None = None
     reason: str | None = None
     message: str | None = None
+    next_step: str | None = None
+    restore: str | None = None  # the last restore drill (drill_backup), when one was kept
+
+
+class DrillIssue(BaseModel, defer_build=True):
+    job: str
+    name: str
+    problem: str = Field(description="failed, stale or never")
+    last_drill: str | None = None
+    reason: str | None = None
     next_step: str | None = None
 
 
@@ -108,6 +125,7 @@ class HealthReport(BaseModel, defer_build=True):
     volumes: Annotated[list[VolumeIssue], ARRAY] = Field(default_factory=list)
     running: Annotated[list[ActiveTask], ARRAY] = Field(default_factory=list)
     recent_failures: Annotated[list[Failure], ARRAY] = Field(default_factory=list)
+    drills: Annotated[list[DrillIssue], ARRAY] = Field(default_factory=list)
     notes: list[str] | None = None
 
 
@@ -771,4 +789,110 @@ def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
 async def backup_health(ctx: Ctx) -> HealthReport:
     """Start here: one verdict (ok/warning/critical) for all backups; failing, stale or warning jobs, repos and
     volumes in trouble, running tasks, latest failures with next steps."""
-    return await gather_health(client_of(ctx))
+    report = await gather_health(client_of(ctx))
+    drills = await anyio.to_thread.run_sync(kept_drills, ctx)
+    if drills is not None:
+        with_drills(report, drills, now=datetime.now(UTC))
+    return report
+
+
+# --- restore drills (kept in the local catalog file by drill_backup: no Zerobyte request) ------------------
+
+DRILL_MAX_AGE = timedelta(days=30)  # a proof older than this is stale: drill again
+
+
+def kept_drills(ctx: Ctx) -> list[DrillRecord] | None:
+    """The drills kept for this Zerobyte, newest first; None without a catalog file (never drilled here)."""
+    from ..catalog import CatalogStore, CatalogUnavailable
+
+    app = app_of(ctx)
+    path = app.settings.catalog_path
+    if path is None:
+        return None
+    try:
+        if app.catalog is not None:
+            return app.catalog.store.drills(app.catalog.indexer.instance, limit=500)
+        if not path.exists():
+            return []
+        store = CatalogStore(path)
+        try:
+            return store.drills(client_of(ctx).base_url, limit=500)
+        finally:
+            store.close()
+    except CatalogUnavailable:
+        return None
+
+
+def _ago(at_ms: int, now: datetime) -> str:
+    delta = now - datetime.fromtimestamp(at_ms / 1000, UTC)
+    return "just now" if delta < timedelta(minutes=1) else f"{_age(delta)} ago"
+
+
+def with_drills(report: HealthReport, drills: list[DrillRecord], *, now: datetime) -> None:
+    """Each job's last restore drill on its line; a failed drill (critical), a stale one or, once drills are
+    in use here, a job never drilled (warning) as problems with their next step."""
+    newest: dict[str, DrillRecord] = {}
+    for kept in drills:  # newest first
+        if kept.job is not None and kept.job not in newest:
+            newest[kept.job] = kept
+    issues: list[DrillIssue] = []
+    for job in report.jobs:
+        record = newest.get(job.id)
+        if job.state in ("disabled", "never_ran"):
+            continue
+        if record is None:
+            if drills:
+                issues.append(
+                    DrillIssue(
+                        job=job.id,
+                        name=job.name,
+                        problem="never",
+                        next_step=f"drill_backup backup_job_id={job.id} proves its newest snapshot restores",
+                    )
+                )
+            continue
+        when = f"{iso_from_ms(record.at_ms)} ({_ago(record.at_ms, now)})"
+        size = human_bytes(record.bytes)
+        if record.verdict == "failed":
+            reason = str(record.detail.get("reason") or "")[:MESSAGE_LIMIT]
+            job.restore = f"drill FAILED {when}: {reason}"
+            issues.append(
+                DrillIssue(
+                    job=job.id,
+                    name=job.name,
+                    problem="failed",
+                    last_drill=when,
+                    reason=reason,
+                    next_step=str(record.detail.get("next_step") or "drill_backup again, then run_doctor"),
+                )
+            )
+            continue
+        proven = f"{record.files} files / {size} read back"
+        job.restore = f"{'proven' if record.verdict == 'restorable' else 'partly proven'} {when}: {proven}"
+        if now - datetime.fromtimestamp(record.at_ms / 1000, UTC) > DRILL_MAX_AGE:
+            issues.append(
+                DrillIssue(
+                    job=job.id,
+                    name=job.name,
+                    problem="stale",
+                    last_drill=when,
+                    next_step=f"drill_backup backup_job_id={job.id} (the last proof is over {DRILL_MAX_AGE.days} days)",
+                )
+            )
+    if not issues:
+        return
+    report.drills = issues
+    failed = sum(1 for i in issues if i.problem == "failed")
+    others = len(issues) - failed
+    for key, value in (("drills_failed", failed), ("drills_to_do", others)):
+        if value:
+            report.counts[key] = value
+    verdict = "critical" if failed or report.verdict == "critical" else "warning"
+    parts = []
+    if failed:
+        parts.append(f"{failed} job{'s' if failed != 1 else ''} failed a restore drill")
+    if others:
+        parts.append(f"{others} job{'s' if others != 1 else ''} with no recent proof of restore")
+    body = report.summary.partition(": ")[2].rstrip(".")
+    report.summary = f"{verdict.upper()}: " + "; ".join([p for p in [body, *parts] if p]) + "."
+    report.verdict = verdict

@@ -7,6 +7,10 @@ damaged pack on disk and a wrong password; here the faults come from the simulat
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +23,7 @@ from mcp_server.config import Settings
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
 from mcp_server.simulator.files import build_tree
-from tests.helpers import DAY_MS, text, writes
+from tests.helpers import DAY_MS, data, text, writes
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +47,9 @@ def seed(sim: Simulator) -> tuple[str, str, list[str]]:
     sim.add_volume("docs", path="/srv/docs")
     sim.set_volume_files("docs", build_tree(tree(NOTES_V1), mtime_ms=mtime))
     repo = sim.add_repository("local-repo")["shortId"]
-    job = sim.add_backup_job("docs-daily", volume="docs", repository=repo)["shortId"]
+    job = sim.add_backup_job(
+        "docs-daily", volume="docs", repository=repo, last_status="success", last_backup_at=now - DAY_MS // 2
+    )["shortId"]
     old = sim.add_snapshot(repo, job=job, time_ms=now - 2 * DAY_MS)["short_id"]
     sim.set_volume_files("docs", build_tree(tree(NOTES_V2), mtime_ms=mtime))
     new = sim.add_snapshot(repo, job=job, time_ms=now - DAY_MS)["short_id"]
@@ -211,3 +217,62 @@ async def test_bad_ids_are_refused_before_any_request(sim: Simulator, drill_mcp:
     assert bad.is_error and "repository_id" in text(bad)
     assert lonely.is_error and "needs repository_id or backup_job_id" in text(lonely)
     assert len(sim.requests) == before
+
+
+# --- the kept history: backup_health, zerobyte://drills, zerobyte-mcp drill ----------------------------------
+
+
+async def test_health_names_each_jobs_last_proof_and_a_failed_drill_is_critical(
+    sim: Simulator, drill_mcp: Client
+) -> None:
+    _, job, _ = seed(sim)
+    sim.add_volume("photos", path="/srv/photos", files={"p.jpg": b"jpeg"})
+    repo2 = sim.add_repository("photo-repo")["shortId"]
+    job2 = sim.add_backup_job(
+        "photos", volume="photos", repository=repo2, last_status="success", last_backup_at=sim.now_ms() - DAY_MS // 2
+    )["shortId"]
+    sim.add_snapshot(repo2, job=job2, time_ms=sim.now_ms() - DAY_MS)
+
+    before = data(await drill_mcp.call_tool("backup_health", {}))
+    await drill(drill_mcp, backup_job_id=job)
+    one = data(await drill_mcp.call_tool("backup_health", {}))
+    sim.faults.add(method="GET", path=r"/dump$", query=r"path=/srv/photos/p\.jpg", status=200, body=b"")
+    await drill(drill_mcp, backup_job_id=job2)
+    broken = data(await drill_mcp.call_tool("backup_health", {}))
+    history = await drill_mcp.read_resource("zerobyte://drills")
+
+    assert before["verdict"] == "ok" and "drills" not in before
+    docs = next(j for j in one["jobs"] if j["id"] == job)
+    assert docs["restore"].startswith("proven ") and "6 files / " in docs["restore"]
+    # Once drills are in use, a job never drilled is a (warning) problem with its next step.
+    assert one["verdict"] == "warning" and [(d["job"], d["problem"]) for d in one["drills"]] == [(job2, "never")]
+    assert f"drill_backup backup_job_id={job2}" in one["drills"][0]["next_step"]
+    assert broken["verdict"] == "critical" and broken["counts"]["drills_failed"] == 1
+    (issue,) = broken["drills"]
+    assert (issue["job"], issue["problem"]) == (job2, "failed") and "p.jpg" in issue["reason"]
+    assert "failed a restore drill" in broken["summary"]
+    kept = json.loads(getattr(history.contents[0], "text", ""))
+    assert [(d["job"], d["verdict"]) for d in kept["drills"]] == [(job2, "failed"), (job, "restorable")]
+
+
+def test_the_drill_command_exits_by_verdict_for_cron(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env.pop("ZEROBYTE_MCP_CONFIG", None)
+    command = [sys.executable, "-m", "mcp_server", "--demo", "drill"]
+    plain = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    as_json = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "mcp_server", "drill", "--json"],
+        env={**env, "ZEROBYTE_URL": "http://127.0.0.1:9", "ZEROBYTE_API_KEY": "zb_unreachable_key_0123"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    verdict = json.loads(as_json.stdout)
+    assert as_json.returncode == {"restorable": 0, "incomplete": 1, "failed": 2}[verdict["verdict"]]
+    assert verdict["files_verified"] > 0 and verdict["snapshots"]
+    assert plain.returncode == as_json.returncode and plain.stdout.startswith("ZEROBYTE DRILL ")
+    assert unknown.returncode == 3 and json.loads(unknown.stdout)["verdict"] == "unknown"
+    assert "zerobyte-mcp drill: UNKNOWN" in unknown.stderr and "zb_unreachable_key_0123" not in unknown.stderr
