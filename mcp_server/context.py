@@ -20,7 +20,7 @@ from .zerobyte import Capabilities, ZerobyteClient
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from .catalog import Catalog
+    from .catalog import Catalog, DrillRecord
 
 __all__ = ["AppContext", "Ctx", "app_of", "client_of"]
 
@@ -68,6 +68,27 @@ class AppContext:
                 self.background.start_soon(self.catalog.indexer.run)
                 self.background.start_soon(watch_backups, self.catalog.indexer)
         return self.catalog if self.catalog.usable else None
+
+    def kept_drills(self, limit: int = 500) -> list[DrillRecord] | None:
+        """The restore drills kept for this Zerobyte in the catalog file, newest first (read without starting the
+        catalog's indexer: no Zerobyte request); None when there is no usable catalog file."""
+        from .catalog import CatalogStore, CatalogUnavailable
+
+        path = self.settings.catalog_path
+        if path is None:
+            return None
+        try:
+            if self.catalog is not None:
+                return self.catalog.store.drills(self.catalog.indexer.instance, limit)
+            if not path.exists():
+                return []
+            store = CatalogStore(path)
+            try:
+                return store.drills(self.client.base_url, limit)
+            finally:
+                store.close()
+        except CatalogUnavailable:
+            return None
 
 
 Ctx = Context[AppContext, Any]

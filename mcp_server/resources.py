@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
-from .answers.output import drop_empty, render_text
+from .answers.output import drop_empty, iso_from_ms, render_text
 from .answers.task_views import gather_active_tasks
 from .context import Ctx, app_of, client_of
 from .safety.redact import redact_text, scrub_exact
@@ -50,10 +50,47 @@ async def _active_tasks(ctx: Ctx) -> BaseModel:
     return await gather_active_tasks(client_of(ctx))
 
 
-async def _drills(ctx: Ctx) -> BaseModel:
-    from .tools.drill import drill_history
+class KeptDrill(BaseModel, defer_build=True):
+    at: str | None
+    repository: str
+    snapshot: str | None = None
+    job: str | None = None
+    verdict: str
+    files: int
+    bytes: int
+    seconds: float
+    reason: str | None = None
+    next_step: str | None = None
 
-    return await drill_history(ctx)
+
+class DrillHistory(BaseModel, defer_build=True):
+    drills: list[KeptDrill]
+    note: str | None = None
+
+
+async def _drills(ctx: Ctx) -> BaseModel:
+    """The newest restore drills kept here (drill_backup writes them), from the catalog file: no Zerobyte request."""
+    import anyio
+
+    records = await anyio.to_thread.run_sync(app_of(ctx).kept_drills, SNAPSHOTS_CAP)
+    if records is None:
+        return DrillHistory(drills=[], note="no catalog file here (catalog_path is off or unusable): no drill is kept")
+    drills = [
+        KeptDrill(
+            at=iso_from_ms(r.at_ms),
+            repository=r.repository,
+            snapshot=r.snapshot or None,
+            job=r.job,
+            verdict=r.verdict,
+            files=r.files,
+            bytes=r.bytes,
+            seconds=r.seconds,
+            reason=str(r.detail.get("reason") or "") or None,
+            next_step=str(r.detail.get("next_step") or "") or None,
+        )
+        for r in records
+    ]
+    return DrillHistory(drills=drills, note=None if drills else "no drill yet: drill_backup runs one")
 
 
 async def _render(ctx: Ctx, produce: Produce) -> str:

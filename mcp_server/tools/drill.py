@@ -41,12 +41,10 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_SECONDS",
     "Drill",
-    "DrillHistory",
     "DrilledFile",
     "DrilledFolder",
     "SnapshotDrill",
     "drill_backup",
-    "drill_history",
     "run_drill",
 ]
 
@@ -745,49 +743,3 @@ async def drill_backup(
         max_seconds=max_seconds,
         seed=seed,
     )
-
-
-# --- the kept history (zerobyte://drills) -----------------------------------------------------------------
-
-
-class KeptDrill(BaseModel, defer_build=True):
-    at: str | None
-    repository: str
-    snapshot: str | None = None
-    job: str | None = None
-    verdict: str
-    files: int
-    bytes: int
-    seconds: float
-    reason: str | None = None
-    next_step: str | None = None
-
-
-class DrillHistory(BaseModel, defer_build=True):
-    drills: list[KeptDrill]
-    note: str | None = None
-
-
-async def drill_history(ctx: Ctx, limit: int = 50) -> DrillHistory:
-    """The newest kept drills of this Zerobyte, from the local catalog file (no request to Zerobyte)."""
-    from .health import kept_drills
-
-    records = await anyio.to_thread.run_sync(kept_drills, ctx)
-    if records is None:
-        return DrillHistory(drills=[], note="no catalog file here (catalog_path is off or unusable): no drill is kept")
-    drills = [
-        KeptDrill(
-            at=iso_from_ms(r.at_ms),
-            repository=r.repository,
-            snapshot=r.snapshot or None,
-            job=r.job,
-            verdict=r.verdict,
-            files=r.files,
-            bytes=r.bytes,
-            seconds=r.seconds,
-            reason=str(r.detail.get("reason") or "") or None,
-            next_step=str(r.detail.get("next_step") or "") or None,
-        )
-        for r in records[:limit]
-    ]
-    return DrillHistory(drills=drills, note=None if drills else "no drill yet: drill_backup runs one")

@@ -43,7 +43,6 @@ __all__ = [
     "backup_health",
     "gather_health",
     "job_state",
-    "kept_drills",
     "repository_trouble",
     "with_drills",
 ]
@@ -790,7 +789,7 @@ async def backup_health(ctx: Ctx) -> HealthReport:
     """Start here: one verdict (ok/warning/critical) for all backups; failing, stale or warning jobs, repos and
     volumes in trouble, running tasks, latest failures with next steps."""
     report = await gather_health(client_of(ctx))
-    drills = await anyio.to_thread.run_sync(kept_drills, ctx)
+    drills = await anyio.to_thread.run_sync(app_of(ctx).kept_drills)
     if drills is not None:
         with_drills(report, drills, now=datetime.now(UTC))
     return report
@@ -799,28 +798,6 @@ async def backup_health(ctx: Ctx) -> HealthReport:
 # --- restore drills (kept in the local catalog file by drill_backup: no Zerobyte request) ------------------
 
 DRILL_MAX_AGE = timedelta(days=30)  # a proof older than this is stale: drill again
-
-
-def kept_drills(ctx: Ctx) -> list[DrillRecord] | None:
-    """The drills kept for this Zerobyte, newest first; None without a catalog file (never drilled here)."""
-    from ..catalog import CatalogStore, CatalogUnavailable
-
-    app = app_of(ctx)
-    path = app.settings.catalog_path
-    if path is None:
-        return None
-    try:
-        if app.catalog is not None:
-            return app.catalog.store.drills(app.catalog.indexer.instance, limit=500)
-        if not path.exists():
-            return []
-        store = CatalogStore(path)
-        try:
-            return store.drills(client_of(ctx).base_url, limit=500)
-        finally:
-            store.close()
-    except CatalogUnavailable:
-        return None
 
 
 def _ago(at_ms: int, now: datetime) -> str:

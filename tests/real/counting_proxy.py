@@ -18,10 +18,12 @@ _REQUEST = re.compile(rb"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*) HTTP/1\
 
 @dataclass
 class CountingProxy:
-    """Forwards 127.0.0.1:<port> to ``target``; ``requests`` holds "METHOD /path?query" in arrival order."""
+    """Forwards 127.0.0.1:<port> to ``target``; ``requests`` holds "METHOD /path?query" in arrival order and
+    ``received`` the bytes Zerobyte sent back."""
 
     target: str
     requests: list[str] = field(default_factory=list)
+    received: int = 0
     _server: socketserver.ThreadingTCPServer | None = None
 
     @property
@@ -42,6 +44,7 @@ class CountingProxy:
                 def pump_back() -> None:
                     try:
                         while data := server.recv(65536):
+                            proxy.received += len(data)
                             client.sendall(data)
                     except OSError:
                         pass

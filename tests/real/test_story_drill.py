@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from tests.real.conftest import McpConfig, ask, mcp_stdio, unique
@@ -200,3 +201,58 @@ async def test_a_drill_over_its_byte_budget_is_incomplete_and_names_what_it_left
     assert any("big.bin" in left and "over the byte budget" in left for left in snap["left_out"]), snap
     assert not any(f["path"].endswith("big.bin") for f in snap["files"] if f["why"] != "cross-check")
     assert answer["verdict"] == "incomplete", answer
+
+
+async def test_cancelling_a_drill_stops_its_dump_streams(zb_any: RealZerobyte, world: Drilled) -> None:
+    size = 400 * 2**20
+    job = arrange_job(zb_any, world.root, {"small.txt": "small\n"})
+    with (job.source / "huge.bin").open("wb") as f:
+        for _ in range(size // 2**20):
+            f.write(os.urandom(2**20))
+    backup_directly(zb_any, job.job_id, job.repository_id)
+    listed = zb_any.request(
+        "GET",
+        f"/repositories/{job.repository_id}/snapshots/{_newest(zb_any, job)}/files",
+        params={"path": str(job.source)},
+    ).json()
+    huge = next(e["path"] for e in listed["files"] if e["path"].endswith("huge.bin"))
+    proxy = CountingProxy(zb_any.url).start()
+    reading = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if progress > 0 and "huge.bin" in (message or ""):
+            reading.set()
+
+    try:
+        async with mcp_stdio(replace(zb_any, url=proxy.url), world.root / unique("mcp"), McpConfig()) as client:
+            scope = anyio.CancelScope()
+
+            async def drill() -> None:
+                with scope:
+                    await client.call_tool(
+                        "drill_backup",
+                        {"backup_job_id": job.job_id, "paths": [huge], "max_bytes": 2 * size},
+                        progress_callback=on_progress,
+                    )
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(drill)
+                with anyio.fail_after(120):
+                    await reading.wait()
+                scope.cancel()
+            at_cancel = proxy.received
+            await anyio.sleep(2)
+            settled = proxy.received
+            await anyio.sleep(2)
+            after = proxy.received
+            still = await ask(client, "list_repositories")
+    finally:
+        proxy.stop()
+    # Only the catalog watcher's event stream may still trickle in (heartbeats), never a dump's megabytes.
+    assert after - settled < 65536, "bytes kept arriving after the cancel: a dump stream was left open"
+    assert settled - at_cancel < size // 2, (at_cancel, settled)
+    assert not still.is_error
+
+
+def _newest(zb: RealZerobyte, job: Arranged) -> str:
+    return str(max(zb.snapshots(job.repository_id, job.job_id), key=lambda s: s["time"])["short_id"])
