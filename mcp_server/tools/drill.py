@@ -67,7 +67,7 @@ class DrilledFile(BaseModel, defer_build=True):
     path: str
     why: str = Field(description="all, named, changed, largest, random or cross-check")
     size: int = Field(description="bytes the listing gives")
-    read_bytes: int = 0
+    read_bytes: int | None = Field(default=None, description="bytes read, when not the listed size")
     sha256: str | None = None
     result: str = Field(description="ok, failed or not_read")
     snapshot: str | None = None  # the older snapshot, for a cross-check
@@ -304,6 +304,7 @@ async def _read_file(
     digest = hashlib.sha256()
     started = time.monotonic()
     item.read_bytes = 0
+    read = 0
     with anyio.move_on_after(max(budget.left_seconds, 0.0)) as scope:
         try:
             async with client.stream_snapshot_dump(
@@ -311,38 +312,40 @@ async def _read_file(
             ) as chunks:
                 async for chunk in chunks:
                     digest.update(chunk)
-                    item.read_bytes += len(chunk)
+                    read += len(chunk)
+                    item.read_bytes = read
                     budget.used_bytes += len(chunk)
                     await progress.bytes_read(len(chunk))
-                    if item.read_bytes > item.size:
+                    if read > item.size:
                         break
         except ZerobyteUnreachable as exc:
             item.result = "failed"
-            item.reason = f"dump of {item.path} broke after {human_bytes(item.read_bytes)}: {exc}"
+            item.reason = f"dump of {item.path} broke after {human_bytes(read)}: {exc}"
             return
         except ZerobyteError as exc:
             item.result = "failed"
-            item.reason = f"dump of {item.path} failed after {human_bytes(item.read_bytes)}: {exc}"
+            item.reason = f"dump of {item.path} failed after {human_bytes(read)}: {exc}"
             return
         finally:
             budget.dump_seconds += time.monotonic() - started
     if scope.cancelled_caught:
         item.result = "not_read"
-        item.reason = f"time budget reached after {human_bytes(item.read_bytes)} of {human_bytes(item.size)}"
+        item.reason = f"time budget reached after {human_bytes(read)} of {human_bytes(item.size)}"
         return
-    item.sha256 = digest.hexdigest()
-    if item.read_bytes < item.size:
+    if read < item.size:
         item.result = "failed"
         item.reason = (
-            f"dump of {item.path} stopped after {human_bytes(item.read_bytes)} of {human_bytes(item.size)}: Zerobyte "
-            "ended the download early, as it does when restic cannot read the file's data (a damaged pack or "
-            "a wrong key; restic's error is in Zerobyte's log)"
+            f"dump of {item.path} stopped after {human_bytes(read)} of {human_bytes(item.size)}: Zerobyte "
+            "ended the download early, as it does when restic cannot read the data (a damaged pack or a wrong "
+            "key; restic's error is in Zerobyte's log)"
         )
-    elif item.read_bytes > item.size:
+    elif read > item.size:
         item.result = "failed"
         item.reason = f"dump of {item.path} sent more than the {item.size} bytes the listing gives"
     else:
         item.result = "ok"
+        item.sha256 = digest.hexdigest()
+        item.read_bytes = None  # the listed size, as the size check says
 
 
 async def _read_folder(
@@ -542,9 +545,17 @@ async def _drill_snapshot(
         failed_reason = None
     if failed or failed_reason:
         result.verdict = "failed"
-        reasons = [f.reason for f in failed if f.reason] + ([failed_reason] if failed_reason else [])
-        more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
-        result.reason = reasons[0] + more
+        parts = []
+        if failed:
+            first = failed[0]
+            got = human_bytes(first.read_bytes or 0)
+            parts.append(
+                f"{len(failed)} of {len(result.files)} file(s) did not read back (first: {first.path}, {got} of "
+                f"{human_bytes(first.size)})"
+            )
+        if failed_reason:
+            parts.append(failed_reason)
+        result.reason = "; ".join(parts)
         result.next_step = _next_step(result, target.repository, target.job)
         return result
     unread = [f.path for f in result.files if f.result == "not_read"]
@@ -576,11 +587,12 @@ def _next_step(result: SnapshotDrill, repo: str, job: BackupJob | None) -> str:
             f"Zerobyte cannot open repository {repo!r} with the password it holds: set the right one with "
             "update_repository (operate level) or in Zerobyte's web UI; until then no snapshot of it can be restored"
         )
-    mirror = " or from the job's mirror (get_backup_job lists them)" if job is not None else ""
+    mirror = "restore them from the job's mirror (get_backup_job lists it) if it has one; " if job is not None else ""
     return (
-        f"restore the files from an older snapshot{mirror}; run_doctor on repository {repo!r} (operate level) "
-        "checks and repairs it (it takes an exclusive lock: backups wait behind it); then run_backup so a new "
-        "snapshot stores the data again"
+        f"the data is damaged in repository {repo!r}: {mirror}run_doctor on it (operate level; it takes an exclusive "
+        "lock, backups wait) to find and repair the damaged packs, then run_backup while the source still holds "
+        "the files, so they are stored again. Older snapshots share the data of unchanged files: they may not "
+        "restore either"
     )
 
 
@@ -645,7 +657,7 @@ async def run_drill(
     seconds = round(time.monotonic() - started, 2)
     record_drills(catalog, results, seconds)
     verified = [f for r in results for f in r.files if f.result == "ok"]
-    verified_bytes = sum(f.read_bytes for f in verified) + sum(
+    verified_bytes = sum(f.size for f in verified) + sum(
         r.folder.read_bytes for r in results if r.folder is not None and r.folder.result == "ok"
     )
     verdicts = {r.verdict for r in results}
@@ -696,7 +708,8 @@ def record_drills(catalog: Catalog, results: Sequence[SnapshotDrill], seconds: f
             at_ms=now,
             verdict=r.verdict,
             files=len(ok),
-            bytes=sum(f.read_bytes for f in ok),
+            bytes=sum(f.size for f in ok)
+            + (r.folder.read_bytes if r.folder is not None and r.folder.result == "ok" else 0),
             seconds=seconds,
             detail=detail,
         )

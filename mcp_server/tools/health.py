@@ -832,7 +832,7 @@ def with_drills(report: HealthReport, drills: list[DrillRecord], *, now: datetim
         size = human_bytes(record.bytes)
         if record.verdict == "failed":
             reason = str(record.detail.get("reason") or "")[:MESSAGE_LIMIT]
-            job.restore = f"drill FAILED {when}: {reason}"
+            job.restore = f"drill FAILED {when}: see drills"
             issues.append(
                 DrillIssue(
                     job=job.id,

@@ -89,9 +89,9 @@ async def test_a_healthy_job_is_restorable_byte_for_byte_and_the_drill_only_read
     assert len(read) == len(on_disk) == 4
     for path, item in read.items():
         (local,) = [p for name, p in on_disk.items() if path.endswith(name[len(str(world.job.source)) :])]
-        assert (item["size"], item["read_bytes"], item["sha256"], item["result"]) == (
+        assert (item["size"], item.get("read_bytes"), item["sha256"], item["result"]) == (
             local.stat().st_size,
-            local.stat().st_size,
+            None,  # read back whole: only the listed size is said
             sha256(local),
             "ok",
         )
