@@ -145,10 +145,10 @@ def _job_of(snap: Snapshot, jobs: Sequence[BackupJob]) -> BackupJob | None:
 
 
 def _previous(snaps: Sequence[Snapshot], snap: Snapshot) -> Snapshot | None:
-    """The newest older snapshot of the same job (same tags) and source (same paths)."""
-    older = [s for s in snaps if s.time < snap.time and s.paths == snap.paths]
-    same = [s for s in older if set(s.tags) & set(snap.tags) or not (s.tags or snap.tags)]
-    return max(same, key=lambda s: s.time, default=None)
+    """The newest older snapshot of the same job and source: compare_snapshots' rule, so both pick the same."""
+    from .snapshots.compare import _previous as previous_of_job
+
+    return previous_of_job(list(snaps), snap)
 
 
 async def _targets(
@@ -611,7 +611,7 @@ async def run_drill(
     seed: int | None = None,
 ) -> Drill:
     """The drill behind the tool and ``zerobyte-mcp drill``."""
-    from ..catalog import CatalogUnavailable, DrillRecord
+    from ..catalog import CatalogUnavailable
 
     rid = check_short_id("repository_id", repository_id) if repository_id is not None else None
     jid = check_job_id("backup_job_id", backup_job_id) if backup_job_id is not None else None
@@ -682,7 +682,6 @@ async def run_drill(
         next_step=next((r.next_step for r in results if r.verdict == verdict and r.next_step), None),
         note="; ".join(notes) or None,
     )
-    _ = DrillRecord  # recorded by record_drills
     return drill
 
 
