@@ -258,7 +258,9 @@ def create_server(
     exposed = registry.names
     from .prompts import register_prompts
     from .resources import read_static, register_resources
+    from .tools.app import backups_app
 
+    app_page = backups_app(exposed)
     server: MCPServer[AppContext] = ZerobyteMCPServer(
         "zerobyte",
         version=__version__,
@@ -267,6 +269,7 @@ def create_server(
         log_level=_sdk_level(settings.log_level),
         registry=registry,
         read_static=read_static,
+        extensions=[app_page] if app_page is not None else None,
     )
     register_resources(server)
     register_prompts(server)

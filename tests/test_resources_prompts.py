@@ -60,7 +60,9 @@ async def test_resources_and_templates_are_listed_with_descriptions_and_json_mim
     resources = (await mcp.list_resources()).resources
     templates = (await mcp.list_resource_templates()).resource_templates
 
-    assert {str(r.uri) for r in resources} == STATIC_URIS
+    # Beside the data, the MCP App's page (tests/tools/test_app.py reads it).
+    assert {str(r.uri) for r in resources} == STATIC_URIS | {"ui://zerobyte/backups.html"}
+    resources = [r for r in resources if str(r.uri) in STATIC_URIS]
     assert {t.uri_template for t in templates} == {
         "zerobyte://backup-jobs/{job_id}",
         "zerobyte://repositories/{repository_id}/snapshots",

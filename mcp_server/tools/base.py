@@ -27,10 +27,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..answers.failure import ToolFailure
-from ..answers.output import compact_schema, outline_model, render_text, shape
+from ..answers.output import compact_schema, outline_model, render_text, shape, with_size_text
 from ..context import Ctx, app_of, client_of
 from ..safety.redact import redact_text, scrub_exact
 from ..zerobyte import NotFound, ZerobyteError
@@ -40,6 +40,7 @@ from .catalogue import Level, entry
 __all__ = [
     "Ctx",
     "Level",
+    "ShownInApp",
     "ToolFailure",
     "ToolSpec",
     "app_of",
@@ -65,6 +66,7 @@ class Declaration:
     destructive: bool
     idempotent: bool | None
     open_world: bool
+    app: str | None = None  # the ui:// resource an MCP Apps host renders for this tool's results
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class ToolSpec:
     fn: Callable[..., Awaitable[BaseModel]]  # as written: its signature is the tool's arguments
     handler: Callable[..., Awaitable[CallToolResult]]  # what the SDK calls: fn wrapped (errors, audit, shaping)
     output_model: type[BaseModel]
+    meta: dict[str, Any] | None = None  # the tool's _meta in tools/list (MCP Apps: {"ui": {"resourceUri": ...}})
 
     @functools.cached_property
     def sdk_tool(self) -> Tool:
@@ -108,6 +111,7 @@ class ToolSpec:
             resolved_params=derived.resolved_params,
             resolver_plans=derived.resolver_plans,
             annotations=self.annotations,
+            meta=self.meta,
         )
 
 
@@ -128,19 +132,23 @@ def tool(
     destructive: bool = False,
     idempotent: bool | None = None,
     open_world: bool = False,
+    app: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
     """Declare a tool: its docstring (first paragraph) is the description agents read.
 
     The function's name is the tool's name; its toolset and access level are the catalogue's
     (``tools/catalogue.py``). ``read_only`` defaults to "its level is read": a tool offered at a higher
-    level may still only read (it serves the tools beside it), and its hints stay honest.
+    level may still only read (it serves the tools beside it), and its hints stay honest. ``app``: the
+    ``ui://`` resource an MCP Apps host renders with this tool's results (``_meta.ui.resourceUri``).
     """
+    if app is not None and not app.startswith("ui://"):
+        raise ValueError(f"an MCP App resource is a ui:// URI, not {app!r}")
 
     def decorate(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         description = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip()
         if not description:
             raise TypeError(f"tool {fn.__name__} needs a docstring")
-        declaration = Declaration(title, description, read_only, destructive, idempotent, open_world)
+        declaration = Declaration(title, description, read_only, destructive, idempotent, open_world, app)
         setattr(fn, _MARK, declaration)
         return fn
 
@@ -208,6 +216,7 @@ def bind(name: str, toolset: str, level: Level, fn: Callable[..., Awaitable[Base
         fn=fn,
         handler=handler,
         output_model=output_model,
+        meta={"ui": {"resourceUri": declaration.app}} if declaration.app else None,
     )
 
 
@@ -307,8 +316,24 @@ def _text(result: CallToolResult) -> str:
     return " ".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
+class ShownInApp(BaseModel):
+    """An answer an MCP Apps host renders in its app: the app reads the data (sizes with their text beside),
+    the agent reads :meth:`said` (a few lines) instead of the whole JSON. Unset, the answer is as any other."""
+
+    _said: str | None = PrivateAttr(default=None)
+
+    def say(self, text: str) -> None:
+        self._said = text
+
+    def said(self) -> str | None:
+        return self._said
+
+
 def success_result(result: BaseModel, *, limit: int | None = None) -> CallToolResult:
     data = shape(result)
+    said = result.said() if isinstance(result, ShownInApp) else None
+    if said is not None:
+        return CallToolResult(content=[TextContent(type="text", text=said)], structured_content=with_size_text(data))
     text = render_text(data)
     if limit is not None and len(text) > limit:
         data, text = _shrink(data, limit)

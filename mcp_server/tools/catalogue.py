@@ -117,6 +117,8 @@ CATALOGUE: Final[tuple[Entry, ...]] = (
         operate={"wait_for_task": "task_control", "cancel_task": "task_control"},
     ),
     *_toolset("system", read={"get_system_info": "system"}),
+    # MCP App (io.modelcontextprotocol/ui): a host with Apps renders ui://zerobyte/backups.html with them.
+    *_toolset("app", read={"show_backups": "app.board", "show_snapshots": "app.board"}),
 )
 TOOLSETS: Final[tuple[str, ...]] = tuple(dict.fromkeys(e.toolset for e in CATALOGUE))
 _BY_NAME: Final[dict[str, Entry]] = {e.name: e for e in CATALOGUE}

@@ -35,12 +35,14 @@ if TYPE_CHECKING:
 __all__ = [
     "JOB_STATES",
     "DrillIssue",
+    "Estate",
     "Failure",
     "HealthReport",
     "JobHealth",
     "RepositoryIssue",
     "VolumeIssue",
     "backup_health",
+    "gather_estate",
     "gather_health",
     "job_state",
     "repository_trouble",
@@ -470,9 +472,25 @@ def _merge(fresh: list[TaskHistoryItem], known: list[TaskHistoryItem]) -> list[T
 
 async def gather_health(client: ZerobyteClient, *, now: datetime | None = None) -> HealthReport:
     """The whole-organization health report: six concurrent list calls the first time, then two (see _Memo)."""
+    return (await gather_estate(client, now=now)).report
+
+
+@dataclass(frozen=True)
+class Estate:
+    """The health report and the listings it was judged from (for views that show more than the verdict)."""
+
+    report: HealthReport
+    jobs: list[BackupJob]
+    repositories: list[Repository]
+    volumes: list[Volume]
+
+
+async def gather_estate(client: ZerobyteClient, *, now: datetime | None = None) -> Estate:
+    """:func:`gather_health` with the jobs, repositories and volumes it read (no request more)."""
     data = await _fetch(client)
     await _read_last_snapshots(client, data, _memo(client))
-    return build_report(data, now=now or datetime.now(UTC))
+    report = build_report(data, now=now or datetime.now(UTC))
+    return Estate(report, data.jobs, data.repositories, data.volumes)
 
 
 async def _read_last_snapshots(client: ZerobyteClient, data: _Inputs, memo: _Memo) -> None:

@@ -80,6 +80,7 @@ def listed_tool(name: str) -> Tool:
         is_async=True,
         annotations=ToolAnnotations.model_validate(listed["annotations"]) if listed.get("annotations") else None,
         listed_output=listed.get("outputSchema"),
+        meta=listed.get("_meta"),
     )
 
 
@@ -95,6 +96,8 @@ def build_manifest() -> dict[str, dict[str, Any]]:
             listed["outputSchema"] = real.output_schema
         if real.annotations is not None:
             listed["annotations"] = real.annotations.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if real.meta:
+            listed["_meta"] = real.meta
         out[found.name] = listed
     return out
 
