@@ -7,6 +7,8 @@ import { AppBridge, getToolUiResourceUri } from "@modelcontextprotocol/ext-apps/
 import { chromium } from "playwright-core";
 
 export const APP_URI = "ui://zerobyte/backups.html";
+export const APP_MIME = "text/html;profile=mcp-app";
+export const EXTENSION_ID = "io.modelcontextprotocol/ui";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8">
@@ -32,7 +34,9 @@ class IframeRelay {
 
 export async function connectClient(url = process.env.MCP_URL, token = process.env.MCP_TOKEN) {
   if (!url) throw new Error("MCP_URL is not set");
-  const client = new Client({ name: "zerobyte-app-test-host", version: "1.0.0" });
+  // A host that renders MCP Apps says so (SEP-1865): the server then answers UI tools with their chart series.
+  const client = new Client({ name: "zerobyte-app-test-host", version: "1.0.0" },
+    { capabilities: { extensions: { [EXTENSION_ID]: { mimeTypes: [APP_MIME] } } } });
   const headers = token ? { Authorization: `Bearer ${token}` } : {};
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
@@ -54,18 +58,12 @@ export async function openApp({ client, tool = "show_backups", args = {}, theme 
   locale = "en-GB", timeZone = "Europe/Berlin", browser } = {}) {
   const tools = (await client.listTools()).tools;
   const def = tools.find((t) => t.name === tool);
-  let content, standin;
-  if (!def && process.env.APP_STANDIN) {
-    standin = await import(process.env.APP_STANDIN); // development only, before the server side existed
-    content = await standin.resource();
-  } else {
-    if (!def) throw new Error(`the server offers no tool ${tool}`);
-    const uri = getToolUiResourceUri(def);
-    if (uri !== APP_URI) throw new Error(`${tool} is bound to ${uri}, expected ${APP_URI}`);
-    const res = await client.readResource({ uri });
-    content = res.contents[0];
-    if (!content?.text) throw new Error(`${uri} has no text`);
-  }
+  if (!def) throw new Error(`the server offers no tool ${tool}`);
+  const uri = getToolUiResourceUri(def);
+  if (uri !== APP_URI) throw new Error(`${tool} is bound to ${uri}, expected ${APP_URI}`);
+  const res = await client.readResource({ uri });
+  const content = res.contents[0];
+  if (!content?.text) throw new Error(`${uri} has no text`);
   const ownBrowser = !browser;
   browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1, colorScheme: theme });
@@ -93,7 +91,7 @@ export async function openApp({ client, tool = "show_backups", args = {}, theme 
   await page.evaluate((html) => window.__load(html), content.text);
   await withTimeout(ready, 10000, "the app never sent ui/notifications/initialized");
 
-  const result = standin ? await standin.call(client, tool, args) : await client.callTool({ name: tool, arguments: args });
+  const result = await client.callTool({ name: tool, arguments: args });
   await bridge.sendToolInput({ arguments: args });
   await bridge.sendToolResult(result);
   const app = page.frameLocator("#app");
