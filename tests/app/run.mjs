@@ -185,6 +185,34 @@ const scenarios = {
     await o.close();
   },
 
+  async actions(client, browser) {
+    const o = await openApp({ client, browser });
+    const { app, data: d } = o;
+    const job = d.jobs.find((j) => j.enabled !== false && (j.snapshots_total ?? 0) >= 1);
+    const card = app.locator(`[data-testid="job-card"][data-job-id="${job.id}"]`);
+    await card.getByTestId("action-run-backup").click();
+    await card.getByTestId("notice").waitFor({ timeout: T });
+    const run = o.log.calls.find((c) => c.name === "run_backup");
+    assert.deepEqual(run?.arguments, { job_id: job.id, wait: false }, "run_backup called for that job");
+    ok(`run_backup ${job.name}: called through the host, notice shown (${(await textOf(card.getByTestId("notice"))).slice(0, 60)})`);
+    assert.ok((d.restore_roots ?? []).length > 0, "the board lists restore roots");
+    await card.getByTestId("open-timeline").click();
+    await app.getByTestId("file-browser").getByTestId("file-row").first().waitFor({ timeout: T });
+    await app.getByTestId("action-restore").click();
+    const target = app.getByTestId("restore-target");
+    await target.waitFor({ timeout: T });
+    const value = await target.inputValue();
+    assert.ok(value.startsWith(d.restore_roots[0] + "/"), `target ${value} under ${d.restore_roots[0]}`);
+    await app.getByTestId("restore-button").click();
+    await app.locator('[data-testid="notice"], [data-testid="error"]').first().waitFor({ timeout: T });
+    const restore = o.log.calls.find((c) => c.name === "restore");
+    assert.equal(restore?.arguments.target_path, value, "restore called with the target shown");
+    assert.equal(await app.getByTestId("error").count(), 0, "restore answered without an error: " + (await app.locator('[data-testid="error"]').allTextContents()));
+    ok(`restore ${restore.arguments.paths[0]} -> ${value}: called through the host, notice shown`);
+    await hygiene(o);
+    await o.close();
+  },
+
   async readonly(client, browser) {
     const o = await openApp({ client, browser });
     const { app, data: d } = o;

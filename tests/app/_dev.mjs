@@ -1,0 +1,23 @@
+import { connectClient, launch, openApp } from "./host.mjs";
+const client = await connectClient(); const browser = await launch();
+const width = Number(process.argv[2] ?? 1000), theme = process.argv[3] ?? "light";
+const o = await openApp({ client, browser, width, theme });
+const app = o.app;
+await app.getByTestId("open-timeline").first().click();
+await app.getByTestId("snapshot-point").nth(2).waitFor();
+await app.getByTestId("compare-check").nth(0).check();
+await app.getByTestId("compare-check").last().check();
+await app.getByTestId("compare-button").click();
+await app.getByTestId("compare-added").waitFor();
+await app.locator('[data-testid=file-row][data-type=dir]').first().click();
+await new Promise(r=>setTimeout(r,500));
+await app.locator('[data-testid=file-row][data-type=file]').first().click().catch(()=>{});
+await app.getByTestId("version-row").first().waitFor().catch(()=>{});
+if (process.argv[4] === "delete") { await app.getByTestId("action-delete-snapshot").click(); await app.getByTestId("confirm-panel").waitFor(); }
+await new Promise(r=>setTimeout(r,400));
+const h = await o.page.evaluate(() => document.getElementById("app").offsetHeight);
+await o.page.setViewportSize({ width, height: h }); await new Promise(r=>setTimeout(r,300));
+await o.page.screenshot({ path: `/tmp/appui/shots/tl-${width}-${theme}.png`, clip: { x: 0, y: 0, width, height: h } });
+const [sw, cw] = await o.frame().evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+console.log("scroll", sw, cw, o.log.console);
+await o.close(); await browser.close(); await client.close();
