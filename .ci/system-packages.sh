@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the later CI steps need and a fresh machine lacks: podman, runc and debootstrap for the
-# container check (.ci/container.sh). Installed only when missing, only as root with apt-get; otherwise it says
-# why and the steps that need them skip with their own reason. Run in the background by .ci/run while pip works.
+# container check (.ci/container.sh), chromium for the MCP App browser tests (tests/app). Installed only when
+# missing, only as root with apt-get; otherwise it says why and the steps that need them skip with their own reason.
+# Run in the background by .ci/run while pip works.
 set -euo pipefail
-want=(podman runc debootstrap)
+want=(podman runc debootstrap chromium)
 missing=()
 for p in "${want[@]}"; do command -v "$p" >/dev/null || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system packages: all present (${want[*]})"; exit 0; }
