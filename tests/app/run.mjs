@@ -213,6 +213,25 @@ const scenarios = {
     await o.close();
   },
 
+  async snapshots(client, browser) {
+    const jobs = data(await client.callTool({ name: "list_backup_jobs", arguments: {} })).jobs;
+    const api0 = await Promise.all(jobs.map(async (j) => [j, data(await client.callTool({ name: "list_snapshots", arguments: { backup_job_id: j.id, limit: 30 } }))]));
+    const [job, api] = api0.find(([, a]) => a.snapshots.length >= 2);
+    const pick = api.snapshots[1].id;
+    const o = await openApp({ client, browser, tool: "show_snapshots", args: { backup_job_id: job.id, snapshot_id: pick } });
+    const { app, data: d } = o;
+    assert.equal(d.view, "snapshots");
+    await app.getByTestId("timeline").waitFor({ timeout: T });
+    const ids = await app.getByTestId("snapshot-point").evaluateAll((els) => els.map((e) => e.getAttribute("data-snapshot-id")));
+    assert.deepEqual(ids, api.snapshots.map((s) => s.id), "timeline = list_snapshots");
+    await app.locator(`[data-testid="snapshot-point"][data-snapshot-id="${pick}"][aria-selected="true"]`).waitFor({ timeout: T });
+    await app.getByTestId("file-browser").getByTestId("file-row").first().waitFor({ timeout: T });
+    assert.equal(await app.getByTestId("back").count(), 0, "no way back to a board that was never shown");
+    ok(`show_snapshots ${job.name} opened at ${pick}: ${ids.length} snapshots, its files listed`);
+    await hygiene(o);
+    await o.close();
+  },
+
   async readonly(client, browser) {
     const o = await openApp({ client, browser });
     const { app, data: d } = o;

@@ -54,6 +54,10 @@ def test_delete_shows_the_preview_and_deletes_only_after_confirm(full: harness.S
     assert "still exists" in out and "deleted on the server" in out
 
 
+def test_show_snapshots_opens_the_timeline_at_the_snapshot_asked(full: harness.Served) -> None:
+    assert "opened at" in run(full, "snapshots")
+
+
 def test_run_backup_and_restore_go_through_the_tools(full: harness.Served) -> None:
     out = run(full, "actions")
     assert "run_backup" in out and "restore" in out
