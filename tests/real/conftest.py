@@ -160,10 +160,18 @@ def stdio_params(
 
 @asynccontextmanager
 async def mcp_stdio(
-    zb: RealZerobyte, folder: Path, config: McpConfig | None = None, *, api_key: str | None = None, era: str = "auto"
+    zb: RealZerobyte,
+    folder: Path,
+    config: McpConfig | None = None,
+    *,
+    api_key: str | None = None,
+    era: str = "auto",
+    extensions: list[Any] | None = None,
 ) -> AsyncIterator[Client]:
-    """Our MCP server as a real stdio subprocess in front of ``zb``, with the SDK's client."""
-    async with Client(stdio_params(zb, folder, config or McpConfig(), api_key), mode=era) as client:
+    """Our MCP server as a real stdio subprocess in front of ``zb``, with the SDK's client (advertising
+    ``extensions``, e.g. MCP Apps)."""
+    params = stdio_params(zb, folder, config or McpConfig(), api_key)
+    async with Client(params, mode=era, extensions=extensions) as client:
         yield client
 
 

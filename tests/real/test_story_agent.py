@@ -239,6 +239,8 @@ def read_arguments(zb: RealZerobyte, estate: Estate) -> dict[str, dict[str, Any]
         "compare_snapshots": {"repository_id": repo, "snapshot_id": estate.second, "base_snapshot_id": first},
         "get_system_info": {},
         "drill_backup": {"backup_job_id": job, "max_bytes": 2**20, "seed": 1},
+        "show_backups": {},
+        "show_snapshots": {"backup_job_id": job},
     }
 
 

@@ -155,8 +155,8 @@ class SnapshotsView(ShownInApp, defer_build=True):
 
 @tool(title="Show backups (app)", app=APP_URI)
 async def show_backups(ctx: Ctx) -> Board:
-    """Show the user a live board of all backups (MCP App; plain data elsewhere): each job's verdict, last
-    and next run, size, snapshots, 3-2-1 copies, last restore drill; volumes and repositories."""
+    """Show the user a board of all backups (MCP App; data elsewhere): job verdicts, last/next run, sizes,
+    snapshots, 3-2-1 copies, restore drills."""
     client = client_of(ctx)
     app = app_of(ctx)
     in_app = client_supports_apps(ctx)
@@ -367,12 +367,12 @@ def _board_said(board: Board) -> str:
 @tool(title="Show snapshots (app)", app=APP_URI)
 async def show_snapshots(
     ctx: Ctx,
-    backup_job_id: Annotated[str | None, Field(description="Its snapshots (or repository_id)")] = None,
+    backup_job_id: Annotated[str | None, Field(description="Or repository_id")] = None,
     repository_id: OptRepoArg = None,
-    snapshot_id: Annotated[str | None, Field(description="Open this one (default: newest)")] = None,
+    snapshot_id: Annotated[str | None, Field(description="Default: newest")] = None,
 ) -> SnapshotsView:
-    """Show the user a job's snapshot timeline to browse files, see versions and compare (MCP App; plain
-    data elsewhere): time, size, files and data added per snapshot."""
+    """Show the user a job's snapshot timeline to browse, compare and see file versions (MCP App; data
+    elsewhere)."""
     rid, jid = check_scope_args(repository_id, backup_job_id)
     if snapshot_id is not None and snapshot_id != "latest":
         snapshot_id = check_snapshot_id("snapshot_id", snapshot_id)
