@@ -181,6 +181,11 @@ const scenarios = {
     assert.ok(gone, "after Confirm the snapshot is gone");
     void exists;
     ok(`confirm: second call with confirm_token; ${victim} deleted on the server`);
+    await app.getByTestId("back").click();
+    const card = app.locator(`[data-testid="job-card"][data-job-id="${job.id}"]`);
+    await app.locator(`[data-testid="job-card"][data-job-id="${job.id}"] [data-testid="job-snapshots"]`, { hasText: new RegExp(`^${job.snapshots_total - 1}$`) }).waitFor({ timeout: T });
+    assert.ok(o.log.calls.some((c) => c.name === "show_backups"), "the board is fetched again after a change");
+    ok(`back on the board: ${job.name} now shows ${await textOf(card.getByTestId("job-snapshots"))} snapshots (was ${job.snapshots_total})`);
     await hygiene(o);
     await o.close();
   },
