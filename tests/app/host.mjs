@@ -42,12 +42,17 @@ export async function connectClient(url = process.env.MCP_URL, token = process.e
   return client;
 }
 
-/** The JSON text of a CallToolResult (it carries the *_text sizes), else its structuredContent. */
+/** A CallToolResult's data as the page reads it: structuredContent (raw values), else the JSON text. */
 export function data(result) {
   if (result.isError) throw new Error("tool error: " + (result.content?.[0]?.text ?? ""));
+  return result.structuredContent ?? shown(result);
+}
+
+/** The JSON text of a CallToolResult: what an agent reads (sizes with *_text beside, untrusted text marked). */
+export function shown(result) {
+  if (result.isError) throw new Error("tool error: " + (result.content?.[0]?.text ?? ""));
   const t = result.content?.[0]?.text ?? "";
-  try { const j = JSON.parse(t); if (j && typeof j === "object") return j; } catch { /* not JSON */ }
-  return result.structuredContent ?? { text: t };
+  try { return JSON.parse(t); } catch { return { text: t }; }
 }
 
 /**
@@ -96,7 +101,7 @@ export async function openApp({ client, tool = "show_backups", args = {}, theme 
   await bridge.sendToolResult(result);
   const app = page.frameLocator("#app");
   return {
-    page, app, bridge, log, result, data: result.structuredContent ?? data(result),
+    page, app, bridge, log, result, data: data(result),
     frame: () => page.frames().find((f) => f !== page.mainFrame()),
     violations: () => page.evaluate(() => window.__violations),
     async close() { await bridge.close().catch(() => {}); await page.close(); if (ownBrowser) await browser.close(); },

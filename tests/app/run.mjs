@@ -2,7 +2,7 @@
 // node run.mjs <scenario> [...]   scenarios: board drilldown delete readonly theme narrow screenshots
 // Prints one line per check; exits 1 on the first failed check. Used by tests/app/test_browser.py.
 import assert from "node:assert/strict";
-import { connectClient, data, launch, openApp } from "./host.mjs";
+import { connectClient, data, launch, openApp, shown } from "./host.mjs";
 
 const T = 15000;
 const ok = (msg) => console.log("ok   " + msg);
@@ -14,7 +14,7 @@ async function boardMatchesApi(client, o) {
   await app.getByTestId("verdict").waitFor({ timeout: T });
   assert.equal(await textOf(app.getByTestId("verdict")), d.verdict, "verdict text");
   ok(`verdict on screen = show_backups verdict (${d.verdict})`);
-  const repos = data(await client.callTool({ name: "list_repositories", arguments: {} })).repositories;
+  const repos = shown(await client.callTool({ name: "list_repositories", arguments: {} })).repositories; // sizes as text
   const cards = app.getByTestId("job-card");
   assert.equal(await cards.count(), d.jobs.length, "one card per job");
   assert.ok(d.jobs.length > 0, "the board has jobs");
@@ -234,6 +234,41 @@ const scenarios = {
     assert.equal(await app.getByTestId("back").count(), 0, "no way back to a board that was never shown");
     ok(`show_snapshots ${job.name} opened at ${pick}: ${ids.length} snapshots, its files listed`);
     await hygiene(o);
+    await o.close();
+  },
+
+  async safety(client, browser) {
+    // Hostile text in a tool result (names and messages are data from backups): shown as text, never as markup.
+    const o = await openApp({ client, browser });
+    const { app } = o;
+    await app.getByTestId("verdict").waitFor({ timeout: T });
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    await o.bridge.sendToolResult({
+      content: [{ type: "text", text: "crafted" }],
+      structuredContent: { view: "board", verdict: "warning", access: "full", actions: [],
+        jobs: [{ id: "j1", name: evil, state: "warning", snapshots_total: 1, repository: { id: "r1" },
+          message: '<untrusted note="n">evil <b>bold</b> <script>window.__pwned=2</script></untrusted>' }],
+        repositories: [{ id: "r1", name: "<script>window.__pwned=3</script>", stored_bytes_text: "1 B", snapshots_count: 1 }] },
+    });
+    await app.locator('[data-testid="job-card"][data-job-id="j1"]').waitFor({ timeout: T });
+    const frame = o.frame();
+    const found = await frame.evaluate(() => ({
+      markup: document.querySelectorAll("#app img, #app script, #app [onerror]").length,
+      pwned: window.__pwned ?? null,
+      name: document.querySelector('[data-testid="job-card"] h3').textContent,
+      box: document.querySelector('[data-testid="job-card"] [data-testid="untrusted"]').textContent,
+    }));
+    assert.equal(found.markup, 0, "no element made from data");
+    assert.equal(found.pwned, null, "no script from data ran");
+    assert.equal(found.name, evil, "the name is shown as its text");
+    assert.equal(found.box, "evil <b>bold</b> <script>window.__pwned=2</script>", "untrusted text: tags stripped, the rest as text");
+    assert.equal(await app.locator('[data-testid^="action-"]').count(), 0, "actions: [] shows no action");
+    ok("hostile names and messages render as text (no element, no script); <untrusted note=...> stripped");
+    await o.bridge.sendToolResult({ isError: true, content: [{ type: "text", text: "Zerobyte said: <untrusted>disk full</untrusted>" }] });
+    await app.getByTestId("error").waitFor({ timeout: T });
+    assert.equal(await textOf(app.getByTestId("error")), "Zerobyte said: disk full", "tool error text shown");
+    ok("a tool error shows its text in the error box");
+    assert.deepEqual(await o.violations(), [], "no CSP violation");
     await o.close();
   },
 

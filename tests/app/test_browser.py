@@ -63,6 +63,10 @@ def test_run_backup_and_restore_go_through_the_tools(full: harness.Served) -> No
     assert "run_backup" in out and "restore" in out
 
 
+def test_hostile_text_renders_as_text_and_tool_errors_show(full: harness.Served) -> None:
+    assert "render as text" in run(full, "safety")
+
+
 def test_read_only_shows_no_action_button(read_only: harness.Served) -> None:
     out = run(read_only, "readonly")
     assert "read-only: no action buttons" in out
