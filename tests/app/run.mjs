@@ -89,7 +89,9 @@ const scenarios = {
     await second.focus();
     await o.page.keyboard.press("Enter");
     await app.locator(`[data-testid="snapshot-point"][data-snapshot-id="${ids[1]}"][aria-selected="true"]`).waitFor({ timeout: T });
-    ok("Enter on a focused snapshot selects it");
+    await app.getByTestId("file-browser").getByTestId("file-row").first().waitFor({ timeout: T });
+    assert.equal(await o.frame().evaluate(() => document.activeElement?.getAttribute("data-snapshot-id")), ids[1], "focus stays on it");
+    ok("Enter on a focused snapshot selects it; focus stays on it after the page redraws");
     const browserPanel = app.getByTestId("file-browser");
     await browserPanel.getByTestId("file-row").first().waitFor({ timeout: T });
     const repoId = api.repository;
