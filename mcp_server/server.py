@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -24,17 +24,18 @@ from pydantic import AnyUrl, ValidationError
 
 from . import __version__
 from .answers.output import render_text
-from .answers.resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .config import ConfigError, Settings
 from .context import AppContext, app_of
 from .safety.audit import AuditLog, answered
 from .safety.redact import scrub_exact
-from .tools import base as tool_base
 from .tools.catalogue import LEVELS, entry, level_needed
 from .tools.listing import listed_tool
 from .tools.registry import Registry, spec
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 from .zerobyte.legacy import unavailable_tools
+
+if TYPE_CHECKING:
+    from .tools.base import ToolSpec
 
 __all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "make_client"]
 
@@ -166,9 +167,13 @@ def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None
 
 
 async def _resolve(
-    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any]
+    context: Context[AppContext, Any], spec: ToolSpec, arguments: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Names and 'latest' in the arguments this tool takes, as ids (see resolve.py)."""
+    # Imported at the first call, not at start-up: tools/list needs neither.
+    from .answers.resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, resolve_arguments
+    from .tools.base import with_next_step
+
     accepted = set(inspect.signature(spec.fn).parameters)
     if not accepted.intersection([*REFERENCES, *LIST_REFERENCES]) and not any(map(is_snapshot_argument, accepted)):
         return arguments, []
@@ -178,14 +183,16 @@ async def _resolve(
     try:
         resolution = await resolve_arguments(app.client, arguments, accepted)
     except ZerobyteError as exc:
-        raise ToolError(tool_base.with_next_step(exc)) from None
+        raise ToolError(with_next_step(exc)) from None
     return resolution.arguments, resolution.notes
 
 
 async def _with_name_hint(
-    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any], result: CallToolResult
+    context: Context[AppContext, Any], spec: ToolSpec, arguments: dict[str, Any], result: CallToolResult
 ) -> CallToolResult:
     """A "not found" for a value shaped like an id that is in fact an object's name: say whose name it is."""
+    from .answers.resolve import name_hint
+
     text = " ".join(getattr(block, "text", "") for block in result.content)
     app = app_of(context)
     hint = await name_hint(app.client, arguments, set(inspect.signature(spec.fn).parameters), text)
