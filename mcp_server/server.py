@@ -19,7 +19,8 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, ListToolsResult, TextContent
+from mcp.server.mcpserver.prompts import Prompt as SdkPrompt
+from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, ListToolsResult, Prompt, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
@@ -106,6 +107,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppContext, Any] | None = None
     ) -> GetPromptResult | InputRequiredResult:
         """A prompt, with the API key and HTTP token scrubbed like every other answer (a client could pass them in)."""
+        self._prompts_registered()
         result = await super().get_prompt(name, arguments, context)
         if context is None or not isinstance(result, GetPromptResult):
             return result
@@ -114,11 +116,36 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         return GetPromptResult.model_validate(scrubbed)
 
     def __init__(
-        self, *args: Any, registry: Registry | None = None, read_static: StaticReader | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        registry: Registry | None = None,
+        read_static: StaticReader | None = None,
+        prompts: Callable[[MCPServer[Any]], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         self.registry = registry or Registry(())
         super().__init__(*args, tools=[listed_tool(n) for n in self.registry.ordered], **kwargs)
         self._read_static = read_static
+        self._register_prompts = prompts
+
+    def _prompts_registered(self) -> None:
+        """Register the prompts on first need, not at start-up: building a prompt derives its argument model,
+        and a client that only lists tools never asks (the prompts capability is announced either way)."""
+        register, self._register_prompts = self._register_prompts, None
+        if register is not None:
+            register(self)
+
+    async def list_prompts(self) -> list[Prompt]:
+        self._prompts_registered()
+        return await super().list_prompts()
+
+    def add_prompt(self, prompt: SdkPrompt) -> None:
+        self._prompts_registered()  # ours first, as when they were registered at start-up
+        super().add_prompt(prompt)
+
+    def remove_prompt(self, name: str) -> None:
+        self._prompts_registered()
+        super().remove_prompt(name)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppContext, Any] | None = None
@@ -274,9 +301,9 @@ def create_server(
         log_level=_sdk_level(settings.log_level),
         registry=registry,
         read_static=read_static,
+        prompts=register_prompts,
     )
     register_resources(server)
-    register_prompts(server)
     server.middleware.append(hide_unavailable_tools)
     return server
 
