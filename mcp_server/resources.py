@@ -20,7 +20,6 @@ from mcp.server.mcpserver.resources import Resource
 from pydantic import BaseModel
 
 from .answers.output import drop_empty, iso_from_ms, render_text
-from .answers.task_views import gather_active_tasks
 from .context import Ctx, app_of, client_of
 from .safety.redact import redact_text, scrub_exact
 from .tools.catalogue import entry
@@ -47,6 +46,8 @@ def _tool(name: str, **arguments: Any) -> Produce:
 async def _active_tasks(ctx: Ctx) -> BaseModel:
     # Not list_active_tasks: on a Zerobyte without a tasks API that tool explains itself; here the
     # route's own "not found" becomes a resource error.
+    from .answers.task_views import gather_active_tasks  # on first read: tools/list needs no task views
+
     return await gather_active_tasks(client_of(ctx))
 
 

@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -19,22 +19,24 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, ListToolsResult, TextContent
+from mcp.server.mcpserver.prompts import Prompt as SdkPrompt
+from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult, ListToolsResult, Prompt, TextContent
 from pydantic import AnyUrl, ValidationError
 
 from . import __version__
 from .answers.output import render_text
-from .answers.resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, name_hint, resolve_arguments
 from .config import ConfigError, Settings
 from .context import AppContext, app_of
 from .safety.audit import AuditLog, answered
 from .safety.redact import scrub_exact
-from .tools import base as tool_base
 from .tools.catalogue import LEVELS, entry, level_needed
 from .tools.listing import listed_tool
 from .tools.registry import Registry, spec
 from .zerobyte import Timeouts, ZerobyteClient, ZerobyteError
 from .zerobyte.legacy import unavailable_tools
+
+if TYPE_CHECKING:
+    from .tools.base import ToolSpec
 
 __all__ = ["INSTRUCTIONS", "AppContext", "ZerobyteMCPServer", "create_server", "make_client"]
 
@@ -105,6 +107,7 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppContext, Any] | None = None
     ) -> GetPromptResult | InputRequiredResult:
         """A prompt, with the API key and HTTP token scrubbed like every other answer (a client could pass them in)."""
+        self._prompts_registered()
         result = await super().get_prompt(name, arguments, context)
         if context is None or not isinstance(result, GetPromptResult):
             return result
@@ -113,11 +116,36 @@ class ZerobyteMCPServer(MCPServer[AppContext]):
         return GetPromptResult.model_validate(scrubbed)
 
     def __init__(
-        self, *args: Any, registry: Registry | None = None, read_static: StaticReader | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        registry: Registry | None = None,
+        read_static: StaticReader | None = None,
+        prompts: Callable[[MCPServer[Any]], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         self.registry = registry or Registry(())
         super().__init__(*args, tools=[listed_tool(n) for n in self.registry.ordered], **kwargs)
         self._read_static = read_static
+        self._register_prompts = prompts
+
+    def _prompts_registered(self) -> None:
+        """Register the prompts on first need, not at start-up: building a prompt derives its argument model,
+        and a client that only lists tools never asks (the prompts capability is announced either way)."""
+        register, self._register_prompts = self._register_prompts, None
+        if register is not None:
+            register(self)
+
+    async def list_prompts(self) -> list[Prompt]:
+        self._prompts_registered()
+        return await super().list_prompts()
+
+    def add_prompt(self, prompt: SdkPrompt) -> None:
+        self._prompts_registered()  # ours first, as when they were registered at start-up
+        super().add_prompt(prompt)
+
+    def remove_prompt(self, name: str) -> None:
+        self._prompts_registered()
+        super().remove_prompt(name)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppContext, Any] | None = None
@@ -166,9 +194,13 @@ def _refuse_if_not_offered(context: Context[AppContext, Any], name: str) -> None
 
 
 async def _resolve(
-    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any]
+    context: Context[AppContext, Any], spec: ToolSpec, arguments: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Names and 'latest' in the arguments this tool takes, as ids (see resolve.py)."""
+    # Imported at the first call, not at start-up: tools/list needs neither.
+    from .answers.resolve import LIST_REFERENCES, REFERENCES, is_snapshot_argument, resolve_arguments
+    from .tools.base import with_next_step
+
     accepted = set(inspect.signature(spec.fn).parameters)
     if not accepted.intersection([*REFERENCES, *LIST_REFERENCES]) and not any(map(is_snapshot_argument, accepted)):
         return arguments, []
@@ -178,14 +210,16 @@ async def _resolve(
     try:
         resolution = await resolve_arguments(app.client, arguments, accepted)
     except ZerobyteError as exc:
-        raise ToolError(tool_base.with_next_step(exc)) from None
+        raise ToolError(with_next_step(exc)) from None
     return resolution.arguments, resolution.notes
 
 
 async def _with_name_hint(
-    context: Context[AppContext, Any], spec: tool_base.ToolSpec, arguments: dict[str, Any], result: CallToolResult
+    context: Context[AppContext, Any], spec: ToolSpec, arguments: dict[str, Any], result: CallToolResult
 ) -> CallToolResult:
     """A "not found" for a value shaped like an id that is in fact an object's name: say whose name it is."""
+    from .answers.resolve import name_hint
+
     text = " ".join(getattr(block, "text", "") for block in result.content)
     app = app_of(context)
     hint = await name_hint(app.client, arguments, set(inspect.signature(spec.fn).parameters), text)
@@ -270,9 +304,9 @@ def create_server(
         registry=registry,
         read_static=read_static,
         extensions=[app_page] if app_page is not None else None,
+        prompts=register_prompts,
     )
     register_resources(server)
-    register_prompts(server)
     server.middleware.append(hide_unavailable_tools)
     return server
 

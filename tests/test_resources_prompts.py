@@ -10,6 +10,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, TextContent, TextResourceContents
 
+from mcp_server.config import Settings
 from mcp_server.prompts import PROMPTS
 from mcp_server.server import create_server
 from mcp_server.simulator import Simulator
@@ -154,6 +155,18 @@ async def test_prompts_are_listed_with_descriptions_and_arguments(mcp: Client) -
     restore_args = {a.name: a.required for a in prompts["restore_file_as_of"].arguments or []}
     assert restore_args == {"path": True, "date": True, "backup_job": False}
     assert {a.name for a in prompts["plan_backup_job"].arguments or []} == {"source_path", "retention"}
+
+
+async def test_prompts_registered_on_first_need_list_in_their_order_with_the_capability_announced(
+    settings: Settings,
+) -> None:
+    server = create_server(settings)
+    async with Client(server) as client:
+        await client.list_tools()
+        assert client.server_capabilities.prompts is not None
+        names = [p.name for p in (await client.list_prompts()).prompts]
+        again = [p.name for p in (await client.list_prompts()).prompts]
+    assert names == again == list(PROMPTS)
 
 
 @pytest.mark.parametrize(

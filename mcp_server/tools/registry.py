@@ -11,10 +11,13 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from ..config import Settings
-from .base import ToolSpec, bind
 from .catalogue import CATALOGUE, LEVELS, entry
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .base import ToolSpec
 
 __all__ = ["Registry", "spec"]
 
@@ -25,6 +28,8 @@ def spec(name: str) -> ToolSpec:
     found = entry(name)
     if found is None:
         raise KeyError(name)
+    from .base import bind  # with a tool's module: listing a tool needs neither (see listing.py)
+
     module = importlib.import_module(f"{__package__}.{found.module}")
     return bind(found.name, found.toolset, found.level, getattr(module, found.name))
 

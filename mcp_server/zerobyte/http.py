@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -38,8 +39,15 @@ from .ids import quote_segment
 
 if TYPE_CHECKING:
     # Imported where first used: httpx costs ~15 ms of every cold start, and the server answers the MCP
-    # handshake and tools/list without it.
+    # handshake without it.
     import httpx
+
+# When click is installed (the MCP SDK requires it), ``import httpx`` also imports httpx's command-line client
+# (click, rich's progress and syntax, pygments' lexer map): about three times httpx's own import, in the first
+# tools/list (it probes Zerobyte), for a CLI this process never runs. With a None entry httpx defines its
+# stand-in ``main`` instead. Only while httpx is not imported yet: a loaded httpx is left as it is.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 __all__ = ["AnswerHook", "HttpCore", "KeySource", "RateLimit", "SSEEvent", "Timeouts"]
 
@@ -93,6 +101,21 @@ def _tls_context(verify: str | bool) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else httpx.create_ssl_context()
 
 
+def _speaks_tls(base_url: str) -> bool:
+    """Whether a request to ``base_url`` can ever make a TLS handshake: an https:// URL, or an https:// proxy
+    from the environment (httpx's ``trust_env``) in front of an http:// one."""
+    from urllib.request import getproxies
+
+    proxies = getproxies().values()
+    return base_url.lower().startswith("https:") or any(p.lower().startswith("https:") for p in proxies)
+
+
+def _no_trust() -> ssl.SSLContext:
+    """For a client that never makes a TLS handshake: verifying, with no CA to trust (fails closed if ever used).
+    Passing it keeps httpx from loading the trust store for nothing (tens of ms of the first request)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class HttpCore:
     """Sends requests to ``<base_url>/api/v1``; owns the connection pool and the key."""
 
@@ -136,9 +159,9 @@ class HttpCore:
         if self._pool is None:
             import httpx
 
-            verify = (
-                _tls_context(self._verify) if isinstance(self._verify, str) or self._verify is True else self._verify
-            )
+            verify = self._verify
+            if isinstance(verify, str) or verify is True:
+                verify = _tls_context(verify) if _speaks_tls(self.base_url) else _no_trust()
             self._pool = httpx.AsyncClient(
                 base_url=self.base_url + API_PREFIX,
                 timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),

@@ -38,7 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class ServerPool:
-    """Starts real servers on demand and stops them all at the end of the session."""
+    """Starts real servers on demand; each fixture stops its own when its scope ends, the rest (a test's own
+    server) at the end of the session. Kept until the session ends, a serial run would hold every module's
+    server at once: ~40 Zerobyte processes, ~6 GB, each with its scheduler, and a minute to stop them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -49,6 +51,18 @@ class ServerPool:
         server = zbserver.start(version, state)
         self.running.append(server)
         return server
+
+    def stop(self, server: RealZerobyte) -> None:
+        server.stop()
+        self.running.remove(server)
+
+    def serve(self, version: str = "v0.42") -> Iterator[RealZerobyte]:
+        """A fixture's server: started, yielded, stopped when the fixture's scope ends."""
+        server = self.start(version)
+        try:
+            yield server
+        finally:
+            self.stop(server)
 
     def stop_all(self) -> None:
         for server in self.running:
@@ -65,21 +79,21 @@ def zb_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
 
 
 @pytest.fixture(scope="module")
-def zb(zb_pool: ServerPool) -> RealZerobyte:
+def zb(zb_pool: ServerPool) -> Iterator[RealZerobyte]:
     """A fresh real Zerobyte v0.42 (beta) for this module."""
-    return zb_pool.start("v0.42")
+    yield from zb_pool.serve("v0.42")
 
 
 @pytest.fixture(scope="module")
-def zb41(zb_pool: ServerPool) -> RealZerobyte:
+def zb41(zb_pool: ServerPool) -> Iterator[RealZerobyte]:
     """A fresh real Zerobyte v0.41.0 (the latest stable release) for this module."""
-    return zb_pool.start("v0.41")
+    yield from zb_pool.serve("v0.41")
 
 
 @pytest.fixture(scope="module", params=["v0.42", "v0.41"])
-def zb_any(request: pytest.FixtureRequest, zb_pool: ServerPool) -> RealZerobyte:
+def zb_any(request: pytest.FixtureRequest, zb_pool: ServerPool) -> Iterator[RealZerobyte]:
     """A fresh real Zerobyte of each version, for stories whose routes differ between them."""
-    return zb_pool.start(str(request.param))
+    yield from zb_pool.serve(str(request.param))
 
 
 @pytest.fixture

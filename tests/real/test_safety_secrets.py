@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ except Exception as exc:
 
 
 @pytest.fixture(scope="module")
-def zb(zb_pool: ServerPool, tmp_path_factory: pytest.TempPathFactory) -> RealZerobyte:
+def zb(zb_pool: ServerPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealZerobyte]:
     """A real Zerobyte v0.42 that finds a ``shoutrrr`` on its PATH."""
     bin_dir = tmp_path_factory.mktemp("bin")
     (bin_dir / "shoutrrr").write_text(SHOUTRRR)
@@ -45,7 +46,8 @@ def zb(zb_pool: ServerPool, tmp_path_factory: pytest.TempPathFactory) -> RealZer
         server = zb_pool.start("v0.42")
     finally:
         os.environ["PATH"] = path
-    return server
+    yield server
+    zb_pool.stop(server)
 
 
 SLACK_SECRET = "Xq9vL2mT7rB4nK8pZ3wY6cJ1"
