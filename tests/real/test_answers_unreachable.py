@@ -44,6 +44,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "find_file": {"repository_id": "abcd1234"},
     "read_snapshot_file": {"repository_id": "abcd1234"},
     "route_notifications": {"job_id": "abcd1234"},
+    "show_snapshots": {"backup_job_id": "abcd1234"},
 }
 
 
