@@ -526,7 +526,8 @@ class TaskRunners:
                     "files": [dest for _, dest, _ in plan],
                 }
             )
-            summary = restore_summary(restored, skipped, folders)
+            includes = [str(p) for p in body.get("include") or [snapshot.paths[0] if snapshot.paths else "/"]]
+            summary = restore_summary(restored, skipped, folders, _folders_inside(plan, includes))
             self.engine.finish(task, "succeeded", result={"kind": "restore", "result": summary})
 
     def _write_restore(self, plan: list[tuple[str, str, Node]], overwrite: str) -> tuple[list[Node], list[Node]]:
@@ -692,11 +693,27 @@ def _restored_folders(plan: list[tuple[str, str, Node]], target: str) -> int:
     return len(folders)
 
 
-def restore_summary(restored: list[Node], skipped: list[Node], folders: int = 0) -> Json:
+def _folders_inside(plan: list[tuple[str, str, Node]], includes: list[str]) -> int:
+    """Sub-folders of the restored folders (``includes`` that are folders), by their place in the snapshot."""
+    folders: set[str] = set()
+    for src, _, _ in plan:
+        for inc in includes:
+            root = posixpath.normpath(inc)
+            if not src.startswith(root.rstrip("/") + "/"):
+                continue
+            parent = posixpath.dirname(src)
+            while parent != root and parent.startswith(root.rstrip("/") + "/"):
+                folders.add(parent)
+                parent = posixpath.dirname(parent)
+    return len(folders)
+
+
+def restore_summary(restored: list[Node], skipped: list[Node], folders: int = 0, inside: int = 0) -> Json:
     """The restore task's ``result.result`` as the real server reports it (checked on v0.42 and v0.41).
 
     restic's JSON summary omits zero counters; ``files_restored`` also counts the folders it restored on the
-    way, ``total_files``/``total_bytes`` only the files it wrote. Zerobyte parses it with ``files_restored``
+    way, ``total_files`` the files it wrote and the folders inside a restored folder (``inside``: checked on
+    v0.42), ``total_bytes`` only the files. Zerobyte parses it with ``files_restored``
     required (``files_skipped`` defaults to 0): when restic restored nothing, the parse fails and Zerobyte
     reports its all-zero fallback, ``files_skipped`` included.
     """
@@ -713,7 +730,7 @@ def restore_summary(restored: list[Node], skipped: list[Node], folders: int = 0)
     kept = sum(n.size for n in skipped)
     summary: Json = {"message_type": "summary"}
     if restored:
-        summary["total_files"] = len(restored)
+        summary["total_files"] = len(restored) + inside
     summary.update(files_restored=done, files_skipped=len(skipped))
     if written:
         summary.update(total_bytes=written, bytes_restored=written)

@@ -218,7 +218,7 @@ def real41(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zbserver.RealZe
 
 
 def _scenario_files(count: int) -> dict[str, str]:
-    files = {"a.txt": "alpha v1\n", "docs/readme.md": "# read me\n", "docs/old.txt": "old\n"}
+    files = {"a.txt": "alpha v1\n", "docs/readme.md": "# read me\n", "docs/old.txt": "old\n", "docs/deep/n.txt": "n\n"}
     files.update({f"big/f{i:04d}.txt": "x" * (i % 50) for i in range(count)})
     return files
 
@@ -327,6 +327,7 @@ def scenario(side: Side, root: Path) -> dict[str, Any]:
     for label, params in (
         ("dump the whole snapshot", {}),
         ("dump a folder", {"path": str(src / "docs"), "kind": "dir"}),
+        ("dump a sub-folder", {"path": str(src / "docs" / "deep"), "kind": "dir"}),
     ):
         tar = h.get(f"/repositories/{repository}/snapshots/{newest}/dump", params=params)
         side.fact(label, _tar_summary(tar))

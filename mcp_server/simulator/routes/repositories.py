@@ -246,7 +246,12 @@ def dump_snapshot(ctx: Ctx) -> Response:
         if node is None:
             chunks = iter([b""])
         elif node.kind == "dir":
-            chunks = tar_stream(dump_entries(node, posixpath.basename(norm)))
+            # Members are named relative to the snapshot's base path (restic dump of "<id>:<base>"), so a
+            # sub-folder's files keep their whole relative path: docs/deep/b.txt (checked on v0.42 and v0.41.0).
+            inside = norm.startswith(base + "/")
+            chunks = tar_stream(
+                dump_entries(node, posixpath.relpath(norm, base) if inside else posixpath.basename(norm))
+            )
         else:
             chunks = node.content_chunks()
     sim._org_event("dump:started", repositoryId=row["shortId"], snapshotId=snap.short_id, path=norm, filename=filename)
