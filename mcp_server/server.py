@@ -235,6 +235,12 @@ def with_notes(result: CallToolResult, notes: list[str]) -> CallToolResult:
         text = " ".join(getattr(block, "text", "") for block in result.content)
         return CallToolResult(content=[TextContent(type="text", text=f"{text} (Resolved: {said}.)")], is_error=True)
     data = {**result.structured_content, "resolved": said}
+    text = " ".join(getattr(block, "text", "") for block in result.content)
+    if not text.startswith("{"):
+        # An answer an MCP App shows (tools/base.py ShownInApp): the agent reads its few lines, not the data.
+        return CallToolResult(
+            content=[TextContent(type="text", text=f"{text} (Resolved: {said}.)")], structured_content=data
+        )
     return CallToolResult(content=[TextContent(type="text", text=render_text(data))], structured_content=data)
 
 

@@ -246,3 +246,15 @@ async def test_a_kept_restore_drill_shows_on_its_job_card(sim: Simulator, host: 
     assert proof["files"] >= 1
     other = next(j for j in board["jobs"] if j["id"] == world.docs_job)
     assert "restore" not in other
+
+
+async def test_a_name_resolved_for_the_app_keeps_the_agent_text_short(sim: Simulator, host: Client) -> None:
+    seed_world(sim)
+    result = await host.call_tool("show_snapshots", {"backup_job_id": "photos-daily"})
+    assert not result.is_error, text(result)
+    said = text(result)
+    assert said.startswith("Shown to the user"), said
+    assert said.endswith(
+        "(Resolved: backup_job_id 'photos-daily' = " + (result.structured_content or {})["job"]["id"] + ".)"
+    )
+    assert (result.structured_content or {})["resolved"].startswith("backup_job_id 'photos-daily'")
