@@ -14,7 +14,7 @@ from ..answers.output import MISSING_LISTED, iso_from_ms, missing_line
 from ..answers.task_views import next_step_for
 from ..cron import CronError, describe_cron, parse_cron
 from ..safety.redact import REDACTED, redact, redact_text
-from ..zerobyte import ZerobyteError
+from ..zerobyte import ZerobyteClient, ZerobyteError
 from ..zerobyte.ids import check_job_id, check_short_id
 from ..zerobyte.models import BackupJob, DestinationAssignment, Mirror
 from .base import Ctx, client_of, tool
@@ -28,6 +28,7 @@ __all__ = [
     "job_identity",
     "job_summary",
     "list_backup_jobs",
+    "mirrors_of_jobs",
     "schedule_words",
 ]
 
@@ -117,14 +118,7 @@ async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
     """Every backup job: volume, repository, mirrors, schedule, last run (status, error), next run."""
     client = client_of(ctx)
     jobs, repositories = await gather([client.list_backup_jobs(), client.list_repositories()])
-
-    async def mirrors_of(job: BackupJob) -> list[Mirror] | None:
-        try:
-            return await client.get_job_mirrors(job.shortId)
-        except ZerobyteError:
-            return None  # the job is still listed; its coverage stays unknown
-
-    mirrors = await gather([mirrors_of(j) for j in jobs], limit=4)  # one light request a job, four at once
+    mirrors = await mirrors_of_jobs(client, jobs)
     listed = [
         BackupJobListed(
             **job_summary(j).model_dump(),
@@ -134,6 +128,20 @@ async def list_backup_jobs(ctx: Ctx) -> BackupJobList:
         for j, found in zip(jobs, mirrors, strict=True)
     ]
     return BackupJobList(jobs=listed, total=len(jobs))
+
+
+async def mirrors_of_jobs(client: ZerobyteClient, jobs: list[BackupJob]) -> list[list[Mirror] | None]:
+    """Each job's mirrors, one light request a job, four at once; None where they could not be read (the job
+    is still shown; its coverage stays unknown)."""
+
+    async def mirrors_of(job: BackupJob) -> list[Mirror] | None:
+        try:
+            return await client.get_job_mirrors(job.shortId)
+        except ZerobyteError:
+            return None
+
+    result: list[list[Mirror] | None] = await gather([mirrors_of(j) for j in jobs], limit=4)
+    return result
 
 
 def _mirror_name(m: Mirror) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "gather_estate",
     "gather_health",
     "job_state",
+    "newest_drills",
     "repository_trouble",
     "with_drills",
 ]
@@ -823,13 +824,19 @@ def _ago(at_ms: int, now: datetime) -> str:
     return "just now" if delta < timedelta(minutes=1) else f"{_age(delta)} ago"
 
 
+def newest_drills(drills: list[DrillRecord]) -> dict[str, DrillRecord]:
+    """Each job's last restore drill (``drills`` newest first, as the catalog keeps them)."""
+    newest: dict[str, DrillRecord] = {}
+    for kept in drills:
+        if kept.job is not None and kept.job not in newest:
+            newest[kept.job] = kept
+    return newest
+
+
 def with_drills(report: HealthReport, drills: list[DrillRecord], *, now: datetime) -> None:
     """Each job's last restore drill on its line; a failed drill (critical), a stale one or, once drills are
     in use here, a job never drilled (warning) as problems with their next step."""
-    newest: dict[str, DrillRecord] = {}
-    for kept in drills:  # newest first
-        if kept.job is not None and kept.job not in newest:
-            newest[kept.job] = kept
+    newest = newest_drills(drills)
     issues: list[DrillIssue] = []
     for job in report.jobs:
         record = newest.get(job.id)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["APP_URI", "app_html", "backups_app"]
 
 APP_URI = "ui://zerobyte/backups.html"
-APP_TOOLS = frozenset({"show_backups", "show_snapshots"})
 
 
 @functools.cache
@@ -34,7 +33,9 @@ def backups_app(offered: frozenset[str]) -> Apps | None:
     The tools themselves come from our catalogue (their ``_meta.ui`` is in the manifest); the extension
     contributes the ``ui://`` resource and advertises the capability.
     """
-    if not offered & APP_TOOLS:
+    from ..catalogue import CATALOGUE
+
+    if not offered & {e.name for e in CATALOGUE if e.toolset == "app"}:
         return None
     from mcp.server.apps import Apps, ResourceCsp
 

@@ -20,13 +20,14 @@ from pydantic import BaseModel, Field
 from ...answers.concurrency import gather
 from ...answers.coverage import Coverage, coverage
 from ...answers.output import iso_from_ms, mark_untrusted
-from ...safety.redact import redact, redact_text
+from ...safety.redact import redact_text
 from ...zerobyte import ZerobyteClient, ZerobyteError
 from ...zerobyte.ids import check_snapshot_id
 from ...zerobyte.models import BackupJob, Mirror, Repository, Snapshot, Volume
-from ..backups import schedule_words
+from ..backups import mirrors_of_jobs, schedule_words
 from ..base import Ctx, ShownInApp, ToolFailure, app_of, client_of, tool
-from ..health import JobHealth, gather_estate, with_drills
+from ..health import JobHealth, gather_estate, newest_drills, with_drills
+from ..repositories import repository_summary
 from ..snapshots.common import (
     OptRepoArg,
     check_scope_args,
@@ -34,6 +35,7 @@ from ..snapshots.common import (
     resolve_scope,
     snapshots_in_scope,
 )
+from ..volumes import volume_summary
 from . import APP_URI
 
 if TYPE_CHECKING:
@@ -167,19 +169,10 @@ async def show_backups(ctx: Ctx) -> Board:
     if drills is not None:
         with_drills(report, drills, now=now)
 
-    async def mirrors_of(job: BackupJob) -> list[Mirror] | None:
-        try:
-            return await client.get_job_mirrors(job.shortId)
-        except ZerobyteError:
-            return None  # its coverage stays unknown; the card still shows
-
-    mirrors = await gather([mirrors_of(j) for j in estate.jobs], limit=4)
+    mirrors = await mirrors_of_jobs(client, estate.jobs)
     series = await _series(estate.jobs, estate.repositories, client) if in_app else {}
     health = {j.id: j for j in report.jobs}
-    newest_drill: dict[str, DrillRecord] = {}
-    for kept in drills or []:  # newest first
-        if kept.job is not None and kept.job not in newest_drill:
-            newest_drill[kept.job] = kept
+    newest_drill = newest_drills(drills or [])
     jobs = [
         _job_card(
             j, health.get(j.shortId), found, estate.repositories, series.get(j.shortId), newest_drill.get(j.shortId)
@@ -251,11 +244,10 @@ def _untrusted(text: str | None) -> str | None:
 
 
 def _backend(r: Repository | Volume | None) -> str | None:
+    """The backend as list_repositories / list_volumes name it."""
     if r is None:
         return None
-    config = redact(r.config)
-    backend = config.get("backend") if isinstance(config, dict) else None
-    return str(backend) if backend else r.type
+    return repository_summary(r).backend if isinstance(r, Repository) else volume_summary(r).backend
 
 
 def _job_card(
@@ -320,16 +312,15 @@ def _proof(drill: DrillRecord | None) -> RestoreProof | None:
 
 
 def _repository_card(r: Repository) -> RepositoryCard:
-    stats = r.stats
-    known = stats is not None and (bool(stats.total_size) or bool(stats.snapshots_count) or bool(r.statsUpdatedAt))
+    listed = repository_summary(r)  # the sizes exactly as list_repositories gives them (unknown: absent)
     return RepositoryCard(
-        id=r.shortId,
-        name=r.name,
-        backend=_backend(r),
-        status=r.status,
-        stored_bytes=int(stats.total_size or 0) if stats is not None and known else None,
-        snapshots_count=stats.snapshots_count if stats is not None and known else None,
-        stats_updated=iso_from_ms(r.statsUpdatedAt),
+        id=listed.id,
+        name=listed.name,
+        backend=listed.backend,
+        status=listed.status,
+        stored_bytes=listed.stored_bytes,
+        snapshots_count=listed.snapshots_count,
+        stats_updated=listed.stats_updated,
         message=_untrusted(r.lastError) if r.status == "error" else None,
     )
 
@@ -381,8 +372,11 @@ async def show_snapshots(
     in_app = client_supports_apps(ctx)
     scope = await resolve_scope(client, rid, jid)
     snaps = await snapshots_in_scope(client, scope)
-    repos = {r.shortId: r for r in await client.list_repositories()}
-    repo = repos.get(scope.repository_id)
+    embedded = scope.job.repository if scope.job is not None else None
+    if embedded is not None and embedded.shortId == scope.repository_id:
+        repo: Repository | None = embedded  # the job's listing carries it: no request more
+    else:
+        repo = next((r for r in await client.list_repositories() if r.shortId == scope.repository_id), None)
     shown = [point(s) for s in snaps[: SERIES * 4 if in_app else SERIES]]
     selected = next((s.short_id for s in snaps if snapshot_id in (s.short_id, s.id)), None) if snapshot_id else None
     if snapshot_id not in (None, "latest") and selected is None:
