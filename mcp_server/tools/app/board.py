@@ -380,8 +380,9 @@ async def show_snapshots(
     shown = [point(s) for s in snaps[: SERIES * 4 if in_app else SERIES]]
     selected = next((s.short_id for s in snaps if snapshot_id in (s.short_id, s.id)), None) if snapshot_id else None
     if snapshot_id not in (None, "latest") and selected is None:
+        whose = f"job {scope.job.name!r}" if scope.job else f"repository {scope.repository_id}"
         raise ToolFailure(
-            f"Snapshot {snapshot_id!r} is not among {len(snaps)} snapshots of this scope: list_snapshots shows them."
+            f"Snapshot {snapshot_id!r} is not among the {len(snaps)} snapshots of {whose}: list_snapshots shows them."
         )
     view = SnapshotsView(
         access=app.settings.access,
